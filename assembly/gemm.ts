@@ -1,0 +1,192 @@
+// Dense GEMM micro-kernels: C (M x N) = A (M x K) * B (K x N) + bias, then activation.
+// Two shapes of the same 4x8 register tile (8 v128 accumulators: V8 has 16 xmm registers):
+//  - gemm_b8: B is packed weights (Linear / Gemm), A rows are broadcast with load32_splat;
+//  - gemm_a4: A is packed weights (Conv as Cout x Cin*KH*KW), B rows are activations loaded as vectors.
+// K is blocked by KC so a panel slice stays in L1; partial sums are accumulated in C.
+// Nothing here allocates: the host passes every buffer, TMP is a static 32-byte spill area.
+import { madd, activate, activate1, storeLane } from './simd';
+
+const KC: usize = 256;
+const NC: usize = 256;
+const TMP = memory.data(32, 16);
+
+// @ts-ignore: decorator
+@inline function finishRow(c: usize, v0: v128, v1: v128, nv: usize, first: bool, last: bool,
+  b0: v128, b1: v128, act: i32, lo: v128, hi: v128, p0: f32, p1: f32): void {
+  if (nv == 8) {
+    if (!first) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
+    if (last) { v0 = activate(f32x4.add(v0, b0), act, lo, hi); v1 = activate(f32x4.add(v1, b1), act, lo, hi); }
+    v128.store(c, v0); v128.store(c, v1, 16);
+    return;
+  }
+  v128.store(TMP, f32x4.add(v0, b0)); v128.store(TMP, f32x4.add(v1, b1), 16);
+  // bias is added above only when `last`; undo otherwise by re-storing raw sums
+  if (!last) { v128.store(TMP, v0); v128.store(TMP, v1, 16); }
+  for (let j: usize = 0; j < nv; j++) {
+    let v = load<f32>(TMP + (j << 2));
+    if (!first) v += load<f32>(c + (j << 2));
+    if (last) v = activate1(v, act, p0, p1);
+    store<f32>(c + (j << 2), v);
+  }
+}
+
+/** 4 rows of A (broadcast) x one packed 8-column panel of B. */
+function tile_b8_4(a: usize, lda: usize, kc: usize, b: usize, c: usize, ldc: usize, nv: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+  for (let k: usize = 0; k < kc; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a1);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a2);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a3);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += 32;
+  }
+  let bv0 = f32x4.splat(0), bv1 = f32x4.splat(0);
+  if (last && bias) { bv0 = v128.load(bias); bv1 = v128.load(bias, 16); }
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  finishRow(c, c00, c01, nv, first, last, bv0, bv1, act, lo, hi, p0, p1);
+  finishRow(c + ldc, c10, c11, nv, first, last, bv0, bv1, act, lo, hi, p0, p1);
+  finishRow(c + 2 * ldc, c20, c21, nv, first, last, bv0, bv1, act, lo, hi, p0, p1);
+  finishRow(c + 3 * ldc, c30, c31, nv, first, last, bv0, bv1, act, lo, hi, p0, p1);
+}
+
+/** 1 row of A x one packed 8-column panel of B (the M % 4 tail, and batch-1 Linear). */
+function tile_b8_1(a: usize, kc: usize, b: usize, c: usize, nv: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), d00 = f32x4.splat(0), d01 = f32x4.splat(0);
+  let k: usize = 0;
+  // two independent accumulator pairs hide the add latency of a single chain
+  for (; k + 2 <= kc; k += 2) {
+    const av = v128.load32_splat(a), aw = v128.load32_splat(a, 4);
+    c00 = madd(av, v128.load(b), c00); c01 = madd(av, v128.load(b, 16), c01);
+    d00 = madd(aw, v128.load(b, 32), d00); d01 = madd(aw, v128.load(b, 48), d01);
+    a += 8; b += 64;
+  }
+  if (k < kc) {
+    const av = v128.load32_splat(a);
+    c00 = madd(av, v128.load(b), c00); c01 = madd(av, v128.load(b, 16), c01);
+  }
+  c00 = f32x4.add(c00, d00); c01 = f32x4.add(c01, d01);
+  let bv0 = f32x4.splat(0), bv1 = f32x4.splat(0);
+  if (last && bias) { bv0 = v128.load(bias); bv1 = v128.load(bias, 16); }
+  finishRow(c, c00, c01, nv, first, last, bv0, bv1, act, f32x4.splat(p0), f32x4.splat(p1), p0, p1);
+}
+
+/**
+ * C = A * Bpacked (+ bias[N]) with activation. A: M x K floats with row stride lda (elements).
+ * bp: pack_b8 output. bias: 0 or ceil(N/8)*8 floats. C: row stride ldc (elements).
+ */
+export function gemm_b8(a: usize, lda: usize, M: usize, N: usize, K: usize, bp: usize,
+  c: usize, ldc: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
+  const ldaB = lda << 2, ldcB = ldc << 2;
+  for (let k0: usize = 0; k0 < K; k0 += KC) {
+    const kc = min<usize>(KC, K - k0);
+    const first = k0 == 0, last = k0 + kc >= K;
+    for (let j0: usize = 0; j0 < N; j0 += 8) {
+      const panel = bp + ((j0 * K + k0 * 8) << 2);
+      const nv = min<usize>(8, N - j0);
+      const bj = bias ? bias + (j0 << 2) : 0;
+      let i: usize = 0;
+      for (; i + 4 <= M; i += 4) {
+        tile_b8_4(a + i * ldaB + (k0 << 2), ldaB, kc, panel, c + i * ldcB + (j0 << 2), ldcB, nv,
+          first, last, bj, act, p0, p1);
+      }
+      for (; i < M; i++) {
+        tile_b8_1(a + i * ldaB + (k0 << 2), kc, panel, c + i * ldcB + (j0 << 2), nv, first, last, bj, act, p0, p1);
+      }
+    }
+  }
+}
+
+// ---- packed-A (weights) x row-major B (activations) -------------------------------------------
+
+// @ts-ignore: decorator
+@inline function finishRowsA(c: usize, ldc: usize, mv: usize, r: usize, v0: v128, v1: v128, nv: usize,
+  first: bool, last: bool, bias: usize, act: i32, lo: v128, hi: v128, p0: f32, p1: f32): void {
+  if (r >= mv) return;
+  let bv = f32x4.splat(0);
+  if (last && bias) bv = v128.load32_splat(bias + (r << 2));
+  finishRow(c + r * ldc, v0, v1, nv, first, last, bv, bv, act, lo, hi, p0, p1);
+}
+
+/** 4 packed weight rows x 8 activation columns. */
+function tile_a4_8(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usize, mv: usize, nv: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k: usize = 0; k < kc; k++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let wv = v128.load32_splat(w);
+    c00 = madd(wv, b0, c00); c01 = madd(wv, b1, c01);
+    wv = v128.load32_splat(w, 4);
+    c10 = madd(wv, b0, c10); c11 = madd(wv, b1, c11);
+    wv = v128.load32_splat(w, 8);
+    c20 = madd(wv, b0, c20); c21 = madd(wv, b1, c21);
+    wv = v128.load32_splat(w, 12);
+    c30 = madd(wv, b0, c30); c31 = madd(wv, b1, c31);
+    w += 16; b += ldb;
+  }
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  finishRowsA(c, ldc, mv, 0, c00, c01, nv, first, last, bias, act, lo, hi, p0, p1);
+  finishRowsA(c, ldc, mv, 1, c10, c11, nv, first, last, bias, act, lo, hi, p0, p1);
+  finishRowsA(c, ldc, mv, 2, c20, c21, nv, first, last, bias, act, lo, hi, p0, p1);
+  finishRowsA(c, ldc, mv, 3, c30, c31, nv, first, last, bias, act, lo, hi, p0, p1);
+}
+
+/** 4 packed weight rows x 1 activation column: the N % 8 tail; the 4 rows share one vector. */
+function tile_a4_1(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usize, mv: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  let acc = f32x4.splat(0);
+  for (let k: usize = 0; k < kc; k++) {
+    acc = madd(v128.load(w), v128.load32_splat(b), acc);
+    w += 16; b += ldb;
+  }
+  v128.store(TMP, acc);
+  for (let r: usize = 0; r < mv; r++) {
+    const cp = c + r * ldc;
+    let v = load<f32>(TMP + (r << 2));
+    if (!first) v += load<f32>(cp);
+    if (last) {
+      if (bias) v += load<f32>(bias + (r << 2));
+      v = activate1(v, act, p0, p1);
+    }
+    store<f32>(cp, v);
+  }
+}
+
+/**
+ * C (M x N) = Apacked (M x K) * B (K x N, row stride ldb) (+ bias[M]) with activation.
+ * ap: pack_a4 output. bias: 0 or ceil(M/4)*4 floats. C: row stride ldc (elements).
+ */
+export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: usize,
+  c: usize, ldc: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
+  const ldbB = ldb << 2, ldcB = ldc << 2;
+  for (let k0: usize = 0; k0 < K; k0 += KC) {
+    const kc = min<usize>(KC, K - k0);
+    const first = k0 == 0, last = k0 + kc >= K;
+    for (let j0: usize = 0; j0 < N; j0 += NC) {
+      const jn = min<usize>(N, j0 + NC);
+      for (let i0: usize = 0; i0 < M; i0 += 4) {
+        const w = ap + ((i0 * K + k0 * 4) << 2);
+        const mv = min<usize>(4, M - i0);
+        const bi = bias ? bias + (i0 << 2) : 0;
+        const bk = b + k0 * ldbB;
+        const ci = c + i0 * ldcB;
+        let j = j0;
+        for (; j + 8 <= jn; j += 8) {
+          tile_a4_8(w, kc, bk + (j << 2), ldbB, ci + (j << 2), ldcB, mv, 8, first, last, bi, act, p0, p1);
+        }
+        for (; j < jn; j++) {
+          tile_a4_1(w, kc, bk + (j << 2), ldbB, ci + (j << 2), ldcB, mv, first, last, bi, act, p0, p1);
+        }
+      }
+    }
+  }
+}

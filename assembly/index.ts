@@ -1,0 +1,13 @@
+// The one entry of both wasm builds. Every export is a kernel over pointers into this memory;
+// the host (src/kernels) owns allocation, shapes and checks.
+export { pack_b8, pack_a4 } from './pack';
+export { gemm_b8, gemm_a4 } from './gemm';
+export { pad2d, conv_direct_a4, im2col, col2im_add, dwconv } from './conv';
+
+/** First free byte after static data: where the host's heap starts. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+// 1 in the relaxed build, 0 in the simd build, so a host handed a Module can tell which it got.
+export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

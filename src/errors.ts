@@ -1,0 +1,39 @@
+// Every failure a caller can cause is one of these: `code` is stable for programs, `message`
+// says what is wrong and what to do about it.
+
+export class EdgepruneError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A tensor, buffer or attribute has the wrong shape, size or value for the operation. */
+export class ShapeError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_SHAPE', message);
+  }
+}
+
+/** An argument is outside what the operation supports (an unknown mode, a negative stride, ...). */
+export class ArgumentError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_ARGUMENT', message);
+  }
+}
+
+/** The WebAssembly kernels could not be loaded or do not fit this host. */
+export class WasmLoadError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_WASM_LOAD', message);
+  }
+}
+
+/** The kernels' memory cannot grow to what an operation needs. */
+export class OutOfMemoryError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_OUT_OF_MEMORY', message);
+  }
+}

@@ -1,0 +1,32 @@
+// Argument checks shared by the kernel wrappers. Everything is checked on the host before a
+// pointer reaches wasm, so a wrong size can never make a kernel read or write outside a buffer.
+import { ShapeError } from '../errors.js';
+
+export function checkDims(dims: readonly number[], what: string, rank?: number): void {
+  if (!Array.isArray(dims)) throw new ShapeError(`${what}: dims must be an array of non-negative integers`);
+  if (rank !== undefined && dims.length !== rank) throw new ShapeError(`${what}: expected ${rank} dims, got [${dims.join(', ')}]`);
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what}: dims must be non-negative integers, got [${dims.join(', ')}]`);
+  }
+}
+
+export function sizeOf(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function checkData(data: ArrayLike<number>, dims: readonly number[], what: string): void {
+  const n = sizeOf(dims);
+  if (data.length !== n) throw new ShapeError(`${what}: dims [${dims.join(', ')}] need ${n} elements but the data has ${data.length}`);
+}
+
+export function checkPositiveInts(values: readonly number[], what: string, min = 1): void {
+  for (const v of values) {
+    if (!Number.isInteger(v) || v < min) throw new ShapeError(`${what}: expected integers >= ${min}, got [${values.join(', ')}]`);
+  }
+}
+
+export function fmt(dims: readonly number[]): string {
+  return `[${dims.join(', ')}]`;
+}

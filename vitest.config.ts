@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Node 20 validates the relaxed-SIMD build only behind this flag (not allowed in NODE_OPTIONS).
+    execArgv: ['--experimental-wasm-relaxed-simd'],
+    // onnxruntime-node writes a telemetry id under XDG_CACHE_HOME; keep it out of the user's home.
+    env: { XDG_CACHE_HOME: '/tmp/edgeprune-test-cache' },
+    testTimeout: 60_000,
+  },
+});
