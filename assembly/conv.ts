@@ -233,3 +233,24 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
     }
   }
 }
+
+/** y[c][i] = bias[c] for C planes of HW (bias 0: zeros). The ConvTranspose accumulator's start. */
+export function fill_channels(y: usize, C: usize, HW: usize, bias: usize): void {
+  for (let c: usize = 0; c < C; c++) {
+    const v = bias ? load<f32>(bias + (c << 2)) : <f32>0;
+    const vv = f32x4.splat(v);
+    let p = y + ((c * HW) << 2);
+    const end = p + (HW << 2);
+    for (; p + 16 <= end; p += 16) v128.store(p, vv);
+    for (; p < end; p += 4) store<f32>(p, v);
+  }
+}
+
+/** Applies an epilogue activation in place to n floats (for kernels that cannot fuse it). */
+export function activate_inplace(y: usize, n: usize, act: i32, p0: f32, p1: f32): void {
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  let p = y;
+  const end = y + (n << 2);
+  for (; p + 16 <= end; p += 16) v128.store(p, activate(v128.load(p), act, lo, hi));
+  for (; p < end; p += 4) store<f32>(p, activate1(load<f32>(p), act, p0, p1));
+}

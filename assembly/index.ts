@@ -2,7 +2,7 @@
 // the host (src/kernels) owns allocation, shapes and checks.
 export { pack_b8, pack_a4 } from './pack';
 export { gemm_b8, gemm_a4 } from './gemm';
-export { pad2d, conv_direct_a4, im2col, col2im_add, dwconv } from './conv';
+export { pad2d, conv_direct_a4, im2col, col2im_add, dwconv, fill_channels, activate_inplace } from './conv';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

@@ -1,0 +1,245 @@
+// Host side of Conv2d / ConvTranspose2d (NCHW): checks, weight packing once, and the choice of
+// kernel per layer:
+//   depthwise  one input channel per group        -> dwconv on a padded copy
+//   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input
+//   direct     stride 1 along W, output >= 8 wide  -> conv_direct_a4 on a padded copy (no im2col)
+//   im2col     everything else                     -> im2col + gemm_a4
+import { ShapeError } from '../errors.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { activationArgs, type FusedActivation } from './activation.js';
+import { checkData, checkDims, checkPositiveInts, fmt, sizeOf } from './check.js';
+
+export interface Conv2dAttributes {
+  group?: number;
+  /** [strideH, strideW], default [1, 1]. */
+  strides?: readonly number[];
+  /** [top, left, bottom, right] (ONNX order), default zeros. */
+  pads?: readonly number[];
+  /** [dilationH, dilationW], default [1, 1]. */
+  dilations?: readonly number[];
+  activation?: FusedActivation;
+}
+
+export type ConvPath = 'depthwise' | 'gemm1x1' | 'direct' | 'im2col';
+
+interface Geometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  Hp: number;
+  Wp: number;
+}
+
+function normalize(attrs: Conv2dAttributes) {
+  const group = attrs.group ?? 1;
+  const strides = attrs.strides ?? [1, 1];
+  const pads = attrs.pads ?? [0, 0, 0, 0];
+  const dilations = attrs.dilations ?? [1, 1];
+  checkPositiveInts([group], 'conv group');
+  if (strides.length !== 2) throw new ShapeError(`conv strides must be [h, w], got ${fmt(strides)}`);
+  if (pads.length !== 4) throw new ShapeError(`conv pads must be [top, left, bottom, right], got ${fmt(pads)}`);
+  if (dilations.length !== 2) throw new ShapeError(`conv dilations must be [h, w], got ${fmt(dilations)}`);
+  checkPositiveInts(strides, 'conv strides');
+  checkPositiveInts(dilations, 'conv dilations');
+  checkPositiveInts(pads, 'conv pads', 0);
+  return { group, strides, pads, dilations };
+}
+
+/** A Conv2d layer with its weights packed once. */
+export class PackedConv2d {
+  readonly Cout: number;
+  readonly CinG: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly group: number;
+  readonly strides: readonly number[];
+  readonly pads: readonly number[];
+  readonly dilations: readonly number[];
+  private readonly k: Kernels;
+  private readonly act: [number, number, number];
+  private weights: number; // packed per group (or raw [Cout][KH][KW] for depthwise)
+  private bias: number; // per group, each padded to a multiple of 4
+  private readonly groupWeightFloats: number;
+  private readonly groupBiasFloats: number;
+  private readonly depthwise: boolean;
+
+  constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
+    checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
+    checkData(w, wDims, 'Conv weights');
+    const { group, strides, pads, dilations } = normalize(attrs);
+    const [Cout, CinG, KH, KW] = wDims;
+    if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
+    if (Cout % group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${group} groups`);
+    if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
+    this.Cout = Cout;
+    this.CinG = CinG;
+    this.KH = KH;
+    this.KW = KW;
+    this.group = group;
+    this.strides = strides;
+    this.pads = pads;
+    this.dilations = dilations;
+    this.k = k;
+    this.act = activationArgs(attrs.activation);
+    this.depthwise = CinG === 1 && group > 1;
+    const CoutG = Cout / group;
+    const K = CinG * KH * KW;
+    if (this.depthwise) {
+      this.groupWeightFloats = 0;
+      this.groupBiasFloats = 0;
+      this.weights = k.upload(w);
+      this.bias = bias ? k.upload(bias) : 0;
+      return;
+    }
+    const panels = Math.ceil(CoutG / 4) * 4;
+    this.groupWeightFloats = panels * K;
+    this.groupBiasFloats = panels;
+    const src = k.upload(w);
+    this.weights = k.allocF32(this.groupWeightFloats * group);
+    for (let g = 0; g < group; g++) {
+      k.fn.pack_a4(src + g * CoutG * K * 4, K, 1, CoutG, K, this.weights + g * this.groupWeightFloats * 4);
+    }
+    k.free(src);
+    this.bias = 0;
+    if (bias) {
+      const padded = new Float32Array(panels * group);
+      for (let g = 0; g < group; g++) padded.set(bias.subarray(g * CoutG, (g + 1) * CoutG), g * panels);
+      this.bias = k.upload(padded);
+    }
+  }
+
+  /** Output dims for an input of dims [N, C, H, W]; throws a ShapeError naming the mismatch. */
+  outputDims(xDims: readonly number[]): number[] {
+    return [xDims[0], this.Cout, ...this.geometry(xDims).slice(4, 6)];
+  }
+
+  /** The kernel this layer uses for inputs of these dims. */
+  path(xDims: readonly number[]): ConvPath {
+    const { OW } = this.geom(xDims);
+    if (this.depthwise) return 'depthwise';
+    const [pt, pl, pb, pr] = this.pads;
+    if (this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && pt + pl + pb + pr === 0) return 'gemm1x1';
+    if (this.strides[1] === 1 && OW >= 8) return 'direct';
+    return 'im2col';
+  }
+
+  /** Floats of scratch memory run() needs for inputs of these dims. */
+  scratchFloats(xDims: readonly number[]): number {
+    const g = this.geom(xDims);
+    const p = this.path(xDims);
+    if (p === 'gemm1x1') return 0;
+    if (p === 'depthwise' || p === 'direct') return this.padsZero() ? 0 : g.C * g.Hp * g.Wp;
+    return this.CinG * this.KH * this.KW * g.OH * g.OW;
+  }
+
+  /** x: [N, C, H, W] at pointer x; y receives outputDims(xDims); scratch: scratchFloats(xDims) floats (0 if none). */
+  run(x: number, xDims: readonly number[], y: number, scratch: number): void {
+    if (this.weights === 0) throw new ShapeError('Conv: used after dispose()');
+    const g = this.geom(xDims);
+    const k = this.k;
+    const outDims = this.outputDims(xDims);
+    k.requireFloats(x, sizeOf(xDims), 'Conv input');
+    k.requireFloats(y, sizeOf(outDims), 'Conv output');
+    const need = this.scratchFloats(xDims);
+    if (need > 0) k.requireFloats(scratch, need, 'Conv scratch');
+    const path = this.path(xDims);
+    const [code, p0, p1] = this.act;
+    const [sh, sw] = this.strides;
+    const [dh, dw] = this.dilations;
+    const [pt, pl] = this.pads;
+    const { C, H, W, OH, OW, Hp, Wp } = g;
+    const CoutG = this.Cout / this.group;
+    const K = this.CinG * this.KH * this.KW;
+    const inPlane = H * W;
+    const outPlane = OH * OW;
+    for (let n = 0; n < g.N; n++) {
+      const xn = x + n * C * inPlane * 4;
+      const yn = y + n * this.Cout * outPlane * 4;
+      if (path === 'depthwise') {
+        let src = xn;
+        if (!this.padsZero()) {
+          k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
+          src = scratch;
+        }
+        k.fn.dwconv(src, Hp, Wp, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
+        continue;
+      }
+      let padded = xn;
+      if (path === 'direct' && !this.padsZero()) {
+        k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
+        padded = scratch;
+      }
+      for (let gi = 0; gi < this.group; gi++) {
+        const wg = this.weights + gi * this.groupWeightFloats * 4;
+        const bg = this.bias ? this.bias + gi * this.groupBiasFloats * 4 : 0;
+        const yg = yn + gi * CoutG * outPlane * 4;
+        if (path === 'gemm1x1') {
+          const xg = xn + gi * this.CinG * inPlane * 4;
+          k.fn.gemm_a4(wg, CoutG, K, xg, inPlane, inPlane, yg, inPlane, bg, code, p0, p1);
+        } else if (path === 'direct') {
+          const xg = padded + gi * this.CinG * Hp * Wp * 4;
+          k.fn.conv_direct_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, dh, dw, yg, OH, OW, bg, code, p0, p1);
+        } else {
+          const xg = xn + gi * this.CinG * inPlane * 4;
+          k.fn.im2col(xg, this.CinG, H, W, this.KH, this.KW, sh, sw, pt, pl, dh, dw, OH, OW, scratch);
+          k.fn.gemm_a4(wg, CoutG, K, scratch, outPlane, outPlane, yg, outPlane, bg, code, p0, p1);
+        }
+      }
+    }
+  }
+
+  dispose(): void {
+    this.k.free(this.weights, this.bias);
+    this.weights = 0;
+    this.bias = 0;
+  }
+
+  private padsZero(): boolean {
+    return this.pads.every((p) => p === 0);
+  }
+
+  private geom(xDims: readonly number[]): Geometry {
+    const [N, C, H, W, OH, OW, Hp, Wp] = this.geometry(xDims);
+    return { N, C, H, W, OH, OW, Hp, Wp };
+  }
+
+  private geometry(xDims: readonly number[]): number[] {
+    checkDims(xDims, 'Conv input [N, C, H, W]', 4);
+    const [N, C, H, W] = xDims;
+    if (C !== this.CinG * this.group) {
+      throw new ShapeError(`Conv input has ${C} channels but the weights expect ${this.CinG * this.group} (${this.CinG} per group x ${this.group} groups)`);
+    }
+    const [pt, pl, pb, pr] = this.pads;
+    const Hp = H + pt + pb;
+    const Wp = W + pl + pr;
+    const ekh = (this.KH - 1) * this.dilations[0] + 1;
+    const ekw = (this.KW - 1) * this.dilations[1] + 1;
+    if (ekh > Hp || ekw > Wp) {
+      throw new ShapeError(`Conv kernel ${this.KH}x${this.KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${Hp}x${Wp}; check the input size or pads`);
+    }
+    const OH = Math.floor((Hp - ekh) / this.strides[0]) + 1;
+    const OW = Math.floor((Wp - ekw) / this.strides[1]) + 1;
+    return [N, C, H, W, OH, OW, Hp, Wp];
+  }
+}
+
+/** One-shot Conv2d on host arrays. */
+export function conv2d(k: Kernels, x: Float32Array, xDims: readonly number[], w: Float32Array, wDims: readonly number[], bias?: Float32Array, attrs: Conv2dAttributes = {}): { data: Float32Array; dims: number[] } {
+  checkDims(xDims, 'Conv input [N, C, H, W]', 4);
+  checkData(x, xDims, 'Conv input');
+  const conv = new PackedConv2d(k, w, wDims, bias, attrs);
+  const dims = conv.outputDims(xDims);
+  const xp = k.upload(x);
+  const yp = k.allocF32(sizeOf(dims));
+  const sp = k.allocF32(conv.scratchFloats(xDims));
+  try {
+    conv.run(xp, xDims, yp, sp);
+    return { data: k.download(yp, sizeOf(dims)), dims };
+  } finally {
+    k.free(xp, yp, sp);
+    conv.dispose();
+  }
+}
