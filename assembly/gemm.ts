@@ -7,7 +7,7 @@
 import { madd, activate, activate1, storeLane } from './simd';
 
 const KC: usize = 256;
-const NC: usize = 256;
+const MC: usize = 64;
 const TMP = memory.data(32, 16);
 
 // @ts-ignore: decorator
@@ -89,17 +89,21 @@ export function gemm_b8(a: usize, lda: usize, M: usize, N: usize, K: usize, bp: 
   for (let k0: usize = 0; k0 < K; k0 += KC) {
     const kc = min<usize>(KC, K - k0);
     const first = k0 == 0, last = k0 + kc >= K;
-    for (let j0: usize = 0; j0 < N; j0 += 8) {
-      const panel = bp + ((j0 * K + k0 * 8) << 2);
-      const nv = min<usize>(8, N - j0);
-      const bj = bias ? bias + (j0 << 2) : 0;
-      let i: usize = 0;
-      for (; i + 4 <= M; i += 4) {
-        tile_b8_4(a + i * ldaB + (k0 << 2), ldaB, kc, panel, c + i * ldcB + (j0 << 2), ldcB, nv,
-          first, last, bj, act, p0, p1);
-      }
-      for (; i < M; i++) {
-        tile_b8_1(a + i * ldaB + (k0 << 2), kc, panel, c + i * ldcB + (j0 << 2), nv, first, last, bj, act, p0, p1);
+    // MC rows of A (MC x KC = 64 KB) stay in L2 while every 8-column panel of B passes through L1
+    for (let i0: usize = 0; i0 < M; i0 += MC) {
+      const iEnd = min<usize>(M, i0 + MC);
+      for (let j0: usize = 0; j0 < N; j0 += 8) {
+        const panel = bp + ((j0 * K + k0 * 8) << 2);
+        const nv = min<usize>(8, N - j0);
+        const bj = bias ? bias + (j0 << 2) : 0;
+        let i = i0;
+        for (; i + 4 <= iEnd; i += 4) {
+          tile_b8_4(a + i * ldaB + (k0 << 2), ldaB, kc, panel, c + i * ldcB + (j0 << 2), ldcB, nv,
+            first, last, bj, act, p0, p1);
+        }
+        for (; i < iEnd; i++) {
+          tile_b8_1(a + i * ldaB + (k0 << 2), kc, panel, c + i * ldcB + (j0 << 2), nv, first, last, bj, act, p0, p1);
+        }
       }
     }
   }
@@ -171,21 +175,19 @@ export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: 
   for (let k0: usize = 0; k0 < K; k0 += KC) {
     const kc = min<usize>(KC, K - k0);
     const first = k0 == 0, last = k0 + kc >= K;
-    for (let j0: usize = 0; j0 < N; j0 += NC) {
-      const jn = min<usize>(N, j0 + NC);
+    const bk = b + k0 * ldbB;
+    // A KC x 8 slice of B stays in L1 while every 4-row weight panel (all of them: M x KC, in L2) passes
+    let j: usize = 0;
+    for (; j + 8 <= N; j += 8) {
       for (let i0: usize = 0; i0 < M; i0 += 4) {
-        const w = ap + ((i0 * K + k0 * 4) << 2);
-        const mv = min<usize>(4, M - i0);
-        const bi = bias ? bias + (i0 << 2) : 0;
-        const bk = b + k0 * ldbB;
-        const ci = c + i0 * ldcB;
-        let j = j0;
-        for (; j + 8 <= jn; j += 8) {
-          tile_a4_8(w, kc, bk + (j << 2), ldbB, ci + (j << 2), ldcB, mv, 8, first, last, bi, act, p0, p1);
-        }
-        for (; j < jn; j++) {
-          tile_a4_1(w, kc, bk + (j << 2), ldbB, ci + (j << 2), ldcB, mv, first, last, bi, act, p0, p1);
-        }
+        tile_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, bk + (j << 2), ldbB, c + i0 * ldcB + (j << 2), ldcB,
+          min<usize>(4, M - i0), 8, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
+      }
+    }
+    for (; j < N; j++) {
+      for (let i0: usize = 0; i0 < M; i0 += 4) {
+        tile_a4_1(ap + ((i0 * K + k0 * 4) << 2), kc, bk + (j << 2), ldbB, c + i0 * ldcB + (j << 2), ldcB,
+          min<usize>(4, M - i0), first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
       }
     }
   }

@@ -3,6 +3,12 @@
 export { pack_b8, pack_a4 } from './pack';
 export { gemm_b8, gemm_a4 } from './gemm';
 export { pad2d, conv_direct_a4, im2col, col2im_add, dwconv, fill_channels, activate_inplace } from './conv';
+export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool';
+export { norm_batch, norm_layer, softmax_last, softmax_axis, reduce_sum, reduce_max } from './norm';
+export { transpose_2d, transpose_f32 } from './transpose';
+export { resize_nearest_f32, resize_linear_f32 } from './resize';
+export { unary_apply } from './unary';
+export { eltwise_binary4 } from './eltwise';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

@@ -1,0 +1,113 @@
+// Elementwise binary ops with numpy broadcasting: y = a (op) b over a 4-d output box.
+// The host (src/kernels/eltwise.ts) computes the broadcast shape, collapses it to at most 4 dims
+// and passes per-input element strides (0 along broadcast dims). The innermost dimension is
+// vectorized when its strides are (1, 1), (1, 0) (b splat) or (0, 1) (a splat); other strides
+// run a scalar gather loop. The last 1..3 elements of a row go through the same vector code with
+// only their lanes stored (reads may run up to 12 bytes past a row, which the host heap allows;
+// writes never do). y may equal a (or b) when that input has the output's shape.
+import { storeLanes } from './simd';
+import { vabs, vexp, vlog } from './unary';
+
+// Op codes (src/kernels/eltwise.ts keeps the same table).
+export const ELTWISE_ADD: i32 = 0;
+export const ELTWISE_SUB: i32 = 1;
+export const ELTWISE_MUL: i32 = 2;
+export const ELTWISE_DIV: i32 = 3;
+export const ELTWISE_MAX: i32 = 4;
+export const ELTWISE_MIN: i32 = 5;
+export const ELTWISE_POW: i32 = 6;
+
+/** x^y with Math.pow's special cases: x^0 = 1 (even NaN^0), (-x)^odd < 0, (<0)^non-integer = NaN. */
+// @ts-ignore: decorator
+@inline function vpow(x: v128, y: v128): v128 {
+  let r = vexp(f32x4.mul(y, vlog(vabs(x))));
+  const ay = vabs(y);
+  const isInt = f32x4.eq(f32x4.nearest(y), y); // also +-Inf; never NaN
+  // every f32 >= 2^24 is even; below, the integer's low bit tells
+  const low = v128.and(i32x4.trunc_sat_f32x4_s(y), i32x4.splat(1));
+  const odd = v128.and(v128.and(isInt, f32x4.lt(ay, f32x4.splat(16777216))), i32x4.eq(low, i32x4.splat(1)));
+  // negative base (incl. -0, -Inf) and odd exponent: flip the sign
+  r = v128.xor(r, v128.and(odd, v128.and(x, i32x4.splat(0x80000000))));
+  // finite negative base with a non-integer exponent: NaN
+  const bad = v128.andnot(v128.and(f32x4.lt(x, f32x4.splat(0)), f32x4.ne(x, f32x4.splat(<f32>-Infinity))), isInt);
+  r = v128.bitselect(f32x4.splat(<f32>NaN), r, v128.and(bad, f32x4.eq(y, y)));
+  return v128.bitselect(f32x4.splat(1), r, f32x4.eq(y, f32x4.splat(0)));
+}
+
+/** One vector of op `op`; `op` is a constant after inlining. */
+// @ts-ignore: decorator
+@inline function apply(op: i32, a: v128, b: v128): v128 {
+  if (op == ELTWISE_ADD) return f32x4.add(a, b);
+  if (op == ELTWISE_SUB) return f32x4.sub(a, b);
+  if (op == ELTWISE_MUL) return f32x4.mul(a, b);
+  if (op == ELTWISE_DIV) return f32x4.div(a, b);
+  if (op == ELTWISE_MAX) return f32x4.max(a, b); // NaN-propagating, like Math.max
+  if (op == ELTWISE_MIN) return f32x4.min(a, b);
+  return vpow(a, b);
+}
+
+/** One output row of n elements; sa/sb are the inputs' element strides along it. */
+// @ts-ignore: decorator
+@inline function row(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: usize): void {
+  const end = y + (n << 2);
+  if (sa == 1 && sb == 1) {
+    for (; y + 16 <= end; y += 16, a += 16, b += 16) v128.store(y, apply(op, v128.load(a), v128.load(b)));
+    if (y < end) storeLanes(y, apply(op, v128.load(a), v128.load(b)), <i32>((end - y) >> 2));
+  } else if (sa == 1 && sb == 0) {
+    const bv = v128.load32_splat(b);
+    for (; y + 16 <= end; y += 16, a += 16) v128.store(y, apply(op, v128.load(a), bv));
+    if (y < end) storeLanes(y, apply(op, v128.load(a), bv), <i32>((end - y) >> 2));
+  } else if (sa == 0 && sb == 1) {
+    const av = v128.load32_splat(a);
+    for (; y + 16 <= end; y += 16, b += 16) v128.store(y, apply(op, av, v128.load(b)));
+    if (y < end) storeLanes(y, apply(op, av, v128.load(b)), <i32>((end - y) >> 2));
+  } else if (sa == 0 && sb == 0) {
+    const v = apply(op, v128.load32_splat(a), v128.load32_splat(b));
+    for (; y + 16 <= end; y += 16) v128.store(y, v);
+    if (y < end) storeLanes(y, v, <i32>((end - y) >> 2));
+  } else {
+    // general strides: one element at a time (the host's collapsed shapes never need this)
+    const da = <usize>sa << 2, db = <usize>sb << 2; // negative strides wrap mod 2^32 as intended
+    for (; y < end; y += 4, a += da, b += db) {
+      store<f32>(y, f32x4.extract_lane(apply(op, v128.load32_splat(a), v128.load32_splat(b)), 0));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function box(op: i32, a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void {
+  const n = <usize>d3;
+  const rowB = n << 2;
+  for (let i0 = 0; i0 < d0; i0++) {
+    const a0 = a + (<usize>(i0 * as0) << 2), b0 = b + (<usize>(i0 * bs0) << 2);
+    for (let i1 = 0; i1 < d1; i1++) {
+      const a1 = a0 + (<usize>(i1 * as1) << 2), b1 = b0 + (<usize>(i1 * bs1) << 2);
+      for (let i2 = 0; i2 < d2; i2++) {
+        row(op, a1 + (<usize>(i2 * as2) << 2), as3, b1 + (<usize>(i2 * bs2) << 2), bs3, y, n);
+        y += rowB;
+      }
+    }
+  }
+}
+
+/**
+ * y[i0,i1,i2,i3] = a[i . as] (op) b[i . bs] over the box d0 x d1 x d2 x d3; y is contiguous.
+ * Strides are in elements (0 broadcasts). An unknown op writes nothing.
+ */
+export function eltwise_binary4(op: i32, a: usize, b: usize, y: usize,
+  d0: i32, d1: i32, d2: i32, d3: i32,
+  as0: i32, as1: i32, as2: i32, as3: i32,
+  bs0: i32, bs1: i32, bs2: i32, bs3: i32): void {
+  if (d0 <= 0 || d1 <= 0 || d2 <= 0 || d3 <= 0) return;
+  switch (op) {
+    case ELTWISE_ADD: box(ELTWISE_ADD, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_SUB: box(ELTWISE_SUB, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_MUL: box(ELTWISE_MUL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_DIV: box(ELTWISE_DIV, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_MAX: box(ELTWISE_MAX, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_MIN: box(ELTWISE_MIN, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_POW: box(ELTWISE_POW, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    default: break;
+  }
+}

@@ -1,0 +1,321 @@
+// Normalization, softmax and reduction kernels (f32). Shapes are flattened by the host:
+//  - norm_batch: BatchNormalization inference, y = x*scale[c] + shift[c] over N x C x HW;
+//  - norm_layer: LayerNormalization over the last D elements of each of `rows` rows;
+//  - softmax_last / softmax_axis: (Log)Softmax over the last axis, or over the middle of [outer, A, inner];
+//  - reduce_sum / reduce_max: over the middle of [outer, R, inner] (inner == 1: along contiguous rows,
+//    else vectorized across `inner`).
+// Every kernel may run in place (y == x). Reads may run up to 12 bytes past a buffer end (the
+// host heap keeps 16 spare bytes); writes never do.
+import { madd, storeLanes } from './simd';
+
+const NEG_INF: f32 = -Infinity;
+
+// ---- exp -------------------------------------------------------------------------------------
+// exp(x) = 2^n * p(r), n = round(x / ln2), r = x - n*ln2 (ln2 split in two for exactness),
+// p: Cephes expf minimax polynomial (relative error ~1e-7 on |r| <= ln2/2).
+// x < -87.3 gives 0 (true value < 1.2e-38), x > 88 saturates at exp(88); NaN stays NaN.
+
+// @ts-ignore: decorator
+@inline function expv(x: v128): v128 {
+  const under = f32x4.lt(x, f32x4.splat(-87.3));
+  let v = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.44269504088896341)));
+  let r = madd(n, f32x4.splat(-0.693359375), v);
+  r = madd(n, f32x4.splat(2.12194440e-4), r);
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const e = f32x4.mul(p, scale);
+  return v128.andnot(e, under);
+}
+
+// @ts-ignore: decorator
+@inline function exp1(x: f32): f32 {
+  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline function hmax(v: v128): f32 {
+  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/** Sum of n floats at p (two vector accumulators + scalar tail). */
+// @ts-ignore: decorator
+@inline function rowSum(p: usize, n: usize): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    a0 = f32x4.add(a0, v128.load(p));
+    a1 = f32x4.add(a1, v128.load(p, 16));
+    p += 32;
+  }
+  if (i + 4 <= n) { a0 = f32x4.add(a0, v128.load(p)); p += 16; i += 4; }
+  let s = hsum(f32x4.add(a0, a1));
+  for (; i < n; i++) { s += load<f32>(p); p += 4; }
+  return s;
+}
+
+/** Max of n floats at p (-Infinity when n == 0). */
+// @ts-ignore: decorator
+@inline function rowMax(p: usize, n: usize): f32 {
+  let a0 = f32x4.splat(NEG_INF), a1 = f32x4.splat(NEG_INF);
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    a0 = f32x4.max(a0, v128.load(p));
+    a1 = f32x4.max(a1, v128.load(p, 16));
+    p += 32;
+  }
+  if (i + 4 <= n) { a0 = f32x4.max(a0, v128.load(p)); p += 16; i += 4; }
+  let m = hmax(f32x4.max(a0, a1));
+  for (; i < n; i++) { m = max<f32>(m, load<f32>(p)); p += 4; }
+  return m;
+}
+
+// ---- BatchNormalization ------------------------------------------------------------------------
+
+/** y[n][c][i] = x[n][c][i] * scale[c] + shift[c]; x, y: N x C x HW; scale, shift: C floats. */
+export function norm_batch(x: usize, N: usize, C: usize, HW: usize, scale: usize, shift: usize, y: usize): void {
+  for (let n: usize = 0; n < N; n++) {
+    for (let c: usize = 0; c < C; c++) {
+      const s = load<f32>(scale + (c << 2)), b = load<f32>(shift + (c << 2));
+      const sv = f32x4.splat(s), bv = f32x4.splat(b);
+      const off = ((n * C + c) * HW) << 2;
+      let p = x + off, q = y + off;
+      let i: usize = 0;
+      for (; i + 8 <= HW; i += 8) {
+        const v0 = v128.load(p), v1 = v128.load(p, 16);
+        v128.store(q, madd(v0, sv, bv));
+        v128.store(q, madd(v1, sv, bv), 16);
+        p += 32; q += 32;
+      }
+      for (; i + 4 <= HW; i += 4) {
+        v128.store(q, madd(v128.load(p), sv, bv));
+        p += 16; q += 16;
+      }
+      for (; i < HW; i++) { store<f32>(q, load<f32>(p) * s + b); p += 4; q += 4; }
+    }
+  }
+}
+
+// ---- LayerNormalization ------------------------------------------------------------------------
+
+/**
+ * Per row of D floats: y = (x - mean) / sqrt(var + eps) * gamma + beta. gamma: D floats;
+ * beta: D floats or 0 for none. Corrected two-pass moments (mean, then the sum of deviations and
+ * of their squares), so large means do not cancel the variance away.
+ */
+export function norm_layer(x: usize, rows: usize, D: usize, gamma: usize, beta: usize, eps: f32, y: usize): void {
+  if (D == 0) return;
+  const invD: f32 = <f32>1 / <f32>D;
+  const zero = f32x4.splat(0);
+  for (let r: usize = 0; r < rows; r++) {
+    const xr = x + ((r * D) << 2), yr = y + ((r * D) << 2);
+    const mean = rowSum(xr, D) * invD;
+    // second pass: deviations from the first mean
+    const mv = f32x4.splat(mean);
+    let s1 = zero, s2 = zero, t1 = zero, t2 = zero;
+    let p = xr;
+    let i: usize = 0;
+    for (; i + 8 <= D; i += 8) {
+      const d0 = f32x4.sub(v128.load(p), mv), d1 = f32x4.sub(v128.load(p, 16), mv);
+      s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
+      t1 = f32x4.add(t1, d1); t2 = madd(d1, d1, t2);
+      p += 32;
+    }
+    if (i + 4 <= D) {
+      const d0 = f32x4.sub(v128.load(p), mv);
+      s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
+      p += 16; i += 4;
+    }
+    let sd = hsum(f32x4.add(s1, t1)), sq = hsum(f32x4.add(s2, t2));
+    for (; i < D; i++) { const d = load<f32>(p) - mean; sd += d; sq += d * d; p += 4; }
+    // the mean is kept as mean + corr (two floats): x - mean is exact for x near the mean, so
+    // (x - mean) - corr stays accurate even when |mean| is large against the spread
+    const corr = sd * invD;
+    let variance = sq * invD - corr * corr;
+    if (variance < 0) variance = 0;
+    const rstd: f32 = <f32>1 / Mathf.sqrt(variance + eps);
+    // third pass: normalize, scale, shift
+    const cv = f32x4.splat(corr), rs = f32x4.splat(rstd);
+    p = xr;
+    let q = yr, g = gamma, b = beta;
+    i = 0;
+    for (; i + 4 <= D; i += 4) {
+      const z = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(p), mv), cv), rs);
+      const bv = beta ? v128.load(b) : zero;
+      v128.store(q, madd(z, v128.load(g), bv));
+      p += 16; q += 16; g += 16; b += 16;
+    }
+    for (; i < D; i++) {
+      let v = ((load<f32>(p) - mean) - corr) * rstd * load<f32>(g);
+      if (beta) v += load<f32>(b);
+      store<f32>(q, v);
+      p += 4; q += 4; g += 4; b += 4;
+    }
+  }
+}
+
+// ---- Softmax / LogSoftmax ----------------------------------------------------------------------
+
+/** (Log)Softmax over each contiguous row of D floats (rows x D). log: 0 softmax, 1 log-softmax. */
+export function softmax_last(x: usize, rows: usize, D: usize, y: usize, log: i32): void {
+  for (let r: usize = 0; r < rows; r++) {
+    const xr = x + ((r * D) << 2), yr = y + ((r * D) << 2);
+    const m = rowMax(xr, D);
+    const mv = f32x4.splat(m);
+    // exp(x - max), summed; stored for softmax only
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    let p = xr, q = yr;
+    let i: usize = 0;
+    for (; i + 8 <= D; i += 8) {
+      const e0 = expv(f32x4.sub(v128.load(p), mv)), e1 = expv(f32x4.sub(v128.load(p, 16), mv));
+      a0 = f32x4.add(a0, e0); a1 = f32x4.add(a1, e1);
+      if (!log) { v128.store(q, e0); v128.store(q, e1, 16); }
+      p += 32; q += 32;
+    }
+    for (; i + 4 <= D; i += 4) {
+      const e0 = expv(f32x4.sub(v128.load(p), mv));
+      a0 = f32x4.add(a0, e0);
+      if (!log) v128.store(q, e0);
+      p += 16; q += 16;
+    }
+    let s = hsum(f32x4.add(a0, a1));
+    for (; i < D; i++) {
+      const e = exp1(load<f32>(p) - m);
+      s += e;
+      if (!log) store<f32>(q, e);
+      p += 4; q += 4;
+    }
+    if (log) {
+      const lse = Mathf.log(s), lv = f32x4.splat(lse);
+      p = xr; q = yr; i = 0;
+      for (; i + 4 <= D; i += 4) {
+        v128.store(q, f32x4.sub(f32x4.sub(v128.load(p), mv), lv));
+        p += 16; q += 16;
+      }
+      for (; i < D; i++) { store<f32>(q, (load<f32>(p) - m) - lse); p += 4; q += 4; }
+    } else {
+      const inv: f32 = <f32>1 / s, iv = f32x4.splat(inv);
+      q = yr; i = 0;
+      for (; i + 4 <= D; i += 4) { v128.store(q, f32x4.mul(v128.load(q), iv)); q += 16; }
+      for (; i < D; i++) { store<f32>(q, load<f32>(q) * inv); q += 4; }
+    }
+  }
+}
+
+/**
+ * (Log)Softmax over the middle axis of [outer, A, inner], vectorized across `inner` (4 columns at
+ * a time; the last partial vector computes garbage lanes from neighbouring memory and stores
+ * only the valid ones).
+ */
+export function softmax_axis(x: usize, outer: usize, A: usize, inner: usize, y: usize, log: i32): void {
+  const stride = inner << 2;
+  for (let o: usize = 0; o < outer; o++) {
+    const xo = x + ((o * A * inner) << 2), yo = y + ((o * A * inner) << 2);
+    for (let i: usize = 0; i < inner; i += 4) {
+      const nv = <i32>min<usize>(4, inner - i);
+      const xc = xo + (i << 2), yc = yo + (i << 2);
+      let m = f32x4.splat(NEG_INF);
+      let p = xc;
+      for (let a: usize = 0; a < A; a++) { m = f32x4.max(m, v128.load(p)); p += stride; }
+      let s = f32x4.splat(0);
+      p = xc;
+      let q = yc;
+      for (let a: usize = 0; a < A; a++) {
+        const e = expv(f32x4.sub(v128.load(p), m));
+        s = f32x4.add(s, e);
+        if (!log) storeLanes(q, e, nv);
+        p += stride; q += stride;
+      }
+      if (log) {
+        let lse = f32x4.splat(0);
+        lse = f32x4.replace_lane(lse, 0, Mathf.log(f32x4.extract_lane(s, 0)));
+        lse = f32x4.replace_lane(lse, 1, Mathf.log(f32x4.extract_lane(s, 1)));
+        lse = f32x4.replace_lane(lse, 2, Mathf.log(f32x4.extract_lane(s, 2)));
+        lse = f32x4.replace_lane(lse, 3, Mathf.log(f32x4.extract_lane(s, 3)));
+        p = xc; q = yc;
+        for (let a: usize = 0; a < A; a++) {
+          storeLanes(q, f32x4.sub(f32x4.sub(v128.load(p), m), lse), nv);
+          p += stride; q += stride;
+        }
+      } else {
+        const inv = f32x4.div(f32x4.splat(1), s);
+        q = yc;
+        for (let a: usize = 0; a < A; a++) {
+          storeLanes(q, f32x4.mul(v128.load(q), inv), nv);
+          q += stride;
+        }
+      }
+    }
+  }
+}
+
+// ---- Reductions --------------------------------------------------------------------------------
+
+/** y[o][i] = scale * sum_r x[o][r][i] over [outer, R, inner]. R == 0 gives 0 * scale. */
+export function reduce_sum(x: usize, outer: usize, R: usize, inner: usize, scale: f32, y: usize): void {
+  if (inner == 1) {
+    for (let o: usize = 0; o < outer; o++) store<f32>(y + (o << 2), rowSum(x + ((o * R) << 2), R) * scale);
+    return;
+  }
+  const stride = inner << 2, sv = f32x4.splat(scale);
+  for (let o: usize = 0; o < outer; o++) {
+    const xo = x + ((o * R * inner) << 2), yo = y + ((o * inner) << 2);
+    let i: usize = 0;
+    for (; i + 8 <= inner; i += 8) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let p = xo + (i << 2);
+      for (let r: usize = 0; r < R; r++) {
+        a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+        p += stride;
+      }
+      v128.store(yo + (i << 2), f32x4.mul(a0, sv));
+      v128.store(yo + (i << 2), f32x4.mul(a1, sv), 16);
+    }
+    for (; i < inner; i += 4) {
+      let a0 = f32x4.splat(0);
+      let p = xo + (i << 2);
+      for (let r: usize = 0; r < R; r++) { a0 = f32x4.add(a0, v128.load(p)); p += stride; }
+      storeLanes(yo + (i << 2), f32x4.mul(a0, sv), <i32>min<usize>(4, inner - i));
+    }
+  }
+}
+
+/** y[o][i] = max_r x[o][r][i] over [outer, R, inner]. R == 0 gives -Infinity. NaN propagates. */
+export function reduce_max(x: usize, outer: usize, R: usize, inner: usize, y: usize): void {
+  if (inner == 1) {
+    for (let o: usize = 0; o < outer; o++) store<f32>(y + (o << 2), rowMax(x + ((o * R) << 2), R));
+    return;
+  }
+  const stride = inner << 2;
+  for (let o: usize = 0; o < outer; o++) {
+    const xo = x + ((o * R * inner) << 2), yo = y + ((o * inner) << 2);
+    let i: usize = 0;
+    for (; i + 8 <= inner; i += 8) {
+      let a0 = f32x4.splat(NEG_INF), a1 = f32x4.splat(NEG_INF);
+      let p = xo + (i << 2);
+      for (let r: usize = 0; r < R; r++) {
+        a0 = f32x4.max(a0, v128.load(p)); a1 = f32x4.max(a1, v128.load(p, 16));
+        p += stride;
+      }
+      v128.store(yo + (i << 2), a0);
+      v128.store(yo + (i << 2), a1, 16);
+    }
+    for (; i < inner; i += 4) {
+      let a0 = f32x4.splat(NEG_INF);
+      let p = xo + (i << 2);
+      for (let r: usize = 0; r < R; r++) { a0 = f32x4.max(a0, v128.load(p)); p += stride; }
+      storeLanes(yo + (i << 2), a0, <i32>min<usize>(4, inner - i));
+    }
+  }
+}

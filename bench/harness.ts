@@ -1,0 +1,70 @@
+// Timing protocol shared by the benchmarks: every implementation of a case runs in the same
+// process, interleaved round by round (so drift, throttling and GC hit all of them alike), and
+// the median of the rounds is reported. Wall-clock numbers live here only, never in tests.
+
+export interface Impl {
+  name: string;
+  /** One call of the operation under test, inputs in, outputs out. */
+  run: () => void | Promise<void>;
+}
+
+export interface CaseResult {
+  name: string;
+  flops: number;
+  medians: Map<string, number>; // seconds per call
+}
+
+/** Calls per round so that one round of one implementation takes about `targetMs`. */
+async function callsPerRound(impl: Impl, targetMs: number): Promise<number> {
+  let n = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await impl.run();
+    const dt = performance.now() - t0;
+    if (dt >= targetMs / 4 || n >= 1 << 16) return Math.max(1, Math.round((n * targetMs) / Math.max(dt, 1e-3)));
+    n *= 2;
+  }
+}
+
+export async function measure(name: string, flops: number, impls: Impl[], rounds = 9, targetMs = 40): Promise<CaseResult> {
+  const calls = new Map<string, number>();
+  for (const impl of impls) {
+    await impl.run(); // warm up: JIT tiers, weight packing caches
+    calls.set(impl.name, await callsPerRound(impl, targetMs));
+  }
+  const samples = new Map<string, number[]>(impls.map((i) => [i.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    // rotate the order every round so no implementation always runs first
+    const order = impls.map((_, i) => impls[(i + r) % impls.length]);
+    for (const impl of order) {
+      const n = calls.get(impl.name)!;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await impl.run();
+      samples.get(impl.name)!.push((performance.now() - t0) / 1000 / n);
+    }
+  }
+  const medians = new Map<string, number>();
+  for (const [k, v] of samples) medians.set(k, median(v));
+  return { name, flops, medians };
+}
+
+export function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Prints GFLOP/s per implementation and the ratios of ours to each peer. */
+export function printTable(results: CaseResult[], ours: string[], peers: string[]): void {
+  const names = [...ours, ...peers];
+  const head = ['case', ...names.map((n) => `${n} GFLOP/s`), ...ours.flatMap((o) => peers.map((p) => `${o}/${p}`))];
+  const rows = results.map((r) => {
+    const g = (n: string) => (r.medians.has(n) ? r.flops / r.medians.get(n)! / 1e9 : NaN);
+    return [r.name, ...names.map((n) => g(n).toFixed(1)), ...ours.flatMap((o) => peers.map((p) => `${(g(o) / g(p)).toFixed(2)}x`))];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}

@@ -1,0 +1,135 @@
+// Host side of BatchNormalization (inference) and LayerNormalization.
+import { ArgumentError, ShapeError } from '../errors.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { checkData, checkDims, fmt, sizeOf } from './check.js';
+
+type Tensor = { data: Float32Array; dims: number[] };
+
+export interface BatchNormParams {
+  scale: Float32Array; // gamma
+  bias: Float32Array; // beta
+  mean: Float32Array;
+  variance: Float32Array;
+  /** Default 1e-5 (ONNX). */
+  epsilon?: number;
+}
+
+/** Folds BatchNormalization parameters into y = x * scale[c] + shift[c] (in float64, rounded once). */
+export function foldBatchNorm(p: BatchNormParams, C?: number): { scale: Float32Array; shift: Float32Array } {
+  const n = C ?? p.scale?.length;
+  const eps = p.epsilon ?? 1e-5;
+  if (!Number.isFinite(eps) || eps < 0) throw new ArgumentError(`BatchNormalization: epsilon must be a finite number >= 0, got ${eps}`);
+  for (const [name, v] of [['scale', p.scale], ['bias', p.bias], ['mean', p.mean], ['variance', p.variance]] as const) {
+    if (!(v instanceof Float32Array)) throw new ArgumentError(`BatchNormalization: ${name} must be a Float32Array of one value per channel`);
+    if (v.length !== n) throw new ShapeError(`BatchNormalization: ${name} has ${v.length} values but the input has ${n} channels; pass one value per channel`);
+  }
+  const scale = new Float32Array(n);
+  const shift = new Float32Array(n);
+  for (let c = 0; c < n; c++) {
+    const s = p.scale[c] / Math.sqrt(p.variance[c] + eps);
+    scale[c] = s;
+    shift[c] = p.bias[c] - p.mean[c] * s;
+  }
+  return { scale, shift };
+}
+
+/** [N, C, inner] of a BatchNormalization input (N x C x D1 x ...; rank 1 means C only). */
+export function batchNormShape(xDims: readonly number[]): { N: number; C: number; inner: number } {
+  checkDims(xDims, 'BatchNormalization input');
+  if (xDims.length === 0) throw new ShapeError('BatchNormalization: input must have a channel axis (N x C x ...), got a scalar');
+  if (xDims.length === 1) return { N: 1, C: xDims[0], inner: 1 };
+  return { N: xDims[0], C: xDims[1], inner: sizeOf(xDims.slice(2)) };
+}
+
+/**
+ * BatchNormalization (inference) on pointers: y = x * scale[c] + shift[c]. scale and shift hold
+ * C floats each (see foldBatchNorm). y may equal x. Returns the output dims (= input dims).
+ */
+export function batchNormRun(k: Kernels, x: number, xDims: readonly number[], scale: number, shift: number, y: number): number[] {
+  const { N, C, inner } = batchNormShape(xDims);
+  const n = sizeOf(xDims);
+  k.requireFloats(x, n, 'BatchNormalization input');
+  k.requireFloats(y, n, 'BatchNormalization output');
+  k.requireFloats(scale, C, `BatchNormalization scale (one per channel, C = ${C})`);
+  k.requireFloats(shift, C, `BatchNormalization shift (one per channel, C = ${C})`);
+  if (n > 0) k.fn.norm_batch(x, N, C, inner, scale, shift, y);
+  return [...xDims];
+}
+
+/** One-shot BatchNormalization (inference) on a host array. */
+export function batchNorm(k: Kernels, X: Float32Array, xDims: readonly number[], p: BatchNormParams): Tensor {
+  checkData(X, xDims, 'BatchNormalization input');
+  const { C } = batchNormShape(xDims);
+  const { scale, shift } = foldBatchNorm(p, C);
+  const x = k.upload(X);
+  const s = k.upload(scale);
+  const b = k.upload(shift);
+  let y = 0;
+  try {
+    y = k.allocF32(X.length);
+    const dims = batchNormRun(k, x, xDims, s, b, y);
+    return { data: k.download(y, X.length), dims };
+  } finally {
+    k.free(x, s, b, y);
+  }
+}
+
+/** rows x D of a LayerNormalization over axes [axis, rank). */
+export function layerNormShape(xDims: readonly number[], axis = -1): { rows: number; D: number; axis: number } {
+  checkDims(xDims, 'LayerNormalization input');
+  const r = xDims.length;
+  if (!Number.isInteger(axis) || axis < -r || axis >= r) throw new ArgumentError(`LayerNormalization: axis ${axis} is out of range for rank ${r} (${fmt(xDims)}); use -${r}..${r - 1}`);
+  const a = axis < 0 ? axis + r : axis;
+  return { rows: sizeOf(xDims.slice(0, a)), D: sizeOf(xDims.slice(a)), axis: a };
+}
+
+/**
+ * LayerNormalization on pointers: each of the rows (product of dims before `axis`) of D floats
+ * becomes (x - mean) / sqrt(var + epsilon) * gamma + beta. gamma: D floats; beta: D floats or 0.
+ */
+export function layerNormRun(k: Kernels, x: number, xDims: readonly number[], gamma: number, beta: number, y: number, axis = -1, epsilon = 1e-5): number[] {
+  const { rows, D } = layerNormShape(xDims, axis);
+  if (!Number.isFinite(epsilon) || epsilon < 0) throw new ArgumentError(`LayerNormalization: epsilon must be a finite number >= 0, got ${epsilon}`);
+  const n = rows * D;
+  k.requireFloats(x, n, 'LayerNormalization input');
+  k.requireFloats(y, n, 'LayerNormalization output');
+  k.requireFloats(gamma, D, `LayerNormalization scale (${D} values: the normalized dims)`);
+  if (beta !== 0) k.requireFloats(beta, D, `LayerNormalization bias (${D} values: the normalized dims)`);
+  if (n > 0) k.fn.norm_layer(x, rows, D, gamma, beta, epsilon, y);
+  return [...xDims];
+}
+
+function expandParam(v: Float32Array | undefined, D: number, what: string): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Float32Array)) throw new ArgumentError(`LayerNormalization: ${what} must be a Float32Array`);
+  if (v.length === D) return v;
+  if (v.length === 1) return new Float32Array(D).fill(v[0]);
+  throw new ShapeError(`LayerNormalization: ${what} has ${v.length} values but the normalized dims hold ${D}; pass ${D} values (or 1 to broadcast)`);
+}
+
+export interface LayerNormOptions {
+  /** First normalized axis (default -1: the last). */
+  axis?: number;
+  /** Default 1e-5. */
+  epsilon?: number;
+}
+
+/** One-shot LayerNormalization on a host array; gamma (and beta) hold D values, or 1 to broadcast. */
+export function layerNorm(k: Kernels, X: Float32Array, xDims: readonly number[], gamma: Float32Array, beta?: Float32Array, opts: LayerNormOptions = {}): Tensor {
+  checkData(X, xDims, 'LayerNormalization input');
+  const { D } = layerNormShape(xDims, opts.axis ?? -1);
+  const g = expandParam(gamma, D, 'scale');
+  if (g === undefined) throw new ArgumentError('LayerNormalization: scale (gamma) is required');
+  const b = expandParam(beta, D, 'bias');
+  const x = k.upload(X);
+  const gp = k.upload(g);
+  const bp = b ? k.upload(b) : 0;
+  let y = 0;
+  try {
+    y = k.allocF32(X.length);
+    const dims = layerNormRun(k, x, xDims, gp, bp, y, opts.axis ?? -1, opts.epsilon ?? 1e-5);
+    return { data: k.download(y, X.length), dims };
+  } finally {
+    k.free(x, gp, bp, y);
+  }
+}

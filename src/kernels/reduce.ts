@@ -1,0 +1,147 @@
+// Host side of ReduceSum / ReduceMean / ReduceMax over any set of axes (ONNX semantics).
+// The plan drops size-1 axes, merges adjacent reduced (and adjacent kept) axes, then runs one
+// [outer, R, inner] reduction per reduced group, biggest shrink first: the first pass goes
+// from x into a scratch buffer, later passes reduce the scratch in place, the last writes y.
+// Mean is Sum with the final pass scaled by 1 / (number of reduced elements).
+import { ArgumentError } from '../errors.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { checkData, checkDims, fmt, sizeOf } from './check.js';
+
+type Tensor = { data: Float32Array; dims: number[] };
+
+export type ReduceOp = 'sum' | 'mean' | 'max';
+
+export interface ReduceOptions {
+  /** Axes to reduce (negative counts from the end). Empty or missing: all axes, unless noopWithEmptyAxes. */
+  axes?: readonly number[];
+  /** Default true. */
+  keepdims?: boolean;
+  /** With empty axes, return the input unchanged (ONNX noop_with_empty_axes=1). */
+  noopWithEmptyAxes?: boolean;
+}
+
+export interface ReducePass {
+  outer: number;
+  R: number;
+  inner: number;
+}
+
+export interface ReducePlan {
+  outDims: number[];
+  /** Sorted, non-negative reduced axes. */
+  axes: number[];
+  passes: ReducePass[];
+  /** Floats the scratch buffer needs (0 when at most one pass runs). */
+  scratchFloats: number;
+  /** Number of input elements reduced into each output (Mean divides by it). */
+  count: number;
+  /** The output is a copy of the input (nothing, or only size-1 axes, to reduce). */
+  identity: boolean;
+}
+
+/** Normalizes ONNX axes: each in [-rank, rank), no duplicates; returns them sorted and non-negative. */
+export function normalizeAxes(axes: readonly number[], rank: number, what = 'Reduce'): number[] {
+  if (!Array.isArray(axes)) throw new ArgumentError(`${what}: axes must be an array of integers`);
+  const seen = new Set<number>();
+  for (const a of axes) {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ArgumentError(`${what}: axis ${a} is out of range for rank ${rank}; use -${rank}..${rank - 1}`);
+    const n = a < 0 ? a + rank : a;
+    if (seen.has(n)) throw new ArgumentError(`${what}: axis ${n} appears twice in axes ${fmt(axes)}; list each axis once`);
+    seen.add(n);
+  }
+  return [...seen].sort((x, y) => x - y);
+}
+
+/** Output shape and the pass sequence of a reduction. */
+export function reducePlan(dims: readonly number[], opts: ReduceOptions = {}, what = 'Reduce'): ReducePlan {
+  checkDims(dims, `${what} input`);
+  const rank = dims.length;
+  const keepdims = opts.keepdims ?? true;
+  let axes = normalizeAxes(opts.axes ?? [], rank, what);
+  if (axes.length === 0) {
+    if (opts.noopWithEmptyAxes) return { outDims: [...dims], axes: [], passes: [], scratchFloats: 0, count: 1, identity: true };
+    axes = dims.map((_, i) => i);
+  }
+  const red = new Set(axes);
+  const outDims: number[] = [];
+  dims.forEach((d, i) => {
+    if (!red.has(i)) outDims.push(d);
+    else if (keepdims) outDims.push(1);
+  });
+  // groups of adjacent same-kind axes, size-1 axes dropped
+  const groups: { size: number; reduced: boolean }[] = [];
+  let count = 1;
+  dims.forEach((d, i) => {
+    const r = red.has(i);
+    if (r) count *= d;
+    if (d === 1) return;
+    const last = groups[groups.length - 1];
+    if (last && last.reduced === r) last.size *= d;
+    else groups.push({ size: d, reduced: r });
+  });
+  const order = groups.map((g, i) => i).filter((i) => groups[i].reduced);
+  // an empty reduced axis first (its pass produces the output straight away), then biggest shrink first
+  order.sort((a, b) => (groups[a].size === 0 ? -1 : groups[b].size === 0 ? 1 : groups[b].size - groups[a].size));
+  const cur = groups.map((g) => g.size);
+  const passes: ReducePass[] = [];
+  let scratchFloats = 0;
+  for (const [j, gi] of order.entries()) {
+    const outer = sizeOf(cur.slice(0, gi));
+    const inner = sizeOf(cur.slice(gi + 1));
+    passes.push({ outer, R: cur[gi], inner });
+    cur[gi] = 1;
+    if (j < order.length - 1) scratchFloats = Math.max(scratchFloats, outer * inner);
+  }
+  return { outDims, axes, passes, scratchFloats, count, identity: passes.length === 0 };
+}
+
+/**
+ * Reduction on pointers: x holds sizeOf(dims) floats, y receives sizeOf(plan.outDims), scratch
+ * holds plan.scratchFloats floats (0 is fine when that is 0). Returns the output dims.
+ */
+export function reduceRun(k: Kernels, op: ReduceOp, x: number, dims: readonly number[], y: number, scratch: number, opts: ReduceOptions = {}): number[] {
+  if (op !== 'sum' && op !== 'mean' && op !== 'max') throw new ArgumentError(`Reduce: unknown operation '${op}'; use sum, mean or max`);
+  const what = op === 'sum' ? 'ReduceSum' : op === 'mean' ? 'ReduceMean' : 'ReduceMax';
+  const plan = reducePlan(dims, opts, what);
+  const nIn = sizeOf(dims);
+  const nOut = sizeOf(plan.outDims);
+  k.requireFloats(x, nIn, `${what} input`);
+  k.requireFloats(y, nOut, `${what} output`);
+  if (plan.scratchFloats > 0) k.requireFloats(scratch, plan.scratchFloats, `${what} scratch (see reducePlan().scratchFloats)`);
+  if (plan.identity) {
+    if (x !== y) k.f32.copyWithin(y >> 2, x >> 2, (x >> 2) + nIn);
+    return plan.outDims;
+  }
+  let src = x;
+  plan.passes.forEach((p, j) => {
+    const last = j === plan.passes.length - 1;
+    const dst = last ? y : scratch;
+    if (p.outer * p.inner > 0) {
+      if (op === 'max') k.fn.reduce_max(src, p.outer, p.R, p.inner, dst);
+      else k.fn.reduce_sum(src, p.outer, p.R, p.inner, last && op === 'mean' ? 1 / plan.count : 1, dst);
+    }
+    src = dst;
+  });
+  return plan.outDims;
+}
+
+/** One-shot reduction on a host array. */
+export function reduce(k: Kernels, op: ReduceOp, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor {
+  checkData(X, dims, 'Reduce input');
+  const plan = reducePlan(dims, opts);
+  const x = k.upload(X);
+  let y = 0;
+  let s = 0;
+  try {
+    y = k.allocF32(sizeOf(plan.outDims));
+    s = plan.scratchFloats > 0 ? k.allocF32(plan.scratchFloats) : 0;
+    const out = reduceRun(k, op, x, dims, y, s, opts);
+    return { data: k.download(y, sizeOf(out)), dims: out };
+  } finally {
+    k.free(x, y, s);
+  }
+}
+
+export const reduceSum = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'sum', X, dims, opts);
+export const reduceMean = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'mean', X, dims, opts);
+export const reduceMax = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'max', X, dims, opts);

@@ -1,0 +1,108 @@
+// Host side of the elementwise unary kernels (assembly/unary.ts): y = op(x), in place allowed.
+import { ArgumentError } from '../errors.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { checkData, checkDims, fmt, sizeOf } from './check.js';
+
+export type UnaryOp =
+  | 'relu'
+  | 'leakyRelu'
+  | 'clip'
+  | 'sigmoid'
+  | 'hardSigmoid'
+  | 'hardSwish'
+  | 'tanh'
+  | 'gelu'
+  | 'geluTanh'
+  | 'erf'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'neg'
+  | 'abs';
+
+/** Op codes of unary_apply (assembly/unary.ts). */
+export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
+  relu: 0,
+  leakyRelu: 1,
+  clip: 2,
+  sigmoid: 3,
+  hardSigmoid: 4,
+  hardSwish: 5,
+  tanh: 6,
+  gelu: 7,
+  geluTanh: 8,
+  erf: 9,
+  exp: 10,
+  log: 11,
+  sqrt: 12,
+  neg: 13,
+  abs: 14,
+};
+
+/**
+ * Attributes, with ONNX defaults: leakyRelu alpha = 0.01; hardSigmoid alpha = 0.2, beta = 0.5;
+ * clip min = -Infinity, max = +Infinity. Other ops take none.
+ */
+export interface UnaryParams {
+  alpha?: number;
+  beta?: number;
+  min?: number;
+  max?: number;
+}
+
+/** [code, p0, p1] as unary_apply takes them; throws ArgumentError for an unknown op or bad attribute. */
+export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, number, number] {
+  if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(UNARY_OPS, op)) {
+    throw new ArgumentError(`unknown unary op ${JSON.stringify(op)}; use one of ${Object.keys(UNARY_OPS).join(', ')}`);
+  }
+  const code = UNARY_OPS[op];
+  const finite = (name: string, v: number): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${op}: ${name} must be a finite number, got ${v}`);
+    return v;
+  };
+  switch (op) {
+    case 'leakyRelu':
+      return [code, finite('alpha', params.alpha ?? 0.01), 0];
+    case 'hardSigmoid':
+      return [code, finite('alpha', params.alpha ?? 0.2), finite('beta', params.beta ?? 0.5)];
+    case 'clip': {
+      const lo = params.min ?? -Infinity;
+      const hi = params.max ?? Infinity;
+      if (typeof lo !== 'number' || typeof hi !== 'number' || !(lo <= hi)) {
+        throw new ArgumentError(`clip needs min <= max (either may be omitted or infinite), got min=${lo} max=${hi}`);
+      }
+      return [code, lo, hi];
+    }
+    default:
+      return [code, 0, 0];
+  }
+}
+
+/**
+ * y = op(x) on kernel buffers: x and y hold sizeOf(dims) floats each; y may be x (in place).
+ */
+export function unaryRun(k: Kernels, op: UnaryOp, x: number, y: number, dims: readonly number[], params?: UnaryParams): void {
+  const [code, p0, p1] = unaryArgs(op, params);
+  checkDims(dims, `${op} dims`);
+  const n = sizeOf(dims);
+  k.requireFloats(x, n, `${op} input ${fmt(dims)}`);
+  k.requireFloats(y, n, `${op} output ${fmt(dims)}`);
+  if (n === 0) return;
+  k.fn.unary_apply(code, x, y, n, p0, p1);
+}
+
+/** One-shot y = op(x) on a host array (tests, scripts). */
+export function unary(k: Kernels, op: UnaryOp, data: Float32Array, dims: readonly number[], params?: UnaryParams): { data: Float32Array; dims: number[] } {
+  unaryArgs(op, params);
+  checkDims(dims, `${op} dims`);
+  checkData(data, dims, `${op} input`);
+  const n = data.length;
+  const x = k.upload(data);
+  const y = k.allocF32(n);
+  try {
+    unaryRun(k, op, x, y, dims, params);
+    return { data: k.download(y, n), dims: [...dims] };
+  } finally {
+    k.free(x, y);
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeAxes, reduce, reducePlan, reduceRun, type ReduceOp } from '../src/kernels/reduce.js';
+import { ArgumentError } from '../src/errors.js';
+import { reduceRef } from './ref/reduce.js';
+import { expectClose } from './util/close.js';
+import { FLAVORS, kernels } from './util/kernels.js';
+import { buildModel, runOrt } from './util/onnx.js';
+import { randomArray, randomInt, rng } from './util/rng.js';
+
+const size = (d: readonly number[]) => d.reduce((a, b) => a * b, 1);
+const OPS: ReduceOp[] = ['sum', 'mean', 'max'];
+
+describe('reduce plan', () => {
+  it('merges adjacent axes, drops size-1 axes and sizes the scratch', () => {
+    const p = reducePlan([2, 3, 4, 5, 6], { axes: [1, 2, 4] });
+    expect(p.outDims).toEqual([2, 1, 1, 5, 1]);
+    expect(p.passes).toEqual([{ outer: 2, R: 12, inner: 30 }, { outer: 10, R: 6, inner: 1 }]);
+    expect(p.scratchFloats).toBe(60);
+    expect(p.count).toBe(72);
+    expect(reducePlan([2, 1, 3], { axes: [1], keepdims: false })).toMatchObject({ outDims: [2, 3], identity: true });
+    expect(reducePlan([4, 5], { axes: [] })).toMatchObject({ outDims: [1, 1], passes: [{ outer: 1, R: 20, inner: 1 }] });
+    expect(reducePlan([4, 5], { axes: [], noopWithEmptyAxes: true })).toMatchObject({ outDims: [4, 5], identity: true });
+    expect(normalizeAxes([-1, 0], 3)).toEqual([0, 2]);
+  });
+});
+
+describe.each(FLAVORS)('reductions (%s build)', (flavor) => {
+  it('Sum / Mean / Max over random axes match a float64 reference, keepdims both ways', async () => {
+    const k = await kernels(flavor);
+    const r = rng(31);
+    for (let t = 0; t < 90; t++) {
+      const rank = randomInt(r, 1, 5);
+      const dims = Array.from({ length: rank }, () => randomInt(r, 1, rank > 3 ? 7 : 19));
+      const axes: number[] = [];
+      for (let i = 0; i < rank; i++) if (r() < 0.45) axes.push(r() < 0.5 ? i - rank : i);
+      const keepdims = t % 2 === 0;
+      const op = OPS[t % 3];
+      const X = randomArray(size(dims), 1000 + t, -2, 2);
+      const got = reduce(k, op, X, dims, { axes, keepdims });
+      const want = reduceRef(X, dims, axes, keepdims, op);
+      expect(got.dims, `${op} ${dims} axes=${axes}`).toEqual(want.dims);
+      expectClose(got.data, want.data, `${op} ${dims} axes=${axes} keepdims=${keepdims}`);
+    }
+  });
+
+  it('covers first, middle, last and multiple axes with inner sizes 1..9 and long rows', async () => {
+    const k = await kernels(flavor);
+    const cases: [number[], number[]][] = [
+      [[5, 7], [0]], [[5, 7], [1]], [[3, 1001], [1]], [[3, 9, 2], [1]], [[3, 9, 3], [1]], [[4, 6, 5], [1]],
+      [[2, 13, 9], [1]], [[2, 5, 8], [1]], [[2, 3, 4, 5], [0, 2]], [[2, 3, 4, 5], [1, 3]], [[2, 3, 4, 5], [0, 1, 2, 3]],
+      [[6, 1, 7], [1]], [[3, 0, 4], [1]], [[3, 4], []], [[513, 3], [0]],
+    ];
+    for (const [dims, axes] of cases) {
+      const X = randomArray(size(dims), size(dims) + axes.length, -3, 3);
+      for (const op of OPS) {
+        for (const keepdims of [true, false]) {
+          const got = reduce(k, op, X, dims, { axes, keepdims });
+          const want = reduceRef(X, dims, axes, keepdims, op);
+          expect(got.dims).toEqual(want.dims);
+          expectClose(got.data, want.data, `${op} ${dims} axes=${axes} keepdims=${keepdims}`);
+        }
+      }
+    }
+  });
+
+  it('noop_with_empty_axes returns the input; Max propagates NaN', async () => {
+    const k = await kernels(flavor);
+    const X = randomArray(12, 5);
+    const got = reduce(k, 'mean', X, [3, 4], { axes: [], noopWithEmptyAxes: true });
+    expect(got.dims).toEqual([3, 4]);
+    expect(Array.from(got.data)).toEqual(Array.from(X));
+    const Y = new Float32Array([1, NaN, 3, 4, 5, 6, 7, 8]);
+    const m = reduce(k, 'max', Y, [2, 4], { axes: [1] }).data;
+    expect(Number.isNaN(m[0])).toBe(true);
+    expect(m[1]).toBe(8);
+  });
+
+  it('ReduceSum / ReduceMean / ReduceMax (opset 13) agree with onnxruntime', async () => {
+    const k = await kernels(flavor);
+    const cases: [number[], number[], number][] = [
+      [[2, 3, 5, 7], [2, 3], 1], [[2, 3, 5, 7], [1], 0], [[4, 6, 9], [-1], 1], [[4, 6, 9], [0, 2], 0], [[3, 10], [0], 1], [[2, 3, 4], [], 1],
+    ];
+    for (const [i, [dims, axes, keepdims]] of cases.entries()) {
+      const X = randomArray(size(dims), 70 + i, -5, 5);
+      for (const [op, name] of [['sum', 'ReduceSum'], ['mean', 'ReduceMean'], ['max', 'ReduceMax']] as const) {
+        // opset 13: ReduceSum takes axes as an int64 input; the others take an attribute
+        const asInput = name === 'ReduceSum' && axes.length > 0;
+        const model = buildModel({
+          nodes: [{ op: name, inputs: asInput ? ['x', 'axes'] : ['x'], outputs: ['y'], attrs: { keepdims, ...(!asInput && axes.length ? { axes } : {}) } }],
+          inputs: [{ name: 'x', dims }],
+          outputs: ['y'],
+          initializers: asInput ? [{ name: 'axes', dims: [axes.length], data: BigInt64Array.from(axes.map(BigInt)) }] : [],
+          opset: 13,
+        });
+        const want = (await runOrt(model, { x: { data: X, dims } })).y;
+        const got = reduce(k, op, X, dims, { axes, keepdims: !!keepdims });
+        expect(got.dims, `${name} ${dims} axes=${axes}`).toEqual(want.dims);
+        expectClose(got.data, want.data, `${name} ${dims} axes=${axes} keepdims=${keepdims}`);
+      }
+    }
+  });
+
+  it('rejects bad axes and buffers', async () => {
+    const k = await kernels(flavor);
+    const before = k.heap.liveBytes;
+    const X = new Float32Array(24);
+    expect(() => reduce(k, 'sum', X, [2, 3, 4], { axes: [3] })).toThrow(ArgumentError);
+    expect(() => reduce(k, 'sum', X, [2, 3, 4], { axes: [-4] })).toThrow(/out of range for rank 3/);
+    expect(() => reduce(k, 'sum', X, [2, 3, 4], { axes: [1, -2] })).toThrow(/appears twice/);
+    expect(() => reduce(k, 'sum', X, [2, 3, 4], { axes: [0.5] })).toThrow(ArgumentError);
+    expect(() => reduce(k, 'prod' as ReduceOp, X, [2, 3, 4], { axes: [0] })).toThrow(/unknown operation/);
+    expect(() => reduce(k, 'sum', X, [5, 5], { axes: [0] })).toThrow(/25 elements/);
+    expect(k.heap.liveBytes).toBe(before);
+    const x = k.allocF32(24 * 4);
+    const y = k.allocF32(1);
+    expect(() => reduceRun(k, 'sum', x, [4, 6, 4], y, 0, { axes: [0] })).toThrow(/ReduceSum output: buffer holds 16 floats but 24/);
+    expect(() => reduceRun(k, 'max', x, [4, 6, 4], x, y, { axes: [0, 1] })).not.toThrow(); // one pass: no scratch needed
+    const s = k.allocF32(1);
+    expect(() => reduceRun(k, 'mean', x, [96, 1, 1], y, s, { axes: [] })).not.toThrow();
+    // two passes: the 6 x 4 intermediate needs 24 floats of scratch, a 1-float request holds 16
+    expect(() => reduceRun(k, 'sum', x, [4, 6, 4], y, s, { axes: [0, 2] })).toThrow(/ReduceSum scratch/);
+    k.free(x, y, s);
+  });
+});

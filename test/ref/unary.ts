@@ -1,0 +1,86 @@
+// float64 references for the unary kernels, written straight from the op definitions (ONNX / Math).
+
+/** erf in float64: Maclaurin series below 2.5, Laplace continued fraction for erfc above (~1e-15). */
+export function erf64(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return -erf64(-x);
+  if (x === Infinity) return 1;
+  if (x < 2.5) {
+    const x2 = x * x;
+    let term = x; // (-1)^n x^(2n+1) / n!
+    let sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (sum * 2) / Math.sqrt(Math.PI);
+  }
+  // erfc(x) = e^{-x^2} / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + 2 / (x + ...)))))
+  let f = x;
+  for (let n = 300; n >= 1; n--) f = x + n / 2 / f;
+  return 1 - Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+export interface UnaryRefParams {
+  alpha?: number;
+  beta?: number;
+  min?: number;
+  max?: number;
+}
+
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+
+/** The scalar definition of each op. */
+export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) => number {
+  switch (op) {
+    case 'relu':
+      return (x) => Math.max(0, x);
+    case 'leakyRelu': {
+      const a = p.alpha ?? 0.01;
+      return (x) => (x >= 0 ? x : a * x);
+    }
+    case 'clip': {
+      const lo = p.min ?? -Infinity;
+      const hi = p.max ?? Infinity;
+      return (x) => Math.min(Math.max(x, lo), hi);
+    }
+    case 'sigmoid':
+      return (x) => 1 / (1 + Math.exp(-x));
+    case 'hardSigmoid': {
+      const a = p.alpha ?? 0.2;
+      const b = p.beta ?? 0.5;
+      return (x) => Math.max(0, Math.min(1, a * x + b));
+    }
+    case 'hardSwish':
+      return (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5));
+    case 'tanh':
+      return Math.tanh;
+    case 'gelu':
+      return (x) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+    case 'geluTanh':
+      return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_PI * (x + 0.044715 * x * x * x)));
+    case 'erf':
+      return erf64;
+    case 'exp':
+      return Math.exp;
+    case 'log':
+      return Math.log;
+    case 'sqrt':
+      return Math.sqrt;
+    case 'neg':
+      return (x) => -x;
+    case 'abs':
+      return Math.abs;
+    default:
+      throw new Error(`no reference for unary op ${op}`);
+  }
+}
+
+export function unaryRef(op: string, x: ArrayLike<number>, p?: UnaryRefParams): Float64Array {
+  const f = unaryScalarRef(op, p);
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = f(x[i]);
+  return y;
+}
