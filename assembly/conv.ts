@@ -1,13 +1,11 @@
 // Convolution kernels (NCHW, one image, one group at a time: the host loops over batch and groups).
-//  - conv_direct_a4: stride-1-along-W convolution of any kernel size / dilation over an input that
-//    the host has already zero-padded (pad2d), weights packed by pack_a4 as Cout x (Cin*KH*KW).
-//    Same 4x8 register tile as gemm_a4, but B vectors are read straight from shifted input rows,
-//    so no im2col buffer is written (the "direct" fast path; 3x3 is its main customer).
+//  - conv_s1_a4: stride-1-along-W convolution of any kernel size / dilation over an input that
+//    the host has already zero-padded (pad2d), weights packed by pack_a4 as Cout x (Cin*KH*KW);
+//    8-pixel patches are gathered into an L1 panel and fed to the GEMM tile (3x3 is its main customer).
 //  - im2col + gemm_a4 for the rest (strided W), col2im for ConvTranspose.
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1 } from './simd';
-
-const TMP = memory.data(64, 16);
+import { PANEL, sliceA, tile_a4_8 } from './gemm';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
 export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
@@ -27,150 +25,49 @@ export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usi
   }
 }
 
-// @ts-ignore: decorator
-@inline function storeRow8(y: usize, v0: v128, v1: v128, bias: f32, act: i32, lo: v128, hi: v128): void {
-  const bv = f32x4.splat(bias);
-  v128.store(y, activate(f32x4.add(v0, bv), act, lo, hi));
-  v128.store(y, activate(f32x4.add(v1, bv), act, lo, hi), 16);
-}
-
-/** 4 output channels x 8 output pixels, any KW and dilation. */
-function direct_tile(x: usize, Cin: usize, KH: usize, KW: usize, planeP: usize, rowStepB: usize, colStepB: usize,
-  wp: usize, yo: usize, planeY: usize, mv: usize, b0s: f32, b1s: f32, b2s: f32, b3s: f32, act: i32, lo: v128, hi: v128): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let plane = x;
-  for (let ci: usize = 0; ci < Cin; ci++) {
-    let row = plane;
-    for (let kh: usize = 0; kh < KH; kh++) {
-      let p = row;
-      for (let kw: usize = 0; kw < KW; kw++) {
-        const x0 = v128.load(p), x1 = v128.load(p, 16);
-        let wv = v128.load32_splat(wp);
-        c00 = madd(wv, x0, c00); c01 = madd(wv, x1, c01);
-        wv = v128.load32_splat(wp, 4);
-        c10 = madd(wv, x0, c10); c11 = madd(wv, x1, c11);
-        wv = v128.load32_splat(wp, 8);
-        c20 = madd(wv, x0, c20); c21 = madd(wv, x1, c21);
-        wv = v128.load32_splat(wp, 12);
-        c30 = madd(wv, x0, c30); c31 = madd(wv, x1, c31);
-        wp += 16; p += colStepB;
-      }
-      row += rowStepB;
-    }
-    plane += planeP;
-  }
-  storeRow8(yo, c00, c01, b0s, act, lo, hi);
-  if (mv > 1) storeRow8(yo + planeY, c10, c11, b1s, act, lo, hi);
-  if (mv > 2) storeRow8(yo + 2 * planeY, c20, c21, b2s, act, lo, hi);
-  if (mv > 3) storeRow8(yo + 3 * planeY, c30, c31, b3s, act, lo, hi);
-}
 
 /**
- * The 3-wide, undilated case (3x3 convs): the three taps of a kernel row use immediate load offsets
- * instead of a 3-trip loop, which V8 would otherwise spend a compare-and-branch on every 8 FMAs.
- */
-function direct3_tile(x: usize, Cin: usize, KH: usize, planeP: usize, rowStepB: usize,
-  wp: usize, yo: usize, planeY: usize, mv: usize, b0s: f32, b1s: f32, b2s: f32, b3s: f32, act: i32, lo: v128, hi: v128): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let plane = x;
-  for (let ci: usize = 0; ci < Cin; ci++) {
-    let p = plane;
-    for (let kh: usize = 0; kh < KH; kh++) {
-      let x0 = v128.load(p), x1 = v128.load(p, 16);
-      let wv = v128.load32_splat(wp);
-      c00 = madd(wv, x0, c00); c01 = madd(wv, x1, c01);
-      wv = v128.load32_splat(wp, 4);
-      c10 = madd(wv, x0, c10); c11 = madd(wv, x1, c11);
-      wv = v128.load32_splat(wp, 8);
-      c20 = madd(wv, x0, c20); c21 = madd(wv, x1, c21);
-      wv = v128.load32_splat(wp, 12);
-      c30 = madd(wv, x0, c30); c31 = madd(wv, x1, c31);
-      x0 = v128.load(p, 4); x1 = v128.load(p, 20);
-      wv = v128.load32_splat(wp, 16);
-      c00 = madd(wv, x0, c00); c01 = madd(wv, x1, c01);
-      wv = v128.load32_splat(wp, 20);
-      c10 = madd(wv, x0, c10); c11 = madd(wv, x1, c11);
-      wv = v128.load32_splat(wp, 24);
-      c20 = madd(wv, x0, c20); c21 = madd(wv, x1, c21);
-      wv = v128.load32_splat(wp, 28);
-      c30 = madd(wv, x0, c30); c31 = madd(wv, x1, c31);
-      x0 = v128.load(p, 8); x1 = v128.load(p, 24);
-      wv = v128.load32_splat(wp, 32);
-      c00 = madd(wv, x0, c00); c01 = madd(wv, x1, c01);
-      wv = v128.load32_splat(wp, 36);
-      c10 = madd(wv, x0, c10); c11 = madd(wv, x1, c11);
-      wv = v128.load32_splat(wp, 40);
-      c20 = madd(wv, x0, c20); c21 = madd(wv, x1, c21);
-      wv = v128.load32_splat(wp, 44);
-      c30 = madd(wv, x0, c30); c31 = madd(wv, x1, c31);
-      wp += 48; p += rowStepB;
-    }
-    plane += planeP;
-  }
-  storeRow8(yo, c00, c01, b0s, act, lo, hi);
-  if (mv > 1) storeRow8(yo + planeY, c10, c11, b1s, act, lo, hi);
-  if (mv > 2) storeRow8(yo + 2 * planeY, c20, c21, b2s, act, lo, hi);
-  if (mv > 3) storeRow8(yo + 3 * planeY, c30, c31, b3s, act, lo, hi);
-}
-
-/**
- * Direct convolution, stride 1 along W (any stride sh along H), on a padded input xp (Cin x Hp x Wp).
- * w: pack_a4 of the weights viewed as Cout x (Cin*KH*KW). y: Cout x OH x OW.
+ * Convolution with stride 1 along W (any stride sh along H, any kernel size and dilation) on a
+ * padded input xp (Cin x Hp x Wp), weights packed by pack_a4 as Cout x (Cin*KH*KW).
+ * For each block of 8 output pixels of a row, the K x 8 input patch is gathered (in slices of
+ * at most KC_A rows) into the contiguous PANEL, then every 4-channel weight panel runs the GEMM tile over it:
+ * an im2col of 8 pixels at a time that stays in L1 and is reused by all Cout/4 weight panels.
  * bias: 0 or ceil(Cout/4)*4 floats.
  */
-export function conv_direct_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: usize, Cout: usize,
+export function conv_s1_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: usize, Cout: usize,
   KH: usize, KW: usize, sh: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
   bias: usize, act: i32, p0: f32, p1: f32): void {
   const K = Cin * KH * KW;
-  const planeP = (Hp * Wp) << 2, rowStepB = (dh * Wp) << 2, colStepB = dw << 2;
-  const planeY = (OH * OW) << 2;
-  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  const KS = sliceA(K);
+  const planeYB = (OH * OW) << 2;
   for (let oh: usize = 0; oh < OH; oh++) {
-    const xrow0 = xp + ((oh * sh * Wp) << 2);
-    for (let co: usize = 0; co < Cout; co += 4) {
-      const wpanel = w + ((co * K) << 2);
-      const mv = min<usize>(4, Cout - co);
-      let b0s: f32 = 0, b1s: f32 = 0, b2s: f32 = 0, b3s: f32 = 0;
-      if (bias) {
-        b0s = load<f32>(bias + (co << 2)); b1s = load<f32>(bias + (co << 2), 4);
-        b2s = load<f32>(bias + (co << 2), 8); b3s = load<f32>(bias + (co << 2), 12);
-      }
-      const yrow = y + co * planeY + ((oh * OW) << 2);
-      let ow: usize = 0;
-      for (; ow + 8 <= OW; ow += 8) {
-        const yo = yrow + (ow << 2);
-        const x0 = xrow0 + (ow << 2);
-        if (KW == 3 && dw == 1) {
-          direct3_tile(x0, Cin, KH, planeP, rowStepB, wpanel, yo, planeY, mv, b0s, b1s, b2s, b3s, act, lo, hi);
-        } else {
-          direct_tile(x0, Cin, KH, KW, planeP, rowStepB, colStepB, wpanel, yo, planeY, mv, b0s, b1s, b2s, b3s, act, lo, hi);
-        }
-      }
-      // W tail: one output pixel at a time, the 4 output channels share one vector
-      for (; ow < OW; ow++) {
-        let acc = f32x4.splat(0);
-        let wp = wpanel;
-        let plane = xrow0 + (ow << 2);
-        for (let ci: usize = 0; ci < Cin; ci++) {
-          let row = plane;
-          for (let kh: usize = 0; kh < KH; kh++) {
-            let p = row;
-            for (let kw: usize = 0; kw < KW; kw++) {
-              acc = madd(v128.load(wp), v128.load32_splat(p), acc);
-              wp += 16; p += colStepB;
-            }
-            row += rowStepB;
+    const row0 = xp + ((oh * sh * Wp) << 2);
+    for (let ow: usize = 0; ow < OW; ow += 8) {
+      const nv = min<usize>(8, OW - ow);
+      const yo = y + ((oh * OW + ow) << 2);
+      // (ci, kh, kw) of the first row of the current K slice
+      let ci: usize = 0, kh: usize = 0, kw: usize = 0;
+      for (let k0: usize = 0; k0 < K; k0 += KS) {
+        const kc = min<usize>(KS, K - k0);
+        // gather the slice
+        let d = PANEL;
+        for (let k: usize = 0; k < kc; k++) {
+          const src = row0 + (((ci * Hp + kh * dh) * Wp + ow + kw * dw) << 2);
+          if (nv == 8) {
+            v128.store(d, v128.load(src));
+            v128.store(d, v128.load(src, 16), 16);
+          } else {
+            v128.store(d, f32x4.splat(0));
+            v128.store(d, f32x4.splat(0), 16);
+            for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + (j << 2)));
           }
-          plane += planeP;
+          d += 32;
+          if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; ci++; } }
         }
-        v128.store(TMP, acc);
-        const yo = yrow + (ow << 2);
-        for (let r: usize = 0; r < mv; r++) {
-          let v = load<f32>(TMP + (r << 2));
-          if (bias) v += load<f32>(bias + ((co + r) << 2));
-          store<f32>(yo + r * planeY, activate1(v, act, p0, p1));
+        const first = k0 == 0, last = k0 + kc >= K;
+        for (let co: usize = 0; co < Cout; co += 4) {
+          tile_a4_8(w + ((co * K + k0 * 4) << 2), kc, PANEL, yo + co * planeYB, planeYB,
+            min<usize>(4, Cout - co), nv, first, last, bias ? bias + (co << 2) : 0, act, p0, p1);
         }
       }
     }

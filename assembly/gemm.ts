@@ -2,11 +2,20 @@
 // Two shapes of the same 4x8 register tile (8 v128 accumulators: V8 has 16 xmm registers):
 //  - gemm_b8: B is packed weights (Linear / Gemm), A rows are broadcast with load32_splat;
 //  - gemm_a4: A is packed weights (Conv as Cout x Cin*KH*KW), B rows are activations loaded as vectors.
-// K is blocked by KC so a panel slice stays in L1; partial sums are accumulated in C.
-// Nothing here allocates: the host passes every buffer, TMP is a static 32-byte spill area.
-import { madd, activate, activate1, storeLane } from './simd';
+// K is blocked (KC, KC_A) so a panel slice stays in L1; partial sums are accumulated in C.
+// Nothing here allocates: the host passes every buffer; TMP (32 bytes) and PANEL (8 KB) are static data.
+import { madd, activate, activate1 } from './simd';
 
-const KC: usize = 256;
+export const KC: usize = 256;
+/** Largest K slice of the packed-A kernels; K is split into equal slices of at most this many rows. */
+export const KC_A: usize = 512;
+
+/** The slice length that splits K into the fewest equal slices of at most KC_A rows. */
+// @ts-ignore: decorator
+@inline export function sliceA(K: usize): usize {
+  const n = (K + KC_A - 1) / KC_A;
+  return (K + n - 1) / n;
+}
 const MC: usize = 64;
 const TMP = memory.data(32, 16);
 
@@ -120,8 +129,8 @@ export function gemm_b8(a: usize, lda: usize, M: usize, N: usize, K: usize, bp: 
   finishRow(c + r * ldc, v0, v1, nv, first, last, bv, bv, act, lo, hi, p0, p1);
 }
 
-/** 4 packed weight rows x 8 activation columns. */
-function tile_a4_8(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usize, mv: usize, nv: usize,
+/** 4 packed weight rows x 8 activation columns, B packed as kc rows of 8 (a PANEL). */
+export function tile_a4_8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, mv: usize, nv: usize,
   first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
@@ -135,34 +144,13 @@ function tile_a4_8(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usi
     c20 = madd(wv, b0, c20); c21 = madd(wv, b1, c21);
     wv = v128.load32_splat(w, 12);
     c30 = madd(wv, b0, c30); c31 = madd(wv, b1, c31);
-    w += 16; b += ldb;
+    w += 16; b += 32;
   }
   const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
   finishRowsA(c, ldc, mv, 0, c00, c01, nv, first, last, bias, act, lo, hi, p0, p1);
   finishRowsA(c, ldc, mv, 1, c10, c11, nv, first, last, bias, act, lo, hi, p0, p1);
   finishRowsA(c, ldc, mv, 2, c20, c21, nv, first, last, bias, act, lo, hi, p0, p1);
   finishRowsA(c, ldc, mv, 3, c30, c31, nv, first, last, bias, act, lo, hi, p0, p1);
-}
-
-/** 4 packed weight rows x 1 activation column: the N % 8 tail; the 4 rows share one vector. */
-function tile_a4_1(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usize, mv: usize,
-  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
-  let acc = f32x4.splat(0);
-  for (let k: usize = 0; k < kc; k++) {
-    acc = madd(v128.load(w), v128.load32_splat(b), acc);
-    w += 16; b += ldb;
-  }
-  v128.store(TMP, acc);
-  for (let r: usize = 0; r < mv; r++) {
-    const cp = c + r * ldc;
-    let v = load<f32>(TMP + (r << 2));
-    if (!first) v += load<f32>(cp);
-    if (last) {
-      if (bias) v += load<f32>(bias + (r << 2));
-      v = activate1(v, act, p0, p1);
-    }
-    store<f32>(cp, v);
-  }
 }
 
 /**
@@ -172,23 +160,42 @@ function tile_a4_1(w: usize, kc: usize, b: usize, ldb: usize, c: usize, ldc: usi
 export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: usize,
   c: usize, ldc: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
   const ldbB = ldb << 2, ldcB = ldc << 2;
-  for (let k0: usize = 0; k0 < K; k0 += KC) {
-    const kc = min<usize>(KC, K - k0);
+  const KS = sliceA(K);
+  for (let k0: usize = 0; k0 < K; k0 += KS) {
+    const kc = min<usize>(KS, K - k0);
     const first = k0 == 0, last = k0 + kc >= K;
-    const bk = b + k0 * ldbB;
-    // A KC x 8 slice of B stays in L1 while every 4-row weight panel (all of them: M x KC, in L2) passes
-    let j: usize = 0;
-    for (; j + 8 <= N; j += 8) {
+    for (let j: usize = 0; j < N; j += 8) {
+      // Copy the KC x 8 slice of B into a contiguous panel: B rows are often a whole feature map
+      // apart, a stride that maps every row to the same few L1 sets and thrashes them.
+      const nv = min<usize>(8, N - j);
+      pack_panel8(b + k0 * ldbB + (j << 2), ldbB, kc, nv);
       for (let i0: usize = 0; i0 < M; i0 += 4) {
-        tile_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, bk + (j << 2), ldbB, c + i0 * ldcB + (j << 2), ldcB,
-          min<usize>(4, M - i0), 8, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
+        tile_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, PANEL, c + i0 * ldcB + (j << 2), ldcB,
+          min<usize>(4, M - i0), nv, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
       }
     }
-    for (; j < N; j++) {
-      for (let i0: usize = 0; i0 < M; i0 += 4) {
-        tile_a4_1(ap + ((i0 * K + k0 * 4) << 2), kc, bk + (j << 2), ldbB, c + i0 * ldcB + (j << 2), ldcB,
-          min<usize>(4, M - i0), first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
-      }
+  }
+}
+
+/** Static KC_A x 8 panel of B (16 KB) shared by gemm_a4 and the conv kernels: static data, not an allocation. */
+export const PANEL: usize = memory.data(<i32>(KC_A * 32), 64);
+
+/** Copies kc rows of nv (<= 8) floats, rows ldbB bytes apart, into PANEL, zero-filling columns nv..7. */
+// @ts-ignore: decorator
+@inline function pack_panel8(src: usize, ldbB: usize, kc: usize, nv: usize): void {
+  let d = PANEL;
+  if (nv == 8) {
+    for (let k: usize = 0; k < kc; k++) {
+      v128.store(d, v128.load(src));
+      v128.store(d, v128.load(src, 16), 16);
+      src += ldbB; d += 32;
     }
+    return;
+  }
+  for (let k: usize = 0; k < kc; k++) {
+    v128.store(d, f32x4.splat(0));
+    v128.store(d, f32x4.splat(0), 16);
+    for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + (j << 2)));
+    src += ldbB; d += 32;
   }
 }

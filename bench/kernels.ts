@@ -66,7 +66,7 @@ async function main() {
   const ours = flavors.map((k) => `edgeprune-${k.flavor}`);
   const peers = ['ort-web', 'tfjs-wasm'];
   const results: CaseResult[] = [];
-  const rounds = quick ? 3 : 9;
+  const rounds = quick ? 3 : 15;
 
   for (const n of [64, 256, 512]) {
     if (!wanted(`GEMM ${n}x${n}x${n}`)) continue;

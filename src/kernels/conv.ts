@@ -2,7 +2,7 @@
 // kernel per layer:
 //   depthwise  one input channel per group        -> dwconv on a padded copy
 //   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input
-//   direct     stride 1 along W, output >= 8 wide  -> conv_direct_a4 on a padded copy (no im2col)
+//   direct     stride 1 along W, output >= 8 wide  -> conv_s1_a4 on a padded copy (no im2col)
 //   im2col     everything else                     -> im2col + gemm_a4
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -181,7 +181,7 @@ export class PackedConv2d {
           k.fn.gemm_a4(wg, CoutG, K, xg, inPlane, inPlane, yg, inPlane, bg, code, p0, p1);
         } else if (path === 'direct') {
           const xg = padded + gi * this.CinG * Hp * Wp * 4;
-          k.fn.conv_direct_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, dh, dw, yg, OH, OW, bg, code, p0, p1);
+          k.fn.conv_s1_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, dh, dw, yg, OH, OW, bg, code, p0, p1);
         } else {
           const xg = xn + gi * this.CinG * inPlane * 4;
           k.fn.im2col(xg, this.CinG, H, W, this.KH, this.KW, sh, sw, pt, pl, dh, dw, OH, OW, scratch);

@@ -9,7 +9,7 @@ export async function runOrt(model: Uint8Array, feeds: Record<string, { data: Fl
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', v.data, v.dims);
-    const out = await session.run(ortFeeds);
+    const out = await session.run(ortFeeds, { logSeverityLevel: 3 });
     const res: Record<string, { data: Float32Array; dims: number[] }> = {};
     for (const [k, v] of Object.entries(out)) res[k] = { data: v.data as Float32Array, dims: [...v.dims] };
     return res;
