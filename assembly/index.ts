@@ -7,6 +7,7 @@ export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool
 export { norm_batch, norm_layer, softmax_last, softmax_axis, reduce_sum, reduce_max } from './norm';
 export { transpose_2d, transpose_f32 } from './transpose';
 export { resize_nearest_f32, resize_linear_f32 } from './resize';
+export { winograd_f23_weights, conv3x3_f23 } from './winograd';
 export { unary_apply } from './unary';
 export { eltwise_binary4 } from './eltwise';
 

@@ -36,6 +36,11 @@ const CASES: Case[] = [
   { x: [2, 5, 13, 10], w: [10, 1, 3, 3], group: 5, strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 1], path: 'depthwise' },
   { x: [1, 4, 20, 23], w: [4, 1, 5, 5], group: 4, strides: [1, 1], pads: [4, 4, 4, 4], dilations: [2, 2], path: 'depthwise' },
   { x: [1, 6, 9, 9], w: [6, 2, 1, 1], group: 3, strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'im2col' },
+  // Winograd: odd output sizes (partial 2x2 tiles), a partial block of 8 tiles, asymmetric pads, groups
+  { x: [1, 16, 13, 21], w: [18, 16, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  { x: [2, 20, 9, 40], w: [17, 20, 3, 3], group: 1, strides: [1, 1], pads: [0, 2, 1, 0], dilations: [1, 1], path: 'winograd' },
+  { x: [1, 32, 6, 7], w: [32, 16, 3, 3], group: 2, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  { x: [1, 600, 5, 5], w: [16, 600, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
 ];
 
 describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
@@ -56,13 +61,36 @@ describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
     expectClose(got.data, actRef(ref.data, act?.kind ?? 'none', p0, act?.kind === 'clip' ? act.max : 0), `case ${i}`);
   });
 
+  it('Winograd agrees with the direct kernel and onnxruntime on a ResNet-like 3x3 layer', async () => {
+    const k = await kernels(flavor);
+    const xd = [1, 64, 28, 28];
+    const wd = [64, 64, 3, 3];
+    const x = randomArray(prod(xd), 501);
+    const w = randomArray(prod(wd), 502, -0.1, 0.1);
+    const b = randomArray(64, 503);
+    const attrs = { pads: [1, 1, 1, 1] };
+    const wino = conv2d(k, x, xd, w, wd, b, attrs);
+    const direct = conv2d(k, x, xd, w, wd, b, { ...attrs, winograd: false });
+    expect(new PackedConv2d(k, w, wd, b, { ...attrs, winograd: false }).path(xd)).toBe('direct');
+    const model = buildModel({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }],
+      inputs: [{ name: 'x', dims: xd }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: wd, data: w }, { name: 'b', dims: [64], data: b }],
+    });
+    const want = (await runOrt(model, { x: { data: x, dims: xd } })).y;
+    expectClose(wino.data, want.data, 'winograd vs ort');
+    expectClose(direct.data, want.data, 'direct vs ort');
+  });
+
   it('matches onnxruntime on random Conv shapes', async () => {
     const k = await kernels(flavor);
     const r = rng(7);
     for (let t = 0; t < 12; t++) {
       const group = [1, 1, 2, 3][t % 4];
-      const CinG = randomInt(r, 1, 5);
-      const CoutG = randomInt(r, 1, 6);
+      const wide = t % 4 === 1; // reach the Winograd path too
+      const CinG = wide ? randomInt(r, 16, 24) : randomInt(r, 1, 5);
+      const CoutG = wide ? randomInt(r, 16, 21) : randomInt(r, 1, 6);
       const KH = randomInt(r, 1, 4);
       const KW = randomInt(r, 1, 4);
       const H = randomInt(r, KH + 2, 20);

@@ -18,9 +18,17 @@ export interface Conv2dAttributes {
   /** [dilationH, dilationW], default [1, 1]. */
   dilations?: readonly number[];
   activation?: FusedActivation;
+  /**
+   * Use Winograd F(2x2, 3x3) where it applies (default true). Its rounding differs slightly from
+   * a direct sum (within 1e-4 relative on ordinary weights); false forces the direct kernel.
+   */
+  winograd?: boolean;
 }
 
-export type ConvPath = 'depthwise' | 'gemm1x1' | 'direct' | 'im2col';
+export type ConvPath = 'depthwise' | 'gemm1x1' | 'winograd' | 'direct' | 'im2col';
+
+/** Channels per group from which Winograd's transforms pay for themselves. */
+const WINOGRAD_MIN_CHANNELS = 16;
 
 interface Geometry {
   N: number;
@@ -65,6 +73,7 @@ export class PackedConv2d {
   private readonly groupWeightFloats: number;
   private readonly groupBiasFloats: number;
   private readonly depthwise: boolean;
+  private readonly winograd: boolean;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
     checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
@@ -87,6 +96,9 @@ export class PackedConv2d {
     this.depthwise = CinG === 1 && group > 1;
     const CoutG = Cout / group;
     const K = CinG * KH * KW;
+    this.winograd = (attrs.winograd ?? true) && !this.depthwise && KH === 3 && KW === 3 &&
+      strides[0] === 1 && strides[1] === 1 && dilations[0] === 1 && dilations[1] === 1 &&
+      CinG >= WINOGRAD_MIN_CHANNELS && CoutG >= WINOGRAD_MIN_CHANNELS;
     if (this.depthwise) {
       this.groupWeightFloats = 0;
       this.groupBiasFloats = 0;
@@ -95,12 +107,26 @@ export class PackedConv2d {
       return;
     }
     const panels = Math.ceil(CoutG / 4) * 4;
-    this.groupWeightFloats = panels * K;
     this.groupBiasFloats = panels;
     const src = k.upload(w);
-    this.weights = k.allocF32(this.groupWeightFloats * group);
-    for (let g = 0; g < group; g++) {
-      k.fn.pack_a4(src + g * CoutG * K * 4, K, 1, CoutG, K, this.weights + g * this.groupWeightFloats * 4);
+    if (this.winograd) {
+      // 16 transformed matrices U[e] (CoutG x CinG) per group, each packed like any weight matrix
+      this.groupWeightFloats = 16 * panels * CinG;
+      this.weights = k.allocF32(this.groupWeightFloats * group);
+      const u = k.allocF32(16 * CoutG * CinG);
+      for (let g = 0; g < group; g++) {
+        k.fn.winograd_f23_weights(src + g * CoutG * K * 4, CoutG, CinG, u);
+        for (let e = 0; e < 16; e++) {
+          k.fn.pack_a4(u + e * CoutG * CinG * 4, CinG, 1, CoutG, CinG, this.weights + (g * this.groupWeightFloats + e * panels * CinG) * 4);
+        }
+      }
+      k.free(u);
+    } else {
+      this.groupWeightFloats = panels * K;
+      this.weights = k.allocF32(this.groupWeightFloats * group);
+      for (let g = 0; g < group; g++) {
+        k.fn.pack_a4(src + g * CoutG * K * 4, K, 1, CoutG, K, this.weights + g * this.groupWeightFloats * 4);
+      }
     }
     k.free(src);
     this.bias = 0;
@@ -120,6 +146,7 @@ export class PackedConv2d {
   path(xDims: readonly number[]): ConvPath {
     const { OW } = this.geom(xDims);
     if (this.depthwise) return 'depthwise';
+    if (this.winograd) return 'winograd';
     const [pt, pl, pb, pr] = this.pads;
     if (this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && pt + pl + pb + pr === 0) return 'gemm1x1';
     if (this.strides[1] === 1 && OW >= 8) return 'direct';
@@ -131,6 +158,10 @@ export class PackedConv2d {
     const g = this.geom(xDims);
     const p = this.path(xDims);
     if (p === 'gemm1x1') return 0;
+    if (p === 'winograd') {
+      const w = this.winogradGeometry(g);
+      return w.padFloats + 16 * this.CinG * 8 + 16 * Math.ceil(this.Cout / this.group / 4) * 4 * 8;
+    }
     if (p === 'depthwise' || p === 'direct') return this.padsZero() ? 0 : g.C * g.Hp * g.Wp;
     return this.CinG * this.KH * this.KW * g.OH * g.OW;
   }
@@ -167,6 +198,18 @@ export class PackedConv2d {
         k.fn.dwconv(src, Hp, Wp, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
         continue;
       }
+      if (path === 'winograd') {
+        const wg = this.winogradGeometry(g);
+        k.fn.pad2d(xn, C, H, W, pt, pl, wg.Hp, wg.Wp, scratch);
+        const v = scratch + wg.padFloats * 4;
+        const mb = v + 16 * this.CinG * 8 * 4;
+        for (let gi = 0; gi < this.group; gi++) {
+          k.fn.conv3x3_f23(scratch + gi * this.CinG * wg.Hp * wg.Wp * 4, this.CinG, wg.Hp, wg.Wp,
+            this.weights + gi * this.groupWeightFloats * 4, CoutG, yn + gi * CoutG * outPlane * 4, OH, OW, v, mb,
+            this.bias ? this.bias + gi * this.groupBiasFloats * 4 : 0, code, p0, p1);
+        }
+        continue;
+      }
       let padded = xn;
       if (path === 'direct' && !this.padsZero()) {
         k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
@@ -195,6 +238,15 @@ export class PackedConv2d {
     this.k.free(this.weights, this.bias);
     this.weights = 0;
     this.bias = 0;
+  }
+
+  /** The padded copy Winograd reads: whole 2x2 tiles, blocks of 8 tiles, vector-wide reads past the last column. */
+  private winogradGeometry(g: Geometry): { Hp: number; Wp: number; padFloats: number } {
+    const TH = Math.ceil(g.OH / 2);
+    const TW = Math.ceil(g.OW / 2);
+    const Hp = Math.max(g.Hp, 2 * TH + 2);
+    const Wp = Math.max(g.Wp, 16 * Math.ceil(TW / 8) + 4);
+    return { Hp, Wp, padFloats: Math.ceil((g.C * Hp * Wp) / 16) * 16 };
   }
 
   private padsZero(): boolean {
