@@ -3,7 +3,7 @@
 //  - gemm_b8: B is packed weights (Linear / Gemm), A rows are broadcast with load32_splat;
 //  - gemm_a4: A is packed weights (Conv as Cout x Cin*KH*KW), B rows are activations loaded as vectors.
 // K is blocked (KC, KC_A) so a panel slice stays in L1; partial sums are accumulated in C.
-// Nothing here allocates: the host passes every buffer; TMP (32 bytes) and PANEL (8 KB) are static data.
+// Nothing here allocates: the host passes every buffer; TMP (32 bytes) and PANEL (64 KB) are static data.
 import { madd, activate, activate1 } from './simd';
 
 export const KC: usize = 256;
@@ -134,7 +134,8 @@ export function tile_a4_8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, m
   first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k: usize = 0; k < kc; k++) {
+  const bEnd = b + (kc << 5);
+  while (b < bEnd) { // one induction variable fewer than a k counter
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let wv = v128.load32_splat(w);
     c00 = madd(wv, b0, c00); c01 = madd(wv, b1, c01);
@@ -164,26 +165,38 @@ export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: 
   for (let k0: usize = 0; k0 < K; k0 += KS) {
     const kc = min<usize>(KS, K - k0);
     const first = k0 == 0, last = k0 + kc >= K;
-    for (let j: usize = 0; j < N; j += 8) {
-      // Copy the KC x 8 slice of B into a contiguous panel: B rows are often a whole feature map
+    // As many 8-column panels as fit in PANEL (up to PANEL_SUB) are packed together: each weight
+    // panel then runs over all of them, and each visit to the (page-scattered) rows of B and C
+    // covers up to PANEL_SUB * 32 contiguous bytes.
+    const sub = max<usize>(1, min<usize>(PANEL_SUB, PANEL_ROWS / kc));
+    for (let j0: usize = 0; j0 < N; j0 += sub * 8) {
+      // Copy KC x 8 slices of B into contiguous panels: B rows are often a whole feature map
       // apart, a stride that maps every row to the same few L1 sets and thrashes them.
-      const nv = min<usize>(8, N - j);
-      pack_panel8(b + k0 * ldbB + (j << 2), ldbB, kc, nv);
+      const jn = min<usize>(N, j0 + sub * 8);
+      for (let j = j0; j < jn; j += 8) {
+        pack_panel8(PANEL + ((j - j0) * kc << 2), b + k0 * ldbB + (j << 2), ldbB, kc, min<usize>(8, jn - j));
+      }
       for (let i0: usize = 0; i0 < M; i0 += 4) {
-        tile_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, PANEL, c + i0 * ldcB + (j << 2), ldcB,
-          min<usize>(4, M - i0), nv, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
+        const w = ap + ((i0 * K + k0 * 4) << 2);
+        const mv = min<usize>(4, M - i0);
+        const bi = bias ? bias + (i0 << 2) : 0;
+        for (let j = j0; j < jn; j += 8) {
+          tile_a4_8(w, kc, PANEL + ((j - j0) * kc << 2), c + i0 * ldcB + (j << 2), ldcB,
+            mv, min<usize>(8, jn - j), first, last, bi, act, p0, p1);
+        }
       }
     }
   }
 }
 
-/** Static KC_A x 8 panel of B (16 KB) shared by gemm_a4 and the conv kernels: static data, not an allocation. */
-export const PANEL: usize = memory.data(<i32>(KC_A * 32), 64);
+/** Static panels of B (KC_A x 8 x PANEL_SUB floats, 64 KB) shared by gemm_a4 and the conv kernels: static data, not an allocation. */
+const PANEL_SUB: usize = 4;
+const PANEL_ROWS: usize = KC_A * PANEL_SUB;
+export const PANEL: usize = memory.data(<i32>(KC_A * 32 * PANEL_SUB), 64);
 
-/** Copies kc rows of nv (<= 8) floats, rows ldbB bytes apart, into PANEL, zero-filling columns nv..7. */
+/** Copies kc rows of nv (<= 8) floats, rows ldbB bytes apart, into a panel at d, zero-filling columns nv..7. */
 // @ts-ignore: decorator
-@inline function pack_panel8(src: usize, ldbB: usize, kc: usize, nv: usize): void {
-  let d = PANEL;
+@inline function pack_panel8(d: usize, src: usize, ldbB: usize, kc: usize, nv: usize): void {
   if (nv == 8) {
     for (let k: usize = 0; k < kc; k++) {
       v128.store(d, v128.load(src));

@@ -12,6 +12,8 @@ export interface CaseResult {
   name: string;
   flops: number;
   medians: Map<string, number>; // seconds per call
+  /** ratio[a][b]: median over rounds of time(b) / time(a), i.e. how many times faster a is than b. */
+  ratios: Map<string, Map<string, number>>;
 }
 
 /** Calls per round so that one round of one implementation takes about `targetMs`. */
@@ -48,7 +50,19 @@ export async function measure(name: string, flops: number, impls: Impl[], rounds
   const stat = process.env.BENCH_STAT === 'best' ? (v: number[]) => Math.min(...v) : median;
   const medians = new Map<string, number>();
   for (const [k, v] of samples) medians.set(k, stat(v));
-  return { name, flops, medians };
+  // Ratios are taken within each round (the implementations ran back to back, under the same
+  // machine conditions), then the median over rounds: this cancels most of a shared VM's noise.
+  const ratios = new Map<string, Map<string, number>>();
+  for (const a of impls) {
+    const row = new Map<string, number>();
+    for (const b of impls) {
+      const sa = samples.get(a.name)!;
+      const sb = samples.get(b.name)!;
+      row.set(b.name, median(sa.map((t, i) => sb[i] / t)));
+    }
+    ratios.set(a.name, row);
+  }
+  return { name, flops, medians, ratios };
 }
 
 export function median(v: number[]): number {
@@ -57,13 +71,14 @@ export function median(v: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Prints GFLOP/s per implementation and the ratios of ours to each peer. */
+/** Prints median GFLOP/s per implementation and the median per-round speed-up of ours over each peer. */
 export function printTable(results: CaseResult[], ours: string[], peers: string[]): void {
   const names = [...ours, ...peers];
   const head = ['case', ...names.map((n) => `${n} GFLOP/s`), ...ours.flatMap((o) => peers.map((p) => `${o}/${p}`))];
   const rows = results.map((r) => {
     const g = (n: string) => (r.medians.has(n) ? r.flops / r.medians.get(n)! / 1e9 : NaN);
-    return [r.name, ...names.map((n) => g(n).toFixed(1)), ...ours.flatMap((o) => peers.map((p) => `${(g(o) / g(p)).toFixed(2)}x`))];
+    const ratio = (o: string, p: string) => r.ratios.get(o)?.get(p);
+    return [r.name, ...names.map((n) => g(n).toFixed(1)), ...ours.flatMap((o) => peers.map((p) => `${ratio(o, p)?.toFixed(2) ?? '-'}x`))];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

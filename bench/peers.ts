@@ -26,11 +26,16 @@ export async function ortRunner(spec: ModelSpec, x: Float32Array, dims: number[]
 
 export { tf };
 
-/** Wraps a tfjs computation: run it, read the result back (as a user would), dispose. */
-export function tfRunner(f: () => tf.Tensor): () => void {
+/**
+ * Wraps a tfjs computation the way an inference call uses it: upload the input (the other
+ * implementations copy theirs into wasm memory on every call too), compute, read the result back.
+ */
+export function tfRunner(input: Float32Array, dims: number[], f: (x: tf.Tensor) => tf.Tensor): () => void {
   return () => {
-    const y = f();
+    const x = tf.tensor(input, dims);
+    const y = f(x);
     y.dataSync();
     y.dispose();
+    x.dispose();
   };
 }
