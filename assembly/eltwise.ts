@@ -6,7 +6,7 @@
 // only their lanes stored (reads may run up to 12 bytes past a row, which the host heap allows;
 // writes never do). y may equal a (or b) when that input has the output's shape.
 import { storeLanes } from './simd';
-import { vabs, vexp, vlog } from './unary';
+import { vabs, vexp, vlog } from './vmath';
 
 // Op codes (src/kernels/eltwise.ts keeps the same table).
 export const ELTWISE_ADD: i32 = 0;

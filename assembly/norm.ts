@@ -7,41 +7,13 @@
 // Every kernel may run in place (y == x). Reads may run up to 12 bytes past a buffer end (the
 // host heap keeps 16 spare bytes); writes never do.
 import { madd, storeLanes } from './simd';
+import { hsum, vexp } from './vmath';
 
 const NEG_INF: f32 = -Infinity;
 
-// ---- exp -------------------------------------------------------------------------------------
-// exp(x) = 2^n * p(r), n = round(x / ln2), r = x - n*ln2 (ln2 split in two for exactness),
-// p: Cephes expf minimax polynomial (relative error ~1e-7 on |r| <= ln2/2).
-// x < -87.3 gives 0 (true value < 1.2e-38), x > 88 saturates at exp(88); NaN stays NaN.
-
-// @ts-ignore: decorator
-@inline function expv(x: v128): v128 {
-  const under = f32x4.lt(x, f32x4.splat(-87.3));
-  let v = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.44269504088896341)));
-  let r = madd(n, f32x4.splat(-0.693359375), v);
-  r = madd(n, f32x4.splat(2.12194440e-4), r);
-  let p = f32x4.splat(1.9875691500e-4);
-  p = madd(p, r, f32x4.splat(1.3981999507e-3));
-  p = madd(p, r, f32x4.splat(8.3334519073e-3));
-  p = madd(p, r, f32x4.splat(4.1665795894e-2));
-  p = madd(p, r, f32x4.splat(1.6666665459e-1));
-  p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  const e = f32x4.mul(p, scale);
-  return v128.andnot(e, under);
-}
-
 // @ts-ignore: decorator
 @inline function exp1(x: f32): f32 {
-  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+  return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
 }
 
 // @ts-ignore: decorator
@@ -178,13 +150,13 @@ export function softmax_last(x: usize, rows: usize, D: usize, y: usize, log: i32
     let p = xr, q = yr;
     let i: usize = 0;
     for (; i + 8 <= D; i += 8) {
-      const e0 = expv(f32x4.sub(v128.load(p), mv)), e1 = expv(f32x4.sub(v128.load(p, 16), mv));
+      const e0 = vexp(f32x4.sub(v128.load(p), mv)), e1 = vexp(f32x4.sub(v128.load(p, 16), mv));
       a0 = f32x4.add(a0, e0); a1 = f32x4.add(a1, e1);
       if (!log) { v128.store(q, e0); v128.store(q, e1, 16); }
       p += 32; q += 32;
     }
     for (; i + 4 <= D; i += 4) {
-      const e0 = expv(f32x4.sub(v128.load(p), mv));
+      const e0 = vexp(f32x4.sub(v128.load(p), mv));
       a0 = f32x4.add(a0, e0);
       if (!log) v128.store(q, e0);
       p += 16; q += 16;
@@ -232,7 +204,7 @@ export function softmax_axis(x: usize, outer: usize, A: usize, inner: usize, y: 
       p = xc;
       let q = yc;
       for (let a: usize = 0; a < A; a++) {
-        const e = expv(f32x4.sub(v128.load(p), m));
+        const e = vexp(f32x4.sub(v128.load(p), m));
         s = f32x4.add(s, e);
         if (!log) storeLanes(q, e, nv);
         p += stride; q += stride;

@@ -1,0 +1,107 @@
+// A first-fit allocator over the kernels' linear memory, run from the host. Kernels never
+// allocate: everything they touch is a block handed out here (or a later static memory plan).
+import { ArgumentError, OutOfMemoryError } from '../errors.js';
+
+const ALIGN = 64; // a cache line: every block starts on one, so v128 loads never straddle pages of a block start
+const PAGE = 65536;
+const MAX_BYTES = 4 * 1024 * 1024 * 1024 - PAGE; // wasm32 limit
+
+interface Block {
+  ptr: number;
+  bytes: number;
+}
+
+export class Heap {
+  private readonly memory: WebAssembly.Memory;
+  private readonly start: number;
+  private free: Block[] = []; // sorted by ptr, coalesced
+  private readonly used = new Map<number, number>(); // ptr -> bytes
+  private top: number;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number) {
+    this.memory = memory;
+    this.start = roundUp(heapBase, ALIGN);
+    this.top = this.start;
+  }
+
+  /** Returns a 64-byte-aligned block of at least `bytes` bytes. Contents are unspecified. */
+  alloc(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    const size = Math.max(ALIGN, roundUp(bytes, ALIGN));
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i];
+      if (b.bytes >= size) {
+        if (b.bytes === size) this.free.splice(i, 1);
+        else this.free[i] = { ptr: b.ptr + size, bytes: b.bytes - size };
+        this.used.set(b.ptr, size);
+        return b.ptr;
+      }
+    }
+    const ptr = this.top;
+    // 16 spare bytes past the end let a kernel's last v128 load of a partial vector stay in memory.
+    this.ensure(ptr + size + 16);
+    this.top = ptr + size;
+    this.used.set(ptr, size);
+    return ptr;
+  }
+
+  /** Returns a block to the heap. Freeing 0 is a no-op; freeing anything else not allocated throws. */
+  release(ptr: number): void {
+    if (ptr === 0) return;
+    const size = this.used.get(ptr);
+    if (size === undefined) throw new ArgumentError(`release: ${ptr} is not a live block of this heap`);
+    this.used.delete(ptr);
+    let lo = 0;
+    let hi = this.free.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.free[mid].ptr < ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    this.free.splice(lo, 0, { ptr, bytes: size });
+    // coalesce with neighbours
+    if (lo + 1 < this.free.length && this.free[lo].ptr + this.free[lo].bytes === this.free[lo + 1].ptr) {
+      this.free[lo].bytes += this.free[lo + 1].bytes;
+      this.free.splice(lo + 1, 1);
+    }
+    if (lo > 0 && this.free[lo - 1].ptr + this.free[lo - 1].bytes === this.free[lo].ptr) {
+      this.free[lo - 1].bytes += this.free[lo].bytes;
+      this.free.splice(lo, 1);
+      lo--;
+    }
+    // give the topmost free block back to the bump pointer
+    const last = this.free[this.free.length - 1];
+    if (last && last.ptr + last.bytes === this.top) {
+      this.top = last.ptr;
+      this.free.pop();
+    }
+  }
+
+  /** Size in bytes of a live block, or undefined. */
+  sizeOf(ptr: number): number | undefined {
+    return this.used.get(ptr);
+  }
+
+  /** Bytes currently handed out. */
+  get liveBytes(): number {
+    let s = 0;
+    for (const v of this.used.values()) s += v;
+    return s;
+  }
+
+  private ensure(end: number): void {
+    if (end > MAX_BYTES) throw new OutOfMemoryError(`kernels need ${end} bytes of wasm memory, over the 4 GiB wasm32 limit; use a smaller batch or model`);
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    try {
+      this.memory.grow(pages);
+    } catch (e) {
+      throw new OutOfMemoryError(`cannot grow wasm memory to ${end} bytes (${(e as Error).message}); free sessions you no longer use or use a smaller batch`);
+    }
+  }
+}
+
+function roundUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}

@@ -1,0 +1,105 @@
+// Loads the kernel module from whatever the host has: a compiled WebAssembly.Module (Workers,
+// Deno `import`), bytes, a URL, or by flavour name from the package's own wasm/ folder.
+import { WasmLoadError } from '../errors.js';
+import { hasRelaxedSimd, hasSimd } from './features.js';
+import { Kernels, type KernelExports } from './kernels.js';
+
+export type WasmFlavor = 'simd' | 'relaxed';
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | WasmFlavor | 'auto';
+
+/** The flavour this host should use: relaxed when it validates, simd otherwise. */
+export function detectFlavor(): WasmFlavor {
+  if (!hasSimd()) throw new WasmLoadError('this WebAssembly engine has no SIMD128 support; edgeprune needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd');
+  return hasRelaxedSimd() ? 'relaxed' : 'simd';
+}
+
+/**
+ * Where the package keeps its builds. Source files sit at src/wasm/ and the bundles at dist/<entry>/,
+ * both two levels under the package root, so one relative URL serves both.
+ */
+export function defaultWasmUrl(flavor: WasmFlavor): URL {
+  return new URL(`../../wasm/${flavor}.wasm`, import.meta.url);
+}
+
+/** Loads and instantiates the kernels. With no source, picks the flavour this host supports. */
+export async function loadKernels(source: WasmSource = 'auto'): Promise<Kernels> {
+  let module: WebAssembly.Module;
+  let flavor: WasmFlavor | 'custom' = 'custom';
+  if (typeof source === 'string') {
+    if (source !== 'auto' && source !== 'simd' && source !== 'relaxed') {
+      throw new WasmLoadError(`unknown wasm flavour '${source}'; use 'auto', 'simd' or 'relaxed'`);
+    }
+    const chosen: WasmFlavor = source === 'auto' ? detectFlavor() : source;
+    if (chosen === 'relaxed' && !hasRelaxedSimd()) {
+      throw new WasmLoadError("the 'relaxed' kernels need relaxed SIMD, which this host lacks (Node 20: run node with --experimental-wasm-relaxed-simd); use wasm: 'simd' or 'auto'");
+    }
+    flavor = chosen;
+    module = await compileUrl(defaultWasmUrl(chosen));
+  } else if (source instanceof WebAssembly.Module) {
+    module = source;
+  } else if (source instanceof URL) {
+    module = await compileUrl(source);
+  } else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    module = await compileBytes(source);
+  } else {
+    throw new WasmLoadError(`wasm source must be a WebAssembly.Module, bytes, a URL, 'simd', 'relaxed' or 'auto'; got ${Object.prototype.toString.call(source)}`);
+  }
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (e) {
+    throw new WasmLoadError(`could not instantiate the kernel module (${(e as Error).message}); pass edgeprune's own wasm/simd.wasm or wasm/relaxed.wasm`);
+  }
+  const exports = instance.exports as unknown as KernelExports;
+  if (typeof exports.gemm_b8 !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
+    throw new WasmLoadError("the module passed as 'wasm' is not an edgeprune kernel build (no gemm_b8/memory exports); pass wasm/simd.wasm or wasm/relaxed.wasm from this package version");
+  }
+  // both builds export the same functions; a constant global tells them apart
+  const actual: WasmFlavor = exports.flavor_relaxed.value === 1 ? 'relaxed' : 'simd';
+  if (flavor !== 'custom' && flavor !== actual) throw new WasmLoadError(`wasm/${flavor}.wasm holds the ${actual} build; rebuild the package with 'npm run build'`);
+  return new Kernels(exports, actual);
+}
+
+async function compileBytes(bytes: ArrayBuffer | ArrayBufferView): Promise<WebAssembly.Module> {
+  const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return await WebAssembly.compile(view as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/relaxed/i.test(msg)) {
+      throw new WasmLoadError(`this host cannot compile the relaxed-SIMD kernels (${msg}); load 'simd' instead, or on Node 20 run node with --experimental-wasm-relaxed-simd`);
+    }
+    if (/code generation|disallowed/i.test(msg)) {
+      throw new WasmLoadError(`this host forbids compiling wasm from bytes (${msg}); import edgeprune/wasm/simd.wasm as a module and pass it as { wasm: module }`);
+    }
+    throw new WasmLoadError(`could not compile the kernel module (${msg}); pass edgeprune's wasm/simd.wasm or wasm/relaxed.wasm`);
+  }
+}
+
+async function compileUrl(url: URL): Promise<WebAssembly.Module> {
+  if (url.protocol === 'file:') {
+    const fs = await import('node:fs/promises');
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.readFile(url);
+    } catch (e) {
+      throw new WasmLoadError(`cannot read ${url.pathname} (${(e as Error).message}); run 'npm run build' in the edgeprune package, or pass { wasm } explicitly`);
+    }
+    return compileBytes(bytes);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new WasmLoadError(`cannot fetch ${url} (${(e as Error).message}); serve the wasm file next to your bundle or pass { wasm } explicitly`);
+  }
+  if (!response.ok) throw new WasmLoadError(`fetching ${url} gave HTTP ${response.status}; serve the wasm file or pass { wasm } explicitly`);
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch (e) {
+      throw new WasmLoadError(`could not compile ${url} (${(e as Error).message})`);
+    }
+  }
+  return compileBytes(await response.arrayBuffer());
+}
