@@ -8,5 +8,6 @@ export default defineConfig({
     // onnxruntime-node writes a telemetry id under XDG_CACHE_HOME; keep it out of the user's home.
     env: { XDG_CACHE_HOME: '/tmp/edgeprune-test-cache' },
     testTimeout: 60_000,
+    reporters: ['default', './test/util/plain-summary.ts'],
   },
 });

@@ -4,6 +4,7 @@ import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims, checkPositiveInts, fmt, sizeOf } from './check.js';
+import { runOnce, type PackedLayer } from './one-shot.js';
 
 export interface ConvTranspose2dAttributes {
   group?: number;
@@ -16,7 +17,7 @@ export interface ConvTranspose2dAttributes {
   activation?: FusedActivation;
 }
 
-export class PackedConvTranspose2d {
+export class PackedConvTranspose2d implements PackedLayer {
   readonly Cin: number;
   readonly CoutG: number;
   readonly KH: number;
@@ -124,18 +125,5 @@ export class PackedConvTranspose2d {
 
 /** One-shot ConvTranspose2d on host arrays. */
 export function convTranspose2d(k: Kernels, x: Float32Array, xDims: readonly number[], w: Float32Array, wDims: readonly number[], bias?: Float32Array, attrs: ConvTranspose2dAttributes = {}): { data: Float32Array; dims: number[] } {
-  checkDims(xDims, 'ConvTranspose input [N, C, H, W]', 4);
-  checkData(x, xDims, 'ConvTranspose input');
-  const op = new PackedConvTranspose2d(k, w, wDims, bias, attrs);
-  const dims = op.outputDims(xDims);
-  const xp = k.upload(x);
-  const yp = k.allocF32(sizeOf(dims));
-  const sp = k.allocF32(op.scratchFloats(xDims));
-  try {
-    op.run(xp, xDims, yp, sp);
-    return { data: k.download(yp, sizeOf(dims)), dims };
-  } finally {
-    k.free(xp, yp, sp);
-    op.dispose();
-  }
+  return runOnce(k, new PackedConvTranspose2d(k, w, wDims, bias, attrs), x, xDims, 'ConvTranspose input [N, C, H, W]');
 }

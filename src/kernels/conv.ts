@@ -8,6 +8,7 @@ import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims, checkPositiveInts, fmt, sizeOf } from './check.js';
+import { runOnce, type PackedLayer } from './one-shot.js';
 
 export interface Conv2dAttributes {
   group?: number;
@@ -57,7 +58,7 @@ function normalize(attrs: Conv2dAttributes) {
 }
 
 /** A Conv2d layer with its weights packed once. */
-export class PackedConv2d {
+export class PackedConv2d implements PackedLayer {
   readonly Cout: number;
   readonly CinG: number;
   readonly KH: number;
@@ -280,18 +281,5 @@ export class PackedConv2d {
 
 /** One-shot Conv2d on host arrays. */
 export function conv2d(k: Kernels, x: Float32Array, xDims: readonly number[], w: Float32Array, wDims: readonly number[], bias?: Float32Array, attrs: Conv2dAttributes = {}): { data: Float32Array; dims: number[] } {
-  checkDims(xDims, 'Conv input [N, C, H, W]', 4);
-  checkData(x, xDims, 'Conv input');
-  const conv = new PackedConv2d(k, w, wDims, bias, attrs);
-  const dims = conv.outputDims(xDims);
-  const xp = k.upload(x);
-  const yp = k.allocF32(sizeOf(dims));
-  const sp = k.allocF32(conv.scratchFloats(xDims));
-  try {
-    conv.run(xp, xDims, yp, sp);
-    return { data: k.download(yp, sizeOf(dims)), dims };
-  } finally {
-    k.free(xp, yp, sp);
-    conv.dispose();
-  }
+  return runOnce(k, new PackedConv2d(k, w, wDims, bias, attrs), x, xDims, 'Conv input [N, C, H, W]');
 }
