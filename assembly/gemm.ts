@@ -132,6 +132,24 @@ export function gemm_b8(a: usize, lda: usize, M: usize, N: usize, K: usize, bp: 
 /** 4 packed weight rows x 8 activation columns, B packed as kc rows of 8 (a PANEL). */
 export function tile_a4_8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, mv: usize, nv: usize,
   first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  tileA4x8(w, kc, b, c, ldc, mv, nv, first, last, bias, act, p0, p1);
+}
+
+/**
+ * The same tile over `nsub` consecutive panels (columns 8s..8s+7 of C for panel s), in one call:
+ * with short K (1x1 convs) the call and set-up of each tile is a visible share of the work.
+ */
+function tiles_a4_8(w: usize, kc: usize, b: usize, nsub: usize, c: usize, ldc: usize, mv: usize, nvLast: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+  const panelB = kc << 5;
+  for (let s: usize = 0; s < nsub; s++) {
+    tileA4x8(w, kc, b + s * panelB, c + (s << 5), ldc, mv, s + 1 == nsub ? nvLast : 8, first, last, bias, act, p0, p1);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function tileA4x8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, mv: usize, nv: usize,
+  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const bEnd = b + (kc << 5);
@@ -176,14 +194,11 @@ export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: 
       for (let j = j0; j < jn; j += 8) {
         pack_panel8(PANEL + ((j - j0) * kc << 2), b + k0 * ldbB + (j << 2), ldbB, kc, min<usize>(8, jn - j));
       }
+      const nsub = (jn - j0 + 7) >> 3;
+      const nvLast = jn - j0 - ((nsub - 1) << 3);
       for (let i0: usize = 0; i0 < M; i0 += 4) {
-        const w = ap + ((i0 * K + k0 * 4) << 2);
-        const mv = min<usize>(4, M - i0);
-        const bi = bias ? bias + (i0 << 2) : 0;
-        for (let j = j0; j < jn; j += 8) {
-          tile_a4_8(w, kc, PANEL + ((j - j0) * kc << 2), c + i0 * ldcB + (j << 2), ldcB,
-            mv, min<usize>(8, jn - j), first, last, bi, act, p0, p1);
-        }
+        tiles_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, PANEL, nsub, c + i0 * ldcB + (j0 << 2), ldcB,
+          min<usize>(4, M - i0), nvLast, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
       }
     }
   }
