@@ -17,7 +17,10 @@ export const ELTWISE_MAX: i32 = 4;
 export const ELTWISE_MIN: i32 = 5;
 export const ELTWISE_POW: i32 = 6;
 
-/** x^y with Math.pow's special cases: x^0 = 1 (even NaN^0), (-x)^odd < 0, (<0)^non-integer = NaN. */
+/**
+ * x^y with C powf's special cases (what onnxruntime returns): x^0 = 1 (even NaN^0), 1^y = 1 (even
+ * 1^NaN), (-1)^±Inf = 1, (-x)^odd < 0, (<0)^non-integer = NaN.
+ */
 // @ts-ignore: decorator
 @inline function vpow(x: v128, y: v128): v128 {
   let r = vexp(f32x4.mul(y, vlog(vabs(x))));
@@ -31,7 +34,9 @@ export const ELTWISE_POW: i32 = 6;
   // finite negative base with a non-integer exponent: NaN
   const bad = v128.andnot(v128.and(f32x4.lt(x, f32x4.splat(0)), f32x4.ne(x, f32x4.splat(<f32>-Infinity))), isInt);
   r = v128.bitselect(f32x4.splat(<f32>NaN), r, v128.and(bad, f32x4.eq(y, y)));
-  return v128.bitselect(f32x4.splat(1), r, f32x4.eq(y, f32x4.splat(0)));
+  const one = v128.or(v128.or(f32x4.eq(y, f32x4.splat(0)), f32x4.eq(x, f32x4.splat(1))),
+    v128.and(f32x4.eq(x, f32x4.splat(-1)), f32x4.eq(ay, f32x4.splat(<f32>Infinity))));
+  return v128.bitselect(f32x4.splat(1), r, one);
 }
 
 /** One vector of op `op`; `op` is a constant after inlining. */

@@ -109,8 +109,8 @@ describe.each(FLAVORS)('broadcasting binary kernels (%s build)', (flavor) => {
         if (want.data[i] === 0) expect(Object.is(got.data[i], want.data[i]), `${op}(${A[Math.floor(i / n)]}, ${A[i % n]}) sign of zero`).toBe(true);
       }
     }
-    const p = binary(k, 'pow', Float32Array.from([-2, -2, -8, 0, -0, NaN, 1, 4]), [8], Float32Array.from([3, 2, 1 / 3, -1, -1, 0, NaN, 0.5]), [8]).data;
-    expect(Array.from(p).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-8, 4, NaN, Infinity, -Infinity, 1, NaN, 2]);
+    const p = binary(k, 'pow', Float32Array.from([-2, -2, -8, 0, -0, NaN, 1, 4, -1, -1]), [10], Float32Array.from([3, 2, 1 / 3, -1, -1, 0, NaN, 0.5, Infinity, -Infinity]), [10]).data;
+    expect(Array.from(p).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-8, 4, NaN, Infinity, -Infinity, 1, 1, 2, 1, 1]);
   });
 
   it('runs in place when the output has the shape of the input it overwrites', async () => {
@@ -182,6 +182,15 @@ describe.each(FLAVORS)('broadcasting binary kernels (%s build)', (flavor) => {
       expect(got.dims, `${onnxOp} [${ad}] [${bd}]`).toEqual(want.dims);
       expectClose(got.data, want.data, `${onnxOp} [${ad}] [${bd}] vs onnxruntime`);
     }
+  });
+
+  it('Pow special cases match onnxruntime (C powf), not Math.pow', async () => {
+    const k = await kernels(flavor);
+    const A = Float32Array.from([1, 1, -1, -1, 2, -2, 0, NaN]);
+    const B = Float32Array.from([NaN, Infinity, Infinity, -Infinity, 0, 3, -2, 0]);
+    const model = buildModel({ nodes: [{ op: 'Pow', inputs: ['a', 'b'], outputs: ['y'] }], inputs: [{ name: 'a', dims: [8] }, { name: 'b', dims: [8] }], outputs: ['y'] });
+    const want = (await runOrt(model, { a: { data: A, dims: [8] }, b: { data: B, dims: [8] } })).y.data;
+    expectClose(binary(k, 'pow', A, [8], B, [8]).data, want, 'pow special values');
   });
 
   it('the comparison catches a wrong op or a wrong broadcast', async () => {
