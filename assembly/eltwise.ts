@@ -16,6 +16,7 @@ export const ELTWISE_DIV: i32 = 3;
 export const ELTWISE_MAX: i32 = 4;
 export const ELTWISE_MIN: i32 = 5;
 export const ELTWISE_POW: i32 = 6;
+export const ELTWISE_PRELU: i32 = 7; // a >= 0 ? a : a * b (b = slope)
 
 /**
  * x^y with C powf's special cases (what onnxruntime returns): x^0 = 1 (even NaN^0), 1^y = 1 (even
@@ -48,6 +49,7 @@ export const ELTWISE_POW: i32 = 6;
   if (op == ELTWISE_DIV) return f32x4.div(a, b);
   if (op == ELTWISE_MAX) return f32x4.max(a, b); // NaN-propagating, like Math.max
   if (op == ELTWISE_MIN) return f32x4.min(a, b);
+  if (op == ELTWISE_PRELU) return v128.bitselect(a, f32x4.mul(a, b), f32x4.ge(a, f32x4.splat(0)));
   return vpow(a, b);
 }
 
@@ -113,6 +115,7 @@ export function eltwise_binary4(op: i32, a: usize, b: usize, y: usize,
     case ELTWISE_MAX: box(ELTWISE_MAX, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     case ELTWISE_MIN: box(ELTWISE_MIN, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     case ELTWISE_POW: box(ELTWISE_POW, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_PRELU: box(ELTWISE_PRELU, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     default: break;
   }
 }

@@ -37,3 +37,35 @@ export class OutOfMemoryError extends EdgepruneError {
     super('E_OUT_OF_MEMORY', message);
   }
 }
+
+/** A model file is not a readable ONNX / edgeprune model (garbage, truncated, inconsistent). */
+export class ModelFormatError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_MODEL_FORMAT', message);
+  }
+}
+
+/** The model uses an operator (or an operator feature) edgeprune does not implement. */
+export class UnsupportedOpError extends EdgepruneError {
+  readonly op: string;
+  readonly node: string;
+  constructor(op: string, node: string, detail = '') {
+    super('E_UNSUPPORTED_OP', `unsupported operator ${op} at node '${node}'${detail ? `: ${detail}` : ''}; see the README for the supported operators, or re-export the model without it`);
+    this.op = op;
+    this.node = node;
+  }
+}
+
+/** The feeds given to run() do not match the model: missing, extra, wrong dtype or shape. */
+export class InputError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_INPUT', message);
+  }
+}
+
+/** A .npy file cannot be read or written: bad magic, truncated, unsupported dtype or layout, size mismatch. */
+export class NpyError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_NPY', message);
+  }
+}

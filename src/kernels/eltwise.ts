@@ -4,10 +4,10 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'prelu';
 
 /** Op codes of eltwise_binary4 (assembly/eltwise.ts). */
-export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6 };
+export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, prelu: 7 };
 
 export function binaryCode(op: BinaryOp): number {
   if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(BINARY_OPS, op)) {

@@ -16,6 +16,7 @@ export class Heap {
   private readonly start: number;
   private free: Block[] = []; // sorted by ptr, coalesced
   private readonly used = new Map<number, number>(); // ptr -> bytes
+  private starts: number[] = []; // live block starts, sorted (for interior-pointer lookups)
   private top: number;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
@@ -33,7 +34,7 @@ export class Heap {
       if (b.bytes >= size) {
         if (b.bytes === size) this.free.splice(i, 1);
         else this.free[i] = { ptr: b.ptr + size, bytes: b.bytes - size };
-        this.used.set(b.ptr, size);
+        this.markUsed(b.ptr, size);
         return b.ptr;
       }
     }
@@ -41,8 +42,13 @@ export class Heap {
     // 16 spare bytes past the end let a kernel's last v128 load of a partial vector stay in memory.
     this.ensure(ptr + size + 16);
     this.top = ptr + size;
-    this.used.set(ptr, size);
+    this.markUsed(ptr, size);
     return ptr;
+  }
+
+  private markUsed(ptr: number, size: number): void {
+    this.used.set(ptr, size);
+    this.starts.splice(lowerBound(this.starts, ptr), 0, ptr);
   }
 
   /** Returns a block to the heap. Freeing 0 is a no-op; freeing anything else not allocated throws. */
@@ -51,6 +57,7 @@ export class Heap {
     const size = this.used.get(ptr);
     if (size === undefined) throw new ArgumentError(`release: ${ptr} is not a live block of this heap`);
     this.used.delete(ptr);
+    this.starts.splice(lowerBound(this.starts, ptr), 1);
     let lo = 0;
     let hi = this.free.length;
     while (lo < hi) {
@@ -82,6 +89,18 @@ export class Heap {
     return this.used.get(ptr);
   }
 
+  /**
+   * Bytes from `ptr` to the end of the live block that contains it (ptr may point inside a block,
+   * as tensors in a session's arena do), or undefined when no live block contains it.
+   */
+  bytesFrom(ptr: number): number | undefined {
+    const i = lowerBound(this.starts, ptr + 1) - 1;
+    if (i < 0) return undefined;
+    const start = this.starts[i];
+    const end = start + this.used.get(start)!;
+    return ptr < end ? end - ptr : undefined;
+  }
+
   /** Bytes currently handed out. */
   get liveBytes(): number {
     let s = 0;
@@ -100,6 +119,18 @@ export class Heap {
       throw new OutOfMemoryError(`cannot grow wasm memory to ${end} bytes (${(e as Error).message}); free sessions you no longer use or use a smaller batch`);
     }
   }
+}
+
+/** First index i with a[i] >= v (a sorted ascending). */
+function lowerBound(a: number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function roundUp(n: number, a: number): number {

@@ -68,10 +68,11 @@ export class Kernels {
     this.f32.set(data, p >> 2);
   }
 
-  /** Throws unless `p` is a live block holding at least `n` floats. */
+  /** Throws unless `p` lies in a live block with room for at least `n` floats from p on. */
   requireFloats(p: Ptr, n: number, what: string): void {
-    const size = this.heap.sizeOf(p);
-    if (size === undefined) throw new ShapeError(`${what}: pointer ${p} is not a live kernel buffer`);
+    if (p % 4 !== 0) throw new ShapeError(`${what}: pointer ${p} is not float-aligned`);
+    const size = this.heap.bytesFrom(p);
+    if (size === undefined) throw new ShapeError(`${what}: pointer ${p} is not in a live kernel buffer`);
     if (size < n * 4) throw new ShapeError(`${what}: buffer holds ${size / 4} floats but ${n} are needed`);
   }
 

@@ -18,6 +18,8 @@ export function binaryScalarRef(op: string): (a: number, b: number) => number {
     case 'pow':
       // C powf (onnxruntime), which differs from Math.pow only for 1^y and (-1)^±Inf
       return (x: number, y: number) => (x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : Math.pow(x, y));
+    case 'prelu':
+      return (x: number, s: number) => (x >= 0 ? x : x * s);
     default:
       throw new Error(`no reference for binary op ${op}`);
   }

@@ -1,0 +1,84 @@
+// Constant folding: every node whose inputs are all constant is evaluated on the host and
+// replaced by initializers; Shape and Size fold as soon as their input's dims are known, which
+// turns the Shape → Gather → Unsqueeze → Concat → Reshape chains of PyTorch exports into a
+// Reshape with a constant shape.
+import { ModelFormatError } from '../../errors.js';
+import type { ConstTensor, Graph, Node } from '../ir.js';
+import { numel } from '../tensor.js';
+import { EVALUATORS, MAX_FOLD_ELEMENTS, NotFoldable, evalShape, evalSize } from './evaluators.js';
+import { cloneGraph, nodeReads } from './names.js';
+
+/**
+ * Returns a new graph with constant subexpressions folded into initializers (the input is not
+ * modified). `dims` gives concrete dims for values the caller has inferred (value name → dims);
+ * numeric graph-input dims and initializer dims are used as well.
+ * Folded values no longer read by anyone are not added; the inputs of folded nodes stay until
+ * removeDeadCode. Results above MAX_FOLD_ELEMENTS elements are left to the runtime.
+ */
+export function foldConstants(g: Graph, dims?: ReadonlyMap<string, number[]>): Graph {
+  const consts = new Map<string, ConstTensor>(g.initializers);
+  const known = new Map<string, readonly number[]>();
+  for (const v of g.inputs) {
+    if (v.dims && v.dims.every((d) => typeof d === 'number' && d >= 0)) known.set(v.name, v.dims as number[]);
+  }
+  for (const [k, d] of dims ?? []) known.set(k, d);
+  const dimsOf = (name: string) => consts.get(name)?.dims ?? known.get(name);
+
+  const kept: Node[] = [];
+  const folded = new Map<string, ConstTensor>();
+  for (const node of g.nodes) {
+    const out = fold(node, consts, dimsOf, g.opset);
+    if (!out) {
+      kept.push(node);
+      continue;
+    }
+    node.outputs.forEach((name, i) => {
+      if (!name) return;
+      consts.set(name, out[i]);
+      folded.set(name, out[i]);
+    });
+  }
+
+  // keep the folded values something still reads (a remaining node, a subgraph, a graph output)
+  const read = new Set<string>(g.outputs.map((v) => v.name));
+  for (const n of kept) for (const i of nodeReads(n)) read.add(i);
+  const res = cloneGraph(g);
+  res.nodes = kept;
+  for (const [name, t] of folded) if (read.has(name)) res.initializers.set(name, t);
+  return res;
+}
+
+/** The node's outputs if it folds, else undefined. */
+function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dimsOf: (name: string) => readonly number[] | undefined, opset: number): ConstTensor[] | undefined {
+  if (node.domain !== '' && node.domain !== 'ai.onnx') return undefined;
+  if (node.op === 'Shape' || node.op === 'Size') {
+    if (node.inputs.length !== 1 || !node.inputs[0]) throw new ModelFormatError(`node '${node.name}' (${node.op}): expected 1 input, got ${node.inputs.length}`);
+    const d = dimsOf(node.inputs[0]);
+    if (!d) return undefined;
+    return [node.op === 'Shape' ? evalShape(node, d) : evalSize(d)];
+  }
+  const ev = EVALUATORS[node.op];
+  if (!ev) return undefined;
+  // an input that is neither omitted nor constant keeps the node
+  const inputs: (ConstTensor | undefined)[] = [];
+  for (const name of node.inputs) {
+    if (name === '') inputs.push(undefined);
+    else {
+      const t = consts.get(name);
+      if (!t) return undefined;
+      inputs.push(t);
+    }
+  }
+  let out: ConstTensor[];
+  try {
+    out = ev(node, inputs, opset);
+  } catch (e) {
+    if (e instanceof NotFoldable) return undefined;
+    throw e;
+  }
+  if (out.length < node.outputs.filter((o) => o !== '').length) return undefined;
+  // views (Reshape, Identity, Squeeze of a big weight) allocate nothing here but would still add
+  // a large initializer beside the original when it has other readers: the cap applies to all
+  if (out.some((t) => numel(t.dims) > MAX_FOLD_ELEMENTS)) return undefined;
+  return out;
+}

@@ -1,0 +1,53 @@
+// Static memory plan: every run-time tensor gets a fixed offset in one arena, chosen from the
+// tensors' lifetimes so that tensors alive at the same time never overlap. The arena size is
+// the session's peak activation memory, known before the first run.
+
+export interface BufferRequest {
+  /** Bytes the buffer must hold. */
+  bytes: number;
+  /** First step that writes it (-1: before the first step, e.g. graph inputs). */
+  from: number;
+  /** Last step that reads it (Infinity: a graph output, read after the last step). */
+  to: number;
+}
+
+export interface MemoryPlan {
+  offsets: number[];
+  /** Arena bytes: the end of the highest buffer plus SLACK. */
+  bytes: number;
+}
+
+const ALIGN = 64;
+/** Kernels may read up to 12 bytes past a tensor's end (never write): keep a vector of slack. */
+export const SLACK = 64;
+
+function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/**
+ * Greedy by size (largest first), each buffer at the lowest aligned offset that does not collide
+ * with an already placed buffer whose lifetime overlaps: simple, and within a few percent of
+ * optimal on CNN chains (the classic "greedy by size" of TFLite's arena planner).
+ */
+export function planMemory(requests: readonly BufferRequest[]): MemoryPlan {
+  const order = requests.map((_, i) => i).sort((a, b) => requests[b].bytes - requests[a].bytes || a - b);
+  const offsets = new Array<number>(requests.length).fill(0);
+  const placed: { start: number; end: number; from: number; to: number }[] = [];
+  let top = 0;
+  for (const i of order) {
+    const r = requests[i];
+    const size = align(Math.max(r.bytes, 1));
+    // intervals taken by buffers alive at the same time, by address
+    const busy = placed.filter((p) => p.from <= r.to && r.from <= p.to).sort((a, b) => a.start - b.start);
+    let offset = 0;
+    for (const b of busy) {
+      if (offset + size <= b.start) break;
+      offset = Math.max(offset, b.end);
+    }
+    offsets[i] = offset;
+    placed.push({ start: offset, end: offset + size, from: r.from, to: r.to });
+    top = Math.max(top, offset + size);
+  }
+  return { offsets, bytes: requests.length ? top + SLACK : 0 };
+}

@@ -1,0 +1,60 @@
+// The contract between the runtime and each operator implementation (src/runtime/ops/*).
+// An OpDef knows its output shapes and builds an Executor for one node once per session:
+// weights are packed there, tables precomputed, so run() only calls kernels.
+import type { ConstTensor, Node } from '../graph/ir.js';
+import type { Kernels } from '../wasm/kernels.js';
+import type { FusedActivation } from '../kernels/activation.js';
+
+/** One input of a node as the planner sees it: concrete dims, and the value when constant. */
+export interface OpInput {
+  name: string;
+  dims: number[];
+  constant?: ConstTensor;
+}
+
+export interface BuildContext {
+  k: Kernels;
+  node: Node;
+  /** undefined for an omitted optional input ('' in ONNX). */
+  inputs: (OpInput | undefined)[];
+  outputDims: number[][];
+  opset: number;
+  /** Set when the planner fused a following activation into this node (Conv, Gemm, MatMul). */
+  activation?: FusedActivation;
+  /** A wasm block the executor owns for its packed weights or tables; freed with the session. */
+  alloc(bytes: number): number;
+}
+
+export interface Executor {
+  /** What runs, for session.info(): e.g. 'conv:winograd', 'gemm', 'alias'. */
+  kernel: string;
+  /** Floating-point operations per run (multiply-add = 2). */
+  flops: number;
+  /** Bytes of scratch the run needs (planned in the arena, live only during this node). */
+  scratchBytes: number;
+  /**
+   * Output 0 may share storage with this input when the input dies here: elementwise ops that
+   * read each element before writing it.
+   */
+  inPlaceInput?: number;
+  /** Output 0 is input 0 reinterpreted (Reshape family, fused activations): same storage, no work. */
+  alias?: boolean;
+  /**
+   * Pointers of every input (a constant input not listed in the op's `constantInputs` is uploaded
+   * once as float32 by the planner; listed ones and omitted ones get 0), of every output, and of
+   * the scratch block.
+   */
+  run(inputs: number[], outputs: number[], scratch: number): void;
+}
+
+export interface OpDef {
+  /** Output dims from input dims and constant inputs; throws a typed error naming the node on a mismatch. */
+  shape(node: Node, inputs: (OpInput | undefined)[], opset: number): number[][];
+  build(ctx: BuildContext): Executor;
+  /**
+   * Inputs the executor takes from `ctx.inputs[i].constant` itself when they are constant (weights
+   * it packs, shape tensors, indices): the planner does not upload those. Whether a runtime value
+   * is acceptable there is the executor's call (it throws UnsupportedOpError when not).
+   */
+  constantInputs?: number[];
+}

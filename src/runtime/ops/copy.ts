@@ -1,0 +1,237 @@
+// Data movement: Concat, Split, Slice, Gather (constant indices), Pad (constant mode).
+// Each builds strided-copy tables once; run() is one or a few kernel calls.
+import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
+import { attrFloat, attrInt, attrInts, attrString } from '../../graph/attrs.js';
+import type { Node } from '../../graph/ir.js';
+import { toNumbers } from '../../graph/tensor.js';
+import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
+import { stridedCopyTable, stridesOf } from './strided-copy.js';
+import { axisOf, constInput, fmt, need, optionalConstNumbers, size } from './util.js';
+
+/** Copies x (dims, contiguous) into y (yDims) starting at element offset yOffset. */
+function boxCopy(ctx: BuildContext, dims: number[], xStrides: number[], yStrides: number[]) {
+  return stridedCopyTable(ctx, dims.map((d, i) => ({ dim: d, inStride: xStrides[i], outStride: yStrides[i] })));
+}
+
+export const Concat: OpDef = {
+  shape(node, inputs) {
+    const xs = node.inputs.map((_, i) => need(node, inputs, i).dims);
+    const axis = axisOf(node, attrInt(node, 'axis', 0), xs[0].length);
+    const out = [...xs[0]];
+    out[axis] = 0;
+    for (const d of xs) {
+      if (d.length !== out.length || d.some((v, i) => i !== axis && v !== xs[0][i])) {
+        throw new ModelFormatError(`node '${node.name}' (Concat): inputs ${xs.map(fmt).join(', ')} differ outside axis ${axis}`);
+      }
+      out[axis] += d[axis];
+    }
+    return [out];
+  },
+  build(ctx): Executor {
+    const y = ctx.outputDims[0];
+    const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), y.length);
+    const ys = stridesOf(y);
+    let offset = 0;
+    const parts = ctx.node.inputs.map((_, i) => {
+      const d = need(ctx.node, ctx.inputs, i).dims;
+      const part = { copy: boxCopy(ctx, d, stridesOf(d), ys), at: offset * ys[axis] * 4 };
+      offset += d[axis];
+      return part;
+    });
+    return {
+      kernel: 'concat',
+      flops: 0,
+      scratchBytes: 0,
+      run(ins, outs) {
+        for (let i = 0; i < parts.length; i++) parts[i].copy(ins[i], outs[0] + parts[i].at);
+      },
+    };
+  },
+};
+
+function splitSizes(node: Node, inputs: (OpInput | undefined)[], opset: number, dim: number): number[] {
+  const given = opset < 13 ? attrInts(node, 'split') : optionalConstNumbers(node, inputs, 1, 'split');
+  if (given) {
+    if (given.reduce((a, b) => a + b, 0) !== dim) throw new ModelFormatError(`node '${node.name}' (Split): split ${fmt(given)} does not add up to ${dim}`);
+    return given;
+  }
+  const n = attrInt(node, 'num_outputs', node.outputs.length);
+  const chunk = Math.ceil(dim / n);
+  return Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
+}
+
+export const Split: OpDef = {
+  constantInputs: [1],
+  shape(node, inputs, opset) {
+    const x = need(node, inputs, 0).dims;
+    const axis = axisOf(node, attrInt(node, 'axis', 0), x.length);
+    return splitSizes(node, inputs, opset, x[axis]).map((s) => x.map((d, i) => (i === axis ? s : d)));
+  },
+  build(ctx): Executor {
+    const x = need(ctx.node, ctx.inputs, 0).dims;
+    const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
+    const xs = stridesOf(x);
+    let offset = 0;
+    const parts = ctx.outputDims.map((d) => {
+      const part = { copy: boxCopy(ctx, d, xs, stridesOf(d)), at: offset * xs[axis] * 4 };
+      offset += d[axis];
+      return part;
+    });
+    return {
+      kernel: 'split',
+      flops: 0,
+      scratchBytes: 0,
+      run(ins, outs) {
+        for (let i = 0; i < parts.length; i++) if (outs[i]) parts[i].copy(ins[0] + parts[i].at, outs[i]);
+      },
+    };
+  },
+};
+
+/** Per-axis start, step and count of a Slice, clamped as the ONNX spec says. */
+function sliceBox(node: Node, inputs: (OpInput | undefined)[], opset: number) {
+  const x = need(node, inputs, 0).dims;
+  const get = (i: number, attr: string, what: string) => (opset < 10 ? attrInts(node, attr) : optionalConstNumbers(node, inputs, i, what));
+  const starts = get(1, 'starts', 'starts');
+  const ends = get(2, 'ends', 'ends');
+  if (!starts || !ends || starts.length !== ends.length) throw new ModelFormatError(`node '${node.name}' (Slice): starts and ends must be given with one value per axis`);
+  const axes = (get(3, 'axes', 'axes') ?? starts.map((_, i) => i)).map((a) => axisOf(node, a, x.length));
+  const steps = opset < 10 ? starts.map(() => 1) : (optionalConstNumbers(node, inputs, 4, 'steps') ?? starts.map(() => 1));
+  const start = x.map(() => 0);
+  const step = x.map(() => 1);
+  const count = [...x];
+  axes.forEach((a, i) => {
+    const d = x[a];
+    const st = steps[i];
+    if (st === 0) throw new ModelFormatError(`node '${node.name}' (Slice): a step of 0`);
+    let s = starts[i] < 0 ? starts[i] + d : starts[i];
+    let e = ends[i] < 0 ? ends[i] + d : ends[i];
+    if (st > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, 0), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    start[a] = s;
+    step[a] = st;
+    count[a] = Math.max(0, Math.ceil((e - s) / st));
+  });
+  return { x, start, step, count };
+}
+
+export const Slice: OpDef = {
+  constantInputs: [1, 2, 3, 4],
+  shape(node, inputs, opset) {
+    return [sliceBox(node, inputs, opset).count];
+  },
+  build(ctx): Executor {
+    const { x, start, step, count } = sliceBox(ctx.node, ctx.inputs, ctx.opset);
+    const xs = stridesOf(x);
+    const copy = boxCopy(ctx, count, xs.map((s, i) => s * step[i]), stridesOf(count));
+    const at = start.reduce((acc, s, i) => acc + s * xs[i], 0) * 4;
+    return {
+      kernel: 'slice',
+      flops: 0,
+      scratchBytes: 0,
+      run(ins, outs) {
+        copy(ins[0] + at, outs[0]);
+      },
+    };
+  },
+};
+
+export const Gather: OpDef = {
+  constantInputs: [1],
+  shape(node, inputs) {
+    const x = need(node, inputs, 0).dims;
+    const idx = constInput(node, inputs, 1, 'the indices');
+    const axis = axisOf(node, attrInt(node, 'axis', 0), x.length);
+    return [[...x.slice(0, axis), ...idx.dims, ...x.slice(axis + 1)]];
+  },
+  build(ctx): Executor {
+    const x = need(ctx.node, ctx.inputs, 0).dims;
+    const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
+    const indices = toNumbers(constInput(ctx.node, ctx.inputs, 1, 'the indices')).map((v) => {
+      const i = v < 0 ? v + x[axis] : v;
+      if (i < 0 || i >= x[axis]) throw new ModelFormatError(`node '${ctx.node.name}' (Gather): index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
+      return i;
+    });
+    const outer = size(x.slice(0, axis));
+    const inner = size(x.slice(axis + 1));
+    const n = indices.length;
+    // the same box for every index: [outer, inner] from x (stride dim*inner) to y (stride n*inner)
+    const copy = stridedCopyTable(ctx, [
+      { dim: outer, inStride: x[axis] * inner, outStride: n * inner },
+      { dim: inner, inStride: 1, outStride: 1 },
+    ]);
+    return {
+      kernel: 'gather',
+      flops: 0,
+      scratchBytes: 0,
+      run(ins, outs) {
+        for (let j = 0; j < n; j++) copy(ins[0] + indices[j] * inner * 4, outs[0] + j * inner * 4);
+      },
+    };
+  },
+};
+
+function padSpec(node: Node, inputs: (OpInput | undefined)[], opset: number) {
+  const x = need(node, inputs, 0).dims;
+  const mode = attrString(node, 'mode', 'constant');
+  if (mode !== 'constant') throw new UnsupportedOpError('Pad', node.name, `mode '${mode}' (only 'constant' is supported)`);
+  let pads: number[];
+  let value = 0;
+  if (opset < 11) {
+    pads = attrInts(node, 'pads', []);
+    value = attrFloat(node, 'value', 0);
+  } else {
+    pads = toNumbers(constInput(node, inputs, 1, 'pads'));
+    const v = optionalConstNumbers(node, inputs, 2, 'constant_value');
+    if (v) value = v[0];
+    const axes = optionalConstNumbers(node, inputs, 3, 'axes');
+    if (axes) {
+      const full = new Array(2 * x.length).fill(0);
+      axes.forEach((a, i) => {
+        const ax = axisOf(node, a, x.length);
+        full[ax] = pads[i];
+        full[ax + x.length] = pads[i + axes.length];
+      });
+      pads = full;
+    }
+  }
+  if (pads.length !== 2 * x.length) throw new ModelFormatError(`node '${node.name}' (Pad): pads ${fmt(pads)} should have ${2 * x.length} values for input ${fmt(x)}`);
+  const out = x.map((d, i) => d + pads[i] + pads[i + x.length]);
+  if (out.some((d) => d < 0)) throw new ModelFormatError(`node '${node.name}' (Pad): pads ${fmt(pads)} crop ${fmt(x)} below zero`);
+  return { x, pads, value, out };
+}
+
+export const Pad: OpDef = {
+  constantInputs: [1, 2, 3],
+  shape(node, inputs, opset) {
+    return [padSpec(node, inputs, opset).out];
+  },
+  build(ctx): Executor {
+    const { x, pads, value, out } = padSpec(ctx.node, ctx.inputs, ctx.opset);
+    const r = x.length;
+    const xs = stridesOf(x);
+    const ys = stridesOf(out);
+    // negative pads crop: the copied box starts inside x; positive pads shift it inside y
+    const box = x.map((d, i) => d + Math.min(0, pads[i]) + Math.min(0, pads[i + r]));
+    const xAt = x.reduce((acc, _, i) => acc + Math.max(0, -pads[i]) * xs[i], 0) * 4;
+    const yAt = x.reduce((acc, _, i) => acc + Math.max(0, pads[i]) * ys[i], 0) * 4;
+    const copy = boxCopy(ctx, box, xs, ys);
+    const valuePtr = ctx.alloc(4);
+    ctx.k.f32[valuePtr >> 2] = value;
+    const n = size(out);
+    return {
+      kernel: 'pad',
+      flops: 0,
+      scratchBytes: 0,
+      run(ins, outs) {
+        ctx.k.fn.fill_channels(outs[0], 1, n, valuePtr);
+        copy(ins[0] + xAt, outs[0] + yAt);
+      },
+    };
+  },
+};

@@ -1,0 +1,115 @@
+// Gemm and MatMul. Constant B (the weights) is packed once into 8-column panels; a runtime B is
+// packed into scratch on each run.
+import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
+import { attrFloat, attrInt } from '../../graph/attrs.js';
+import { toFloat32 } from '../../graph/tensor.js';
+import { broadcastShape, binaryRun } from '../../kernels/eltwise.js';
+import { matmulRun, matmulShape, packedB8Floats, PackedLinear } from '../../kernels/gemm.js';
+import { activationArgs } from '../../kernels/activation.js';
+import type { BuildContext, Executor, OpDef } from '../op.js';
+import { fmt, need, size } from './util.js';
+
+export const Gemm: OpDef = {
+  constantInputs: [1, 2],
+  shape(node, inputs) {
+    const a = need(node, inputs, 0).dims;
+    const b = need(node, inputs, 1).dims;
+    if (a.length !== 2 || b.length !== 2) throw new ModelFormatError(`node '${node.name}' (Gemm): A ${fmt(a)} and B ${fmt(b)} must be matrices`);
+    const [M, K] = attrInt(node, 'transA', 0) ? [a[1], a[0]] : a;
+    const [K2, N] = attrInt(node, 'transB', 0) ? [b[1], b[0]] : b;
+    if (K !== K2) throw new ModelFormatError(`node '${node.name}' (Gemm): A ${fmt(a)} and B ${fmt(b)} disagree on the inner dimension (${K} vs ${K2})`);
+    const c = inputs[2];
+    if (c) broadcastShape(c.dims, [M, N]);
+    return [[M, N]];
+  },
+  build(ctx: BuildContext): Executor {
+    const { node, inputs, k } = ctx;
+    const aDims = need(node, inputs, 0).dims;
+    const bIn = need(node, inputs, 1);
+    const transA = attrInt(node, 'transA', 0) === 1;
+    const transB = attrInt(node, 'transB', 0) === 1;
+    const alpha = attrFloat(node, 'alpha', 1);
+    const beta = attrFloat(node, 'beta', 1);
+    const [M, K] = transA ? [aDims[1], aDims[0]] : aDims;
+    const N = ctx.outputDims[0][1];
+    if (!bIn.constant) throw new UnsupportedOpError('Gemm', node.name, 'B is computed at run time; edgeprune needs Gemm weights to be constant (use MatMul for two runtime matrices)');
+    let w = toFloat32(bIn.constant);
+    if (alpha !== 1) w = w.map((v) => v * alpha);
+    // C: fused as the epilogue bias when it is constant and broadcasts along rows
+    const cIn = inputs[2];
+    let bias: Float32Array | undefined;
+    let postAdd: { ptr: number; dims: number[] } | undefined;
+    if (cIn && beta !== 0) {
+      if (!cIn.constant) throw new UnsupportedOpError('Gemm', node.name, 'C is computed at run time; add it with a separate Add node');
+      const c = toFloat32(cIn.constant).map((v) => v * beta);
+      const rowBroadcast = size(cIn.dims) === 1 || (cIn.dims[cIn.dims.length - 1] === N && size(cIn.dims) === N);
+      if (rowBroadcast) bias = size(cIn.dims) === 1 ? new Float32Array(N).fill(c[0]) : c;
+      else {
+        const ptr = ctx.alloc(c.length * 4);
+        k.f32.set(c, ptr >> 2);
+        postAdd = { ptr, dims: cIn.dims };
+      }
+    }
+    const lin = new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation });
+    const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
+    return {
+      kernel: transA ? 'gemm:transpose+packed' : 'gemm:packed',
+      flops: 2 * M * K * N,
+      scratchBytes: transA ? M * K * 4 : 0,
+      run(ins, outs, s) {
+        let a = ins[0];
+        if (transA) {
+          k.fn.transpose_2d(a, s, K, M);
+          a = s;
+        }
+        lin.run(a, M, outs[0]);
+        if (postAdd) {
+          binaryRun(k, 'add', outs[0], [M, N], postAdd.ptr, postAdd.dims, outs[0]);
+          if (act) k.fn.activate_inplace(outs[0], M * N, act, p0, p1);
+        }
+      },
+    };
+  },
+};
+
+export const MatMul: OpDef = {
+  constantInputs: [1],
+  shape(node, inputs) {
+    return [matmulShape(need(node, inputs, 0).dims, need(node, inputs, 1).dims).out];
+  },
+  build(ctx: BuildContext): Executor {
+    const { node, inputs, k } = ctx;
+    const aDims = need(node, inputs, 0).dims;
+    const bIn = need(node, inputs, 1);
+    const s = matmulShape(aDims, bIn.dims);
+    const flops = 2 * size(s.batch) * s.M * s.K * s.N;
+    if (bIn.constant && bIn.dims.length === 2 && aDims.length >= 2) {
+      // weights: one packed Linear over all rows of A (its leading dims flattened)
+      const rows = size(aDims) / s.K;
+      const lin = new PackedLinear(k, toFloat32(bIn.constant), s.K, s.N, { activation: ctx.activation });
+      return { kernel: 'matmul:packed', flops, scratchBytes: 0, run: (ins, outs) => lin.run(ins[0], rows, outs[0]) };
+    }
+    if (ctx.activation) throw new ModelFormatError(`internal: activation fused into a runtime MatMul '${node.name}'`);
+    let bPtr = 0;
+    if (bIn.constant) {
+      const b = toFloat32(bIn.constant);
+      bPtr = ctx.alloc(b.length * 4);
+      k.f32.set(b, bPtr >> 2);
+    }
+    const bDims = bIn.dims;
+    return {
+      kernel: 'matmul:batched',
+      flops,
+      scratchBytes: packedB8Floats(s.K, s.N) * 4,
+      run(ins, outs, scratch) {
+        matmulRun(k, ins[0], aDims, bPtr || ins[1], bDims, outs[0], scratch);
+      },
+    };
+  },
+};
+
+/** Whether the planner may fuse a following activation into this Gemm/MatMul node. */
+export function gemmFusable(op: string, inputs: { dims: number[]; constant?: unknown }[]): boolean {
+  if (op === 'MatMul') return !!inputs[1]?.constant && inputs[1].dims.length === 2 && inputs[0].dims.length >= 2;
+  return true;
+}

@@ -1,0 +1,24 @@
+// The operator registry: ONNX op type (default domain) -> implementation.
+import type { OpDef } from '../op.js';
+import { Conv, ConvTranspose } from './conv.js';
+import { Gemm, MatMul } from './gemm.js';
+import { Add, Div, Max, Min, Mul, Pow, PRelu, Sub } from './eltwise.js';
+import { Abs, Clip, Erf, Exp, HardSigmoid, HardSwish, LeakyRelu, Log, Neg, Relu, Sigmoid, Sqrt, Tanh } from './unary.js';
+import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
+import { BatchNormalization, LayerNormalization, LogSoftmax, Softmax } from './norm.js';
+import { ReduceMax, ReduceMean, ReduceSum } from './reduce.js';
+import { Cast, Flatten, Identity, Reshape, Squeeze, Transpose, Unsqueeze } from './shape.js';
+import { Concat, Gather, Pad, Slice, Split } from './copy.js';
+import { Resize, Upsample } from './resize.js';
+
+export const OPS: Readonly<Record<string, OpDef>> = {
+  Conv, ConvTranspose, Gemm, MatMul,
+  Add, Sub, Mul, Div, Max, Min, Pow, PRelu,
+  Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Exp, Log, Erf, Neg, Abs,
+  MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,
+  BatchNormalization, LayerNormalization, Softmax, LogSoftmax,
+  ReduceSum, ReduceMean, ReduceMax,
+  Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: Identity, Cast, Transpose,
+  Concat, Split, Slice, Gather, Pad,
+  Resize, Upsample,
+};

@@ -1,0 +1,42 @@
+// ReduceMean, ReduceSum, ReduceMax over any axes (axes as attribute, or as input from opset 13
+// for ReduceSum and from opset 18 for the others).
+import { attrInt, attrInts } from '../../graph/attrs.js';
+import type { Node } from '../../graph/ir.js';
+import { reducePlan, reduceRun, type ReduceOp, type ReduceOptions } from '../../kernels/reduce.js';
+import type { Executor, OpDef, OpInput } from '../op.js';
+import { need, optionalConstNumbers, size } from './util.js';
+
+function options(node: Node, inputs: (OpInput | undefined)[]): ReduceOptions {
+  const fromInput = optionalConstNumbers(node, inputs, 1, 'axes');
+  return {
+    axes: fromInput ?? attrInts(node, 'axes', []),
+    keepdims: attrInt(node, 'keepdims', 1) === 1,
+    noopWithEmptyAxes: attrInt(node, 'noop_with_empty_axes', 0) === 1,
+  };
+}
+
+function reduceOp(op: ReduceOp): OpDef {
+  return {
+    constantInputs: [1],
+    shape(node, inputs) {
+      return [reducePlan(need(node, inputs, 0).dims, options(node, inputs), node.op).outDims];
+    },
+    build(ctx): Executor {
+      const x = need(ctx.node, ctx.inputs, 0).dims;
+      const opts = options(ctx.node, ctx.inputs);
+      const plan = reducePlan(x, opts, ctx.node.op);
+      return {
+        kernel: `reduce:${op}`,
+        flops: size(x),
+        scratchBytes: plan.scratchFloats * 4,
+        run(ins, outs, scratch) {
+          reduceRun(ctx.k, op, ins[0], x, outs[0], scratch, opts);
+        },
+      };
+    },
+  };
+}
+
+export const ReduceSum = reduceOp('sum');
+export const ReduceMean = reduceOp('mean');
+export const ReduceMax = reduceOp('max');

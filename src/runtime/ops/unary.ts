@@ -1,0 +1,50 @@
+// Elementwise activations and math, all in place when the input dies here.
+import { attrFloat } from '../../graph/attrs.js';
+import type { Node } from '../../graph/ir.js';
+import { unaryRun, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
+import type { Executor, OpDef, OpInput } from '../op.js';
+import { need, optionalConstNumbers, size } from './util.js';
+
+function unaryOp(op: UnaryOp, params: (node: Node, inputs: (OpInput | undefined)[], opset: number) => UnaryParams = () => ({}), constantInputs?: number[]): OpDef {
+  return {
+    constantInputs,
+    shape(node, inputs) {
+      return [need(node, inputs, 0).dims];
+    },
+    build(ctx): Executor {
+      const dims = ctx.outputDims[0];
+      const p = params(ctx.node, ctx.inputs, ctx.opset);
+      return {
+        kernel: `unary:${op}`,
+        flops: size(dims),
+        scratchBytes: 0,
+        inPlaceInput: 0,
+        run(ins, outs) {
+          unaryRun(ctx.k, op, ins[0], outs[0], dims, p);
+        },
+      };
+    },
+  };
+}
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs from 11. */
+export function clipBounds(node: Node, inputs: (OpInput | undefined)[], opset: number): { min: number; max: number } {
+  if (opset < 11) return { min: attrFloat(node, 'min', -Infinity), max: attrFloat(node, 'max', Infinity) };
+  const lo = optionalConstNumbers(node, inputs, 1, 'Clip min');
+  const hi = optionalConstNumbers(node, inputs, 2, 'Clip max');
+  return { min: lo ? lo[0] : -Infinity, max: hi ? hi[0] : Infinity };
+}
+
+export const Relu = unaryOp('relu');
+export const LeakyRelu = unaryOp('leakyRelu', (n) => ({ alpha: attrFloat(n, 'alpha', 0.01) }));
+export const Clip = unaryOp('clip', (n, i, o) => clipBounds(n, i, o), [1, 2]);
+export const Sigmoid = unaryOp('sigmoid');
+export const HardSigmoid = unaryOp('hardSigmoid', (n) => ({ alpha: attrFloat(n, 'alpha', 0.2), beta: attrFloat(n, 'beta', 0.5) }));
+export const HardSwish = unaryOp('hardSwish');
+export const Tanh = unaryOp('tanh');
+export const Sqrt = unaryOp('sqrt');
+export const Exp = unaryOp('exp');
+export const Log = unaryOp('log');
+export const Erf = unaryOp('erf');
+export const Neg = unaryOp('neg');
+export const Abs = unaryOp('abs');

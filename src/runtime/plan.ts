@@ -1,0 +1,179 @@
+// Turns a specialized graph into an execution plan: one executor per node (weights packed once),
+// activations fused into the conv/GEMM before them, and a static memory plan over one arena.
+import { InputError, ModelFormatError } from '../errors.js';
+import type { Graph, Node } from '../graph/ir.js';
+import { toFloat32 } from '../graph/tensor.js';
+import type { FusedActivation } from '../kernels/activation.js';
+import type { Kernels } from '../wasm/kernels.js';
+import { planMemory, type BufferRequest } from './memory-plan.js';
+import type { Executor, OpInput } from './op.js';
+import { OPS } from './ops/index.js';
+import { gemmFusable } from './ops/gemm.js';
+import { clipBounds } from './ops/unary.js';
+import { attrFloat } from '../graph/attrs.js';
+import type { Specialized } from './specialize.js';
+
+export interface Step {
+  node: Node;
+  exec: Executor;
+  /** Buffer index per input (-1: constant, see constPtrs; -2: omitted). */
+  inputs: number[];
+  /** Pointers of uploaded constant inputs (0 where not uploaded). */
+  constPtrs: number[];
+  outputs: number[];
+  /** Scratch buffer index, or -1. */
+  scratch: number;
+  outputDims: number[][];
+}
+
+export interface Plan {
+  steps: Step[];
+  /** Byte offset of each buffer in the arena. */
+  offsets: number[];
+  arenaBytes: number;
+  /** value name -> buffer index (run-time values only). */
+  bufferOf: Map<string, number>;
+  dims: Map<string, number[]>;
+}
+
+const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Clip']);
+const FUSERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/** An activation node the producer can absorb, as the epilogue code. */
+function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: number): FusedActivation | undefined {
+  if (act.op === 'Relu') return { kind: 'relu' };
+  if (act.op === 'LeakyRelu') return { kind: 'leakyRelu', alpha: attrFloat(act, 'alpha', 0.01) };
+  if (act.op === 'Clip') {
+    try {
+      const { min, max } = clipBounds(act, inputs, opset);
+      return { kind: 'clip', min, max };
+    } catch {
+      return undefined; // bounds computed at run time: keep the Clip node
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Builds the plan. Executors are cached by node and input dims across plans (a session re-plans
+ * when run() sees new input dims), so weights are packed once per session. Every wasm block the
+ * executors need comes from the session's heap and lives as long as the session.
+ */
+export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>): Plan {
+  const g: Graph = spec.graph;
+  const dims = spec.dims;
+  const inputsOf = (node: Node): (OpInput | undefined)[] =>
+    node.inputs.map((name) => {
+      if (name === '') return undefined;
+      const c = g.initializers.get(name);
+      if (c) return { name, dims: c.dims, constant: c };
+      const d = dims.get(name);
+      if (!d) throw new ModelFormatError(`node '${node.name}' (${node.op}) reads '${name}', which nothing produces`);
+      return { name, dims: d };
+    });
+
+  // readers per value, to find fusable producer -> activation pairs
+  const readers = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const fusedInto = new Map<Node, FusedActivation>();
+  const absorbed = new Set<Node>();
+  for (const n of g.nodes) {
+    if (!FUSERS.has(n.op) || n.outputs.length !== 1 || graphOutputs.has(n.outputs[0])) continue;
+    const r = readers.get(n.outputs[0]) ?? [];
+    if (r.length !== 1 || !ACTIVATIONS.has(r[0].op) || r[0].inputs[0] !== n.outputs[0]) continue;
+    if (n.op === 'MatMul' && !gemmFusable('MatMul', inputsOf(n) as { dims: number[]; constant?: unknown }[])) continue;
+    const act = fusedActivation(r[0], inputsOf(r[0]), g.opset);
+    if (!act) continue;
+    fusedInto.set(n, act);
+    absorbed.add(r[0]);
+  }
+
+  const steps: Step[] = [];
+  for (const node of g.nodes) {
+    const inputs = inputsOf(node);
+    const outputDims = node.outputs.map((o) => (o === '' ? [] : dims.get(o) ?? []));
+    let exec: Executor;
+    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${fusedInto.get(node)?.kind ?? ''}`;
+    if (absorbed.has(node)) {
+      exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, run() {} };
+    } else if (cache.has(key)) {
+      exec = cache.get(key)!;
+    } else {
+      const def = OPS[node.op];
+      exec = def.build({
+        k,
+        node,
+        inputs,
+        outputDims,
+        opset: g.opset,
+        activation: fusedInto.get(node),
+        alloc: (bytes) => k.heap.alloc(bytes),
+      });
+      cache.set(key, exec);
+    }
+    // constant inputs the op reads from memory: upload once
+    const skip = new Set(OPS[node.op]?.constantInputs ?? []);
+    const constPtrs = inputs.map((inp, i) => {
+      if (!inp?.constant || skip.has(i) || absorbed.has(node)) return 0;
+      let p = uploaded.get(inp.name);
+      if (p === undefined) {
+        const data = toFloat32(inp.constant);
+        p = k.heap.alloc(Math.max(1, data.length) * 4);
+        k.f32.set(data, p >> 2);
+        uploaded.set(inp.name, p);
+      }
+      return p;
+    });
+    steps.push({ node, exec, inputs: [], constPtrs, outputs: [], scratch: -1, outputDims });
+  }
+
+  // ---- buffers: graph inputs and node outputs; aliases and in-place outputs share one ----
+  const lastRead = new Map<string, number>();
+  steps.forEach((s, i) => s.node.inputs.forEach((name) => name && lastRead.set(name, i)));
+  for (const o of g.outputs) lastRead.set(o.name, Infinity);
+  const bufferOf = new Map<string, number>();
+  const requests: BufferRequest[] = [];
+  const newBuffer = (name: string, from: number) => {
+    const bytes = (dims.get(name) ?? []).reduce((a, b) => a * b, 1) * 4;
+    requests.push({ bytes, from, to: Math.max(from, lastRead.get(name) ?? from) });
+    bufferOf.set(name, requests.length - 1);
+    return requests.length - 1;
+  };
+  const join = (name: string, b: number) => {
+    bufferOf.set(name, b);
+    const bytes = (dims.get(name) ?? []).reduce((x, y) => x * y, 1) * 4;
+    requests[b].bytes = Math.max(requests[b].bytes, bytes);
+    requests[b].to = Math.max(requests[b].to, lastRead.get(name) ?? -1);
+  };
+  for (const inp of g.inputs) newBuffer(inp.name, -1);
+  steps.forEach((s, i) => {
+    s.inputs = s.node.inputs.map((name) => (name === '' ? -2 : g.initializers.has(name) ? -1 : bufferOf.get(name)!));
+    s.outputs = s.node.outputs.map((name, j) => {
+      if (name === '') return -1;
+      if (j === 0 && s.exec.alias && s.inputs[0] >= 0) {
+        join(name, s.inputs[0]);
+        return s.inputs[0];
+      }
+      const ip = s.exec.inPlaceInput;
+      if (j === 0 && ip !== undefined && s.inputs[ip] >= 0) {
+        const b = s.inputs[ip];
+        // legal when every tensor in that buffer is last read here (graph inputs are our own copies)
+        if (requests[b].to === i) {
+          join(name, b);
+          return b;
+        }
+      }
+      return newBuffer(name, i);
+    });
+    if (s.exec.scratchBytes > 0) {
+      requests.push({ bytes: s.exec.scratchBytes, from: i, to: i });
+      s.scratch = requests.length - 1;
+    }
+  });
+  for (const o of g.outputs) {
+    if (!bufferOf.has(o.name) && !g.initializers.has(o.name)) throw new InputError(`graph output '${o.name}' is produced by no node`);
+  }
+  const mem = planMemory(requests);
+  return { steps, offsets: mem.offsets, arenaBytes: mem.bytes, bufferOf, dims };
+}

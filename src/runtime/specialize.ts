@@ -1,0 +1,77 @@
+// Binds the model's input dims (symbolic ones included) to concrete values, infers every
+// tensor's dims, and folds everything that became constant (PyTorch's Shape → Gather → Concat →
+// Reshape chains). What is left is a graph of run-time float ops with known shapes.
+import { UnsupportedOpError } from '../errors.js';
+import type { Graph } from '../graph/ir.js';
+import { simplify } from '../graph/passes/simplify.js';
+import { OPS } from './ops/index.js';
+import type { OpInput } from './op.js';
+
+export interface Specialized {
+  graph: Graph;
+  /** Dims of every run-time value (graph inputs and node outputs). */
+  dims: Map<string, number[]>;
+}
+
+/** Dims of run-time values, node by node, stopping quietly at the first node that needs a value not yet folded. */
+function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<string, number[]>; complete: boolean } {
+  const dims = new Map(inputDims);
+  for (const node of g.nodes) {
+    const def = OPS[node.domain === '' ? node.op : `${node.domain}:${node.op}`];
+    const inputs: (OpInput | undefined)[] = node.inputs.map((name) => {
+      if (name === '') return undefined;
+      const c = g.initializers.get(name);
+      if (c) return { name, dims: c.dims, constant: c };
+      const d = dims.get(name);
+      return d ? { name, dims: d } : undefined;
+    });
+    const missing = node.inputs.some((name, i) => name !== '' && !inputs[i]);
+    if (!def || missing) {
+      if (missing) return { dims, complete: false };
+      continue; // a shape op folding will resolve (Shape, ConstantOfShape, Range, ...)
+    }
+    let out: number[][];
+    try {
+      out = def.shape(node, inputs, g.opset);
+    } catch (e) {
+      // a shape input that is still computed: let folding resolve it, then retry
+      if (e instanceof UnsupportedOpError && /computed at run time/.test(e.message)) return { dims, complete: false };
+      throw e;
+    }
+    node.outputs.forEach((o, i) => {
+      if (o !== '' && out[i]) dims.set(o, out[i]);
+    });
+  }
+  return { dims, complete: true };
+}
+
+export function specialize(graph: Graph, inputDims: Map<string, number[]>): Specialized {
+  let g = graph;
+  for (let round = 0; round < 32; round++) {
+    const { dims, complete } = inferDims(g, inputDims);
+    const next = simplify(g, dims);
+    const stable = next.nodes.length === g.nodes.length && next.initializers.size === g.initializers.size;
+    g = next;
+    if (complete && stable) {
+      for (const node of g.nodes) {
+        const key = node.domain === '' ? node.op : `${node.domain}:${node.op}`;
+        if (!OPS[key]) {
+          const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
+          throw new UnsupportedOpError(node.op, node.name, detail);
+        }
+      }
+      return { graph: g, dims: inferDims(g, inputDims).dims };
+    }
+    if (!complete && stable) {
+      // nothing folded and inference is stuck: name the node that blocks it
+      const known = inferDims(g, inputDims).dims;
+      const stuck = g.nodes.find((n) => n.inputs.some((i) => i !== '' && !g.initializers.has(i) && !known.has(i)));
+      if (stuck) {
+        const producer = g.nodes.find((n) => n.outputs.some((o) => stuck.inputs.includes(o)));
+        const culprit = producer && !OPS[producer.op] ? producer : stuck;
+        throw new UnsupportedOpError(culprit.op, culprit.name, OPS[culprit.op] ? 'an input it needs constant is computed at run time' : 'no implementation');
+      }
+    }
+  }
+  throw new UnsupportedOpError('graph', graph.name, 'shape inference did not settle after 32 rounds');
+}
