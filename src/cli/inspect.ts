@@ -1,0 +1,53 @@
+// `edgeprune inspect MODEL [--json]`: what a model takes, gives, holds and costs.
+import type { CommandContext } from './context.js';
+import { readBytes } from './files.js';
+import { bytes, dimsText, grouped, si, table } from './format.js';
+import type { SessionInfo } from './session-types.js';
+
+export interface InspectOptions {
+  json?: boolean;
+}
+
+export async function inspect(ctx: CommandContext, model: string, opts: InspectOptions): Promise<void> {
+  const modelBytes = await readBytes(model);
+  const { InferenceSession } = await ctx.runtime();
+  const session = await InferenceSession.create(modelBytes);
+  try {
+    const info = session.info();
+    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info));
+  } finally {
+    await session.release();
+  }
+}
+
+export function formatInfo(model: string, info: SessionInfo): string {
+  const pct = info.params > 0 ? ` = ${((100 * info.nonZeroParams) / info.params).toFixed(1)}%` : '';
+  const ops = Object.entries(info.opCounts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  const nodes = ops.reduce((s, [, n]) => s + n, 0);
+  const rows: string[][] = [['model', model]];
+  const origin = [info.producer, info.opset !== undefined ? `opset ${info.opset}` : ''].filter(Boolean).join(', ');
+  if (origin) rows.push(['exported by', origin]);
+  const io = (label: string, list: SessionInfo['inputs']) => {
+    if (!list.length) rows.push([label, '(none)']);
+    list.forEach((v, i) => {
+      const planned = v.plannedDims && dimsText(v.plannedDims) !== dimsText(v.dims) ? `  (planned for ${dimsText(v.plannedDims)})` : '';
+      rows.push([i === 0 ? label : '', `${v.name}  ${dimsText(v.dims)}${planned}`]);
+    });
+  };
+  io('inputs', info.inputs);
+  io('outputs', info.outputs);
+  rows.push(
+    ['parameters', `${grouped(info.params)} (non-zero ${grouped(info.nonZeroParams)}${pct})`],
+    ['weights', bytes(info.weightBytes)],
+    ['compute', `${si(info.flops, 'FLOP')} per run`],
+    ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
+    ...(info.kernels ? [['kernels', `wasm ${info.kernels}`]] : []),
+    ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
+  );
+  if (ops.length) {
+    // counts right-aligned in a column under the values
+    const width = Math.max(...ops.map(([, n]) => String(n).length));
+    table(ops.map(([op, n]) => [String(n).padStart(width), op])).split('\n').forEach((line) => rows.push(['', line]));
+  }
+  return `${table(rows)}\n`;
+}

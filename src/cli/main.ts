@@ -1,0 +1,85 @@
+// The `edgeprune` command: program definition and the one place errors turn into exit codes.
+// main() takes its surroundings as deps so tests can inject a runtime and capture the output.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { CommandContext, Output } from './context.js';
+import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
+import { inspect } from './inspect.js';
+import { run } from './run.js';
+import { loadRuntime } from './runtime.js';
+import type { CliRuntime } from './session-types.js';
+
+export interface CliDeps {
+  stdout: Output;
+  stderr: Output;
+  env: Record<string, string | undefined>;
+  /** The runtime module (InferenceSession, Tensor); loaded on first use by default. */
+  runtime: () => Promise<CliRuntime>;
+}
+
+/** Runs the CLI on process.argv-style arguments (node, script, ...); resolves to the exit code. */
+export async function main(argv: readonly string[], deps: Partial<CliDeps> = {}): Promise<number> {
+  const ctx: CommandContext = {
+    stdout: deps.stdout ?? process.stdout,
+    stderr: deps.stderr ?? process.stderr,
+    runtime: deps.runtime ?? loadRuntime,
+  };
+  const env = deps.env ?? process.env;
+  const args = argv.slice(2);
+  const dashes = args.indexOf('--');
+  const debug = env.EDGEPRUNE_DEBUG === '1' || (dashes < 0 ? args : args.slice(0, dashes)).includes('--debug');
+  try {
+    await program(ctx).parseAsync([...argv]);
+    return EXIT_OK;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    // --help, --version: commander already printed, and exits with 0
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_OK;
+    // no command at all: commander printed the help to stderr
+    if (code === 'commander.help') return EXIT_USAGE;
+    return reportError(e, ctx.stderr, debug);
+  }
+}
+
+function program(ctx: CommandContext): Command {
+  const p = new Command('edgeprune')
+    .description('Prune, recover and run neural networks on-device (.onnx models, .npy tensors)')
+    .version(packageVersion(), '-V, --version')
+    .option('--debug', 'print stack traces on errors (also EDGEPRUNE_DEBUG=1)')
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: () => {}, // reportError prints the one line
+    })
+    .exitOverride(); // set before .command(): subcommands copy these settings
+
+  p.command('inspect')
+    .description("show a model's inputs, outputs, operators, parameters, size, FLOPs and planned peak memory")
+    .argument('<model>', 'model file (.onnx)')
+    .option('--json', 'print the info as JSON')
+    .action((model: string, opts: { json?: boolean }) => inspect(ctx, model, opts));
+
+  p.command('run')
+    .description('run a model on .npy inputs and write each output to DIR/<output name>.npy')
+    .argument('<model>', 'model file (.onnx)')
+    .option('-i, --input <[NAME=]FILE.npy>', 'an input tensor (repeatable); without NAME= the files fill the inputs in model order', collect)
+    .requiredOption('-o, --out <DIR>', 'directory for the outputs (created if needed)')
+    .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
+    .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed' }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
+
+  return p;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** package.json sits two levels up from both src/cli/main.ts and dist/cli/edgeprune.mjs. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,51 @@
+// The part of the runtime API (src/runtime/session.ts, onnxruntime-web's convention) the CLI uses.
+// Declared here so the CLI depends on a shape, not a module: tests inject a fake runtime, and the
+// real InferenceSession/Tensor satisfy these structurally.
+import type { NpyData } from '../io/npy.js';
+
+export type WasmChoice = 'simd' | 'relaxed';
+
+export interface CliTensor {
+  readonly type: string;
+  readonly data: NpyData | ArrayLike<number> | ArrayLike<bigint>;
+  readonly dims: readonly number[];
+}
+
+export interface DimsInfo {
+  name: string;
+  dims: (number | string)[];
+  /** the concrete dims the memory plan was made for (symbolic dims resolved) */
+  plannedDims?: number[];
+}
+
+export interface SessionInfo {
+  params: number;
+  nonZeroParams: number;
+  weightBytes: number;
+  flops: number;
+  plannedPeakBytes: number;
+  inputs: DimsInfo[];
+  outputs: DimsInfo[];
+  opCounts: Record<string, number>;
+  nodes: { name: string; op: string; kernel: string; outputDims: number[] }[];
+  /** which wasm build runs the model */
+  kernels?: string;
+  opset?: number;
+  producer?: string;
+}
+
+export interface CliSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, CliTensor>): Promise<Record<string, CliTensor>>;
+  info(): SessionInfo;
+  release(): Promise<void>;
+}
+
+/** What `import { InferenceSession, Tensor } from '../runtime/session.js'` provides. */
+export interface CliRuntime {
+  InferenceSession: {
+    create(bytes: Uint8Array, options?: { wasm?: WasmChoice }): Promise<CliSession>;
+  };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => CliTensor;
+}
