@@ -3,10 +3,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytes, si } from '../src/cli/format.js';
 import { main } from '../src/cli/main.js';
+import { fileSafe, outputStems } from '../src/cli/outputs.js';
 import type { CliRuntime, CliSession, CliTensor, SessionInfo } from '../src/cli/session-types.js';
 import { ModelFormatError } from '../src/errors.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { buildModel } from './util/onnx.js';
 
 // A fake runtime with the session API's shape: model "bytes" are the text FAKE, inputs x [1, 3]
 // and scale ['N'], outputs y = 2x + sum(scale), 'a/b' = x + 1 and 'a:b' = -x (the two collide
@@ -375,6 +378,23 @@ describe('help', () => {
   });
 });
 
+describe('helpers', () => {
+  it('output file names: file-safe, unique also across case', () => {
+    expect(outputStems(['y', 'a/b', 'a:b', 'A:B', 'a_b_2', '..', '', 'ok-1.x_Y'])).toEqual(['y', 'a_b', 'a_b_2', 'A_B_3', 'a_b_2_2', '_..', '_', 'ok-1.x_Y']);
+    expect(fileSafe('../../etc/passwd')).toBe('.._.._etc_passwd');
+    expect(fileSafe('名前 x')).toBe('___x');
+  });
+
+  it('human units', () => {
+    expect(si(999, 'FLOP')).toBe('999 FLOP');
+    expect(si(1234567, 'FLOP')).toBe('1.2 MFLOP');
+    expect(si(999_960, 'B')).toBe('1.0 MB');
+    expect(si(3.2e12, 'FLOP')).toBe('3.2 TFLOP');
+    expect(bytes(512)).toBe('512 bytes');
+    expect(bytes(4938268)).toBe('4.9 MB (4,938,268 bytes)');
+  });
+});
+
 describe('the built launcher (bin/edgeprune.mjs → dist/cli/edgeprune.mjs)', () => {
   beforeAll(() => {
     // build the bundle from the current sources, as `npm run build` does
@@ -397,5 +417,52 @@ describe('the built launcher (bin/edgeprune.mjs → dist/cli/edgeprune.mjs)', ()
     const u = spawnSync(process.execPath, ['bin/edgeprune.mjs', 'frobnicate'], { encoding: 'utf8' });
     expect(u.status).toBe(2);
     expect(u.stderr).toBe("edgeprune: unknown command 'frobnicate'\n");
+  });
+
+  it('runs a real model with the real runtime (the bundle finds wasm/ two levels up)', () => {
+    // y = relu(x W^T + b), checked against a float64 computation
+    const w = [0.5, -1, 2, 0.25, -0.5, 1, 1.5, -2];
+    const b = [0.1, -0.2];
+    const xs = [1, 2, 3, 4, -1, 0.5, 0, 2];
+    const onnx = buildModel({
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['h'], attrs: { transB: 1 } },
+        { op: 'Relu', inputs: ['h'], outputs: ['y/relu'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 4] }],
+      outputs: ['y/relu'],
+      initializers: [
+        { name: 'w', dims: [2, 4], data: new Float32Array(w) },
+        { name: 'b', dims: [2], data: new Float32Array(b) },
+      ],
+    });
+    const m = join(dir, 'real.onnx');
+    writeFileSync(m, onnx);
+    f32(join(dir, 'real-x.npy'), [2, 4], xs);
+    const out = join(dir, 'out-bin');
+    const r = spawnSync(process.execPath, ['bin/edgeprune.mjs', 'run', m, '-i', `x=${join(dir, 'real-x.npy')}`, '-o', out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`wrote ${join(out, 'y_relu.npy')}  (output 'y/relu', float32 [2, 2])\n`);
+    const y = readOut(out, 'y_relu.npy');
+    expect(y.dims).toEqual([2, 2]);
+    const want: number[] = [];
+    for (let i = 0; i < 2; i++) for (let o = 0; o < 2; o++) want.push(Math.max(0, b[o]! + [0, 1, 2, 3].reduce((s, k) => s + xs[i * 4 + k]! * w[o * 4 + k]!, 0)));
+    Array.from(y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+  });
+
+  it('--wasm relaxed on a Node without relaxed SIMD says how to enable it', () => {
+    const args = ['bin/edgeprune.mjs', 'run', join(dir, 'real.onnx'), '-i', join(dir, 'real-x.npy'), '-o', join(dir, 'out-relaxed'), '--wasm', 'relaxed'];
+    const plain = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (Number(process.versions.node.split('.')[0]) === 20) {
+      expect(plain.status).toBe(1);
+      expect(plain.stderr).toBe('edgeprune: --wasm relaxed needs relaxed SIMD, which this Node lacks: on Node 20 run `node --experimental-wasm-relaxed-simd bin/edgeprune.mjs ...`, or leave --wasm out to use the best build available\n');
+    } else {
+      expect(plain.status).toBe(0); // Node 21+ has relaxed SIMD on by default
+    }
+    const flagged = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...args], { encoding: 'utf8' });
+    expect(flagged.stderr).toBe('');
+    expect(flagged.status).toBe(0);
+    expect(Array.from(readOut(join(dir, 'out-relaxed'), 'y_relu.npy').data as Float32Array)).toEqual(Array.from(readOut(join(dir, 'out-bin'), 'y_relu.npy').data as Float32Array).map((v) => expect.closeTo(v, 5)));
   });
 });

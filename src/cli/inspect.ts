@@ -30,8 +30,12 @@ export function formatInfo(model: string, info: SessionInfo): string {
   const io = (label: string, list: SessionInfo['inputs']) => {
     if (!list.length) rows.push([label, '(none)']);
     list.forEach((v, i) => {
-      const planned = v.plannedDims && dimsText(v.plannedDims) !== dimsText(v.dims) ? `  (planned for ${dimsText(v.plannedDims)})` : '';
-      rows.push([i === 0 ? label : '', `${v.name}  ${dimsText(v.dims)}${planned}`]);
+      const p = v.plannedDims;
+      let text = `${v.name}  ${dimsText(v.dims)}`;
+      // no declared shape (dims []) but a planned one with axes: show what the plan found
+      if (p && v.dims.length === 0 && p.length > 0) text = `${v.name}  ${dimsText(p)}  (planned; the model declares no shape)`;
+      else if (p && dimsText(p) !== dimsText(v.dims)) text += `  (planned for ${dimsText(p)})`;
+      rows.push([i === 0 ? label : '', text]);
     });
   };
   io('inputs', info.inputs);

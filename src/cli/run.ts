@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NpyError } from '../errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../io/npy.js';
 import { NPY_DTYPES, isNpyDtype } from '../io/npy-dtype.js';
+import { hasRelaxedSimd } from '../wasm/features.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
 import { ensureDir, readBytes, writeBytes } from './files.js';
@@ -19,6 +20,9 @@ export interface RunOptions {
 }
 
 export async function run(ctx: CommandContext, model: string, opts: RunOptions): Promise<void> {
+  if (opts.wasm === 'relaxed' && !hasRelaxedSimd()) {
+    throw new CliError('--wasm relaxed needs relaxed SIMD, which this Node lacks: on Node 20 run `node --experimental-wasm-relaxed-simd bin/edgeprune.mjs ...`, or leave --wasm out to use the best build available');
+  }
   const modelBytes = await readBytes(model);
   const runtime = await ctx.runtime();
   const session = await runtime.InferenceSession.create(modelBytes, opts.wasm ? { wasm: opts.wasm } : undefined);

@@ -21,8 +21,13 @@ export interface BuildContext {
   opset: number;
   /** Set when the planner fused a following activation into this node (Conv, Gemm, MatMul). */
   activation?: FusedActivation;
-  /** A wasm block the executor owns for its packed weights or tables; freed with the session. */
+  /** A wasm block the executor owns for its tables or constants; freed with the session. */
   alloc(bytes: number): number;
+  /**
+   * Shape-independent state of this node (packed weights), made once per session and reused by
+   * the plans for other input dims: `key` tells apart several such objects of one node.
+   */
+  once<T>(key: string, make: () => T): T;
 }
 
 export interface Executor {

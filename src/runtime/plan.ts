@@ -59,7 +59,7 @@ function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: numb
  * when run() sees new input dims), so weights are packed once per session. Every wasm block the
  * executors need comes from the session's heap and lives as long as the session.
  */
-export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>): Plan {
+export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>, shared: Map<string, unknown>): Plan {
   const g: Graph = spec.graph;
   const dims = spec.dims;
   const inputsOf = (node: Node): (OpInput | undefined)[] =>
@@ -109,6 +109,11 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
         opset: g.opset,
         activation: fusedInto.get(node),
         alloc: (bytes) => k.heap.alloc(bytes),
+        once<T>(what: string, make: () => T): T {
+          const id = `${node.name}|${what}`;
+          if (!shared.has(id)) shared.set(id, make());
+          return shared.get(id) as T;
+        },
       });
       cache.set(key, exec);
     }

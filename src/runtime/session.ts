@@ -70,6 +70,7 @@ export class InferenceSession {
   private readonly overrides: Record<string, number>;
   private readonly executors = new Map<string, Executor>();
   private readonly uploaded = new Map<string, number>();
+  private readonly shared = new Map<string, unknown>();
   private active: ActivePlan | undefined;
   private weightBytes = 0;
   private released = false;
@@ -177,7 +178,7 @@ export class InferenceSession {
     if (this.active?.key === key) return this.active;
     const before = this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0);
     const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])));
-    const plan = buildPlan(this.k, spec, this.executors, this.uploaded);
+    const plan = buildPlan(this.k, spec, this.executors, this.uploaded, this.shared);
     this.weightBytes += this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0) - before;
     if (this.active) this.k.heap.release(this.active.arena);
     const arena = this.k.heap.alloc(plan.arenaBytes);

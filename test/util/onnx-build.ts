@@ -18,7 +18,7 @@ export interface NodeSpec {
 
 export interface ModelSpec {
   nodes: NodeSpec[];
-  inputs: { name: string; dims: number[] }[];
+  inputs: { name: string; dims: (number | string)[] }[];
   outputs: string[];
   initializers?: { name: string; dims: number[]; data: Float32Array | BigInt64Array | Int32Array }[];
   opset?: number;
@@ -35,9 +35,9 @@ function attribute(name: string, v: AttrValue): IAttributeProto {
 
 export function buildModel(spec: ModelSpec): Uint8Array {
   const E = onnx.TensorProto.DataType;
-  const valueInfo = (name: string, dims?: number[]): IValueInfoProto => ({
+  const valueInfo = (name: string, dims?: (number | string)[]): IValueInfoProto => ({
     name,
-    type: { tensorType: { elemType: E.FLOAT, shape: dims ? { dim: dims.map((d) => ({ dimValue: d })) } : undefined } },
+    type: { tensorType: { elemType: E.FLOAT, shape: dims ? { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } : undefined } },
   });
   const init = (spec.initializers ?? []).map((t) => {
     const base = { name: t.name, dims: t.dims };

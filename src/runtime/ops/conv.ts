@@ -76,9 +76,11 @@ export const Conv: OpDef = {
     const { node, inputs, k } = ctx;
     const x = need(node, inputs, 0);
     const g = convGeometry(node, x, need(node, inputs, 1), false);
-    const w = constFloats(node, inputs, 1, 'the weights');
-    const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
-    const conv = new PackedConv2d(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation });
+    const conv = ctx.once(`conv|${ctx.activation?.kind}`, () => {
+      const w = constFloats(node, inputs, 1, 'the weights');
+      const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
+      return new PackedConv2d(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation });
+    });
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
     const [Cout, CinG, KH, KW] = g.w4;
@@ -102,9 +104,11 @@ export const ConvTranspose: OpDef = {
     const { node, inputs, k } = ctx;
     const x = need(node, inputs, 0);
     const t = transposeGeometry(node, x, need(node, inputs, 1));
-    const w = constFloats(node, inputs, 1, 'the weights');
-    const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
-    const op = new PackedConvTranspose2d(k, w, t.g.w4, bias, { group: t.g.group, strides: t.g.strides, pads: t.g.pads, dilations: t.g.dilations, outputPadding: t.outputPadding, activation: ctx.activation });
+    const op = ctx.once(`convT|${t.g.pads.join(',')}|${ctx.activation?.kind}`, () => {
+      const w = constFloats(node, inputs, 1, 'the weights');
+      const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
+      return new PackedConvTranspose2d(k, w, t.g.w4, bias, { group: t.g.group, strides: t.g.strides, pads: t.g.pads, dilations: t.g.dilations, outputPadding: t.outputPadding, activation: ctx.activation });
+    });
     const [Cin, CoutG, KH, KW] = t.g.w4;
     return {
       kernel: 'conv-transpose:gemm+col2im',

@@ -50,7 +50,7 @@ export const Gemm: OpDef = {
         postAdd = { ptr, dims: cIn.dims };
       }
     }
-    const lin = new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation });
+    const lin = ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation }));
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
     return {
       kernel: transA ? 'gemm:transpose+packed' : 'gemm:packed',
@@ -86,7 +86,7 @@ export const MatMul: OpDef = {
     if (bIn.constant && bIn.dims.length === 2 && aDims.length >= 2) {
       // weights: one packed Linear over all rows of A (its leading dims flattened)
       const rows = size(aDims) / s.K;
-      const lin = new PackedLinear(k, toFloat32(bIn.constant), s.K, s.N, { activation: ctx.activation });
+      const lin = ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, toFloat32(bIn.constant!), s.K, s.N, { activation: ctx.activation }));
       return { kernel: 'matmul:packed', flops, scratchBytes: 0, run: (ins, outs) => lin.run(ins[0], rows, outs[0]) };
     }
     if (ctx.activation) throw new ModelFormatError(`internal: activation fused into a runtime MatMul '${node.name}'`);

@@ -1,0 +1,84 @@
+// The CLI over the real runtime: a small ONNX model built with onnx-proto, run through main(),
+// outputs compared with onnxruntime-node on the same model. (The built launcher is tested in
+// cli.test.ts only, so two test files never rebuild dist/cli at the same time.)
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
+import { expectClose } from './util/close.js';
+import { buildModel, runOrt } from './util/onnx.js';
+import { randomArray } from './util/rng.js';
+
+let dir: string;
+let modelPath: string;
+let model: Uint8Array;
+const x = randomArray(8, 11);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edgeprune-cli-e2e-'));
+  model = buildModel({
+    nodes: [
+      { op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['logits:0'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['logits:0'], outputs: ['probs/relu'] },
+    ],
+    inputs: [{ name: 'x', dims: [2, 4] }],
+    outputs: ['logits:0', 'probs/relu'],
+    initializers: [
+      { name: 'w', dims: [3, 4], data: randomArray(12, 12) },
+      { name: 'b', dims: [3], data: randomArray(3, 13) },
+    ],
+  });
+  modelPath = join(dir, 'mlp.onnx');
+  writeFileSync(modelPath, model);
+  writeFileSync(join(dir, 'x.npy'), writeNpy('float64', [2, 4], Float64Array.from(x)));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
+  return { code, stdout, stderr };
+}
+
+describe('edgeprune over the real InferenceSession', () => {
+  it('run writes the outputs onnxruntime computes', async () => {
+    const out = join(dir, 'out');
+    const r = await cli(['run', modelPath, '--input', join(dir, 'x.npy'), '--out', out, '--wasm', 'simd']);
+    expect(r.stderr).toBe(`edgeprune: note: input 'x' (${join(dir, 'x.npy')}) is float64; converted to float32\n`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(out, 'logits_0.npy')}  (output 'logits:0', float32 [2, 3])`);
+    const want = await runOrt(model, { x: { data: x, dims: [2, 4] } });
+    for (const [name, file] of [['logits:0', 'logits_0.npy'], ['probs/relu', 'probs_relu.npy']] as const) {
+      const got = readNpy(new Uint8Array(readFileSync(join(out, file))));
+      expect(got.dtype).toBe('float32');
+      expect(got.dims).toEqual(want[name]!.dims);
+      expectClose(got.data as Float32Array, want[name]!.data, name);
+    }
+  });
+
+  it('inspect --json reports the parameters', async () => {
+    const r = await cli(['inspect', modelPath, '--json']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { params: number; inputs: { name: string; dims: number[] }[]; opCounts: Record<string, number> };
+    expect(info.params).toBe(15);
+    expect(info.inputs).toEqual([expect.objectContaining({ name: 'x', dims: [2, 4] })]);
+    expect(info.opCounts).toEqual({ Gemm: 1, Relu: 1 });
+  });
+
+  it('inspect prints the table', async () => {
+    const r = await cli(['inspect', modelPath]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^inputs +x {2}\[2, 4\]$/m);
+    expect(r.stdout).toMatch(/^parameters +15 \(non-zero 15 = 100\.0%\)$/m);
+  });
+
+  it('a wrong input shape is the runtime-independent one-line error', async () => {
+    writeFileSync(join(dir, 'bad.npy'), writeNpy('float32', [4], new Float32Array(4)));
+    const r = await cli(['run', modelPath, '-i', join(dir, 'bad.npy'), '-o', join(dir, 'out2')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^edgeprune: input 'x': .*bad\.npy has shape \(4,\), the model expects \[2, 4\]\n$/);
+  });
+});

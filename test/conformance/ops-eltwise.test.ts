@@ -1,0 +1,134 @@
+// Elementwise ops against onnxruntime-node: activations, math, broadcasting binaries, PRelu,
+// Clip (both opset forms), Softmax / LogSoftmax (opset 11 coerce-to-2D vs opset 13 one axis).
+import { describe, it } from 'vitest';
+import { expectSameAsOrt, f32, single, w, type Attr } from './harness.js';
+
+const X = [{ name: 'x', dims: [2, 3, 5, 7] }]; // 210 elements: not a multiple of 4 or 8
+
+describe('unary activations and math', () => {
+  const cases: [string, Record<string, Attr>, number?, [number, number]?][] = [
+    ['Relu', {}],
+    ['LeakyRelu', {}],
+    ['LeakyRelu', { alpha: { float: 0.3 } }],
+    ['Sigmoid', {}],
+    ['HardSigmoid', {}],
+    ['HardSigmoid', { alpha: { float: 0.1666667 }, beta: { float: 0.5 } }],
+    ['HardSwish', {}, 14],
+    ['Tanh', {}],
+    ['Sqrt', {}, 13, [0, 4]],
+    ['Exp', {}, 13, [-4, 4]],
+    ['Log', {}, 13, [0.01, 5]],
+    ['Erf', {}, 13, [-3, 3]],
+    ['Neg', {}],
+    ['Abs', {}],
+    ['Identity', {}],
+  ];
+  for (const [op, attrs, opset, range] of cases) {
+    it(`${op} ${JSON.stringify(attrs)}`, async () => {
+      await expectSameAsOrt(single(op, X, attrs, { opset }), { range: range ?? [-4, 4] });
+    });
+  }
+  it('Dropout (inference: identity, opset 13 and opset 9 with ratio)', async () => {
+    await expectSameAsOrt(single('Dropout', X, {}, { opset: 13 }));
+    await expectSameAsOrt(single('Dropout', X, { ratio: { float: 0.3 } }, { opset: 9 }));
+  });
+  it('HardSwish on a 1-D odd length', async () => {
+    await expectSameAsOrt(single('HardSwish', [{ name: 'x', dims: [13] }], {}, { opset: 14 }), { range: [-5, 5] });
+  });
+});
+
+describe('Clip', () => {
+  it('opset 11 inputs (min and max)', async () => {
+    await expectSameAsOrt(single('Clip', X, {}, { opset: 11, extraInputs: ['lo', 'hi'], initializers: [f32('lo', [-0.25], []), f32('hi', [0.5], [])] }));
+  });
+  it('opset 13 only max (min omitted with an empty name)', async () => {
+    await expectSameAsOrt(single('Clip', X, {}, { opset: 13, extraInputs: ['', 'hi'], initializers: [f32('hi', [0.3], [])] }));
+  });
+  it('opset 13 only min', async () => {
+    await expectSameAsOrt(single('Clip', X, {}, { opset: 13, extraInputs: ['lo'], initializers: [f32('lo', [0.1], [])] }));
+  });
+  // Clip-6 (attributes) is the current Clip for model opsets 6-10; edgeprune reads opset >= 7
+  it('Clip-6 attributes (model opset 10)', async () => {
+    await expectSameAsOrt(single('Clip', X, { min: { float: -0.5 }, max: { float: 0.25 } }, { opset: 10 }));
+  });
+  it('Clip-6 attributes (model opset 7)', async () => {
+    await expectSameAsOrt(single('Clip', X, { min: { float: 0 }, max: { float: 6 } }, { opset: 7 }), { range: [-10, 10] });
+  });
+  it('Clip-6 with defaults (no clipping)', async () => {
+    await expectSameAsOrt(single('Clip', X, {}, { opset: 10 }), { range: [-100, 100] });
+  });
+});
+
+describe('binary ops with broadcasting', () => {
+  const ops = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min'];
+  const shapes: [number[], number[]][] = [
+    [[2, 3, 5], [2, 3, 5]],
+    [[2, 3, 5], [5]],
+    [[2, 3, 5], [3, 1]],
+    [[1, 3, 1], [2, 1, 5]],
+    [[5], [2, 3, 5]],
+    [[2, 3, 5], []],
+    [[3, 1, 7], [1, 6, 1]],
+  ];
+  for (const op of ops) {
+    for (const [a, b] of shapes) {
+      it(`${op} ${JSON.stringify(a)} ⊕ ${JSON.stringify(b)} (both runtime)`, async () => {
+        const range: [number, number] = op === 'Div' ? [0.5, 2] : [-2, 2];
+        await expectSameAsOrt(single(op, [{ name: 'a', dims: a }, { name: 'b', dims: b }]), { range });
+      });
+    }
+    it(`${op} with a constant second operand [3,1,1] against [2,3,4,5]`, async () => {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 4, 5] }], {}, { extraInputs: ['c'], initializers: [w('c', [3, 1, 1], 0.5, 2)] }));
+    });
+    it(`${op} with a constant first operand [7] against [3,7]`, async () => {
+      const model = { nodes: [{ op, inputs: ['c', 'x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [3, 7] }], outputs: ['y'], initializers: [w('c', [7], 0.5, 2)] };
+      await expectSameAsOrt(model, { range: [0.5, 2] });
+    });
+  }
+  it('Pow with a runtime exponent (broadcast) and a constant scalar exponent 2', async () => {
+    await expectSameAsOrt(single('Pow', [{ name: 'a', dims: [2, 3, 5] }, { name: 'b', dims: [3, 1] }]), { range: [0.2, 2] });
+    await expectSameAsOrt(single('Pow', [{ name: 'x', dims: [3, 7] }], {}, { extraInputs: ['e'], initializers: [f32('e', [2], [])] }), { range: [-2, 2] });
+    await expectSameAsOrt(single('Pow', [{ name: 'x', dims: [3, 7] }], {}, { extraInputs: ['e'], initializers: [f32('e', [0.5], [])] }), { range: [0, 3] });
+  });
+  it('in-place chain: Add then Mul on the same shape', async () => {
+    await expectSameAsOrt({
+      nodes: [
+        { op: 'Add', inputs: ['x', 'x'], outputs: ['a'] },
+        { op: 'Mul', inputs: ['a', 'x'], outputs: ['m'] },
+        { op: 'Sub', inputs: ['m', 'a'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [3, 11] }],
+      outputs: ['y'],
+    });
+  });
+});
+
+describe('PRelu', () => {
+  it('slope [C,1,1]', async () => {
+    await expectSameAsOrt(single('PRelu', [{ name: 'x', dims: [2, 3, 5, 7] }], {}, { extraInputs: ['s'], initializers: [w('s', [3, 1, 1], 0, 0.5)] }));
+  });
+  it('scalar slope [1]', async () => {
+    await expectSameAsOrt(single('PRelu', [{ name: 'x', dims: [2, 3, 5, 7] }], {}, { extraInputs: ['s'], initializers: [f32('s', [0.25], [1])] }));
+  });
+  it('slope [C] on a 2-D input [N, C]', async () => {
+    await expectSameAsOrt(single('PRelu', [{ name: 'x', dims: [4, 9] }], {}, { extraInputs: ['s'], initializers: [w('s', [9], 0, 0.5)] }));
+  });
+});
+
+describe('Softmax and LogSoftmax', () => {
+  for (const op of ['Softmax', 'LogSoftmax']) {
+    for (const opset of [11, 13]) {
+      it(`${op} opset ${opset} default axis on [2,3,5]`, async () => {
+        await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 5] }], {}, { opset }), { range: [-5, 5] });
+      });
+      for (const axis of [0, 1, -1, 2]) {
+        it(`${op} opset ${opset} axis ${axis} on [2,3,5,3]`, async () => {
+          await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 5, 3] }], { axis }, { opset }), { range: [-5, 5] });
+        });
+      }
+    }
+    it(`${op} on a 2-D [3, 10] (opset 13, axis 1)`, async () => {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [3, 10] }], { axis: 1 }), { range: [-20, 20] });
+    });
+  }
+});
