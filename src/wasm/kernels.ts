@@ -70,9 +70,9 @@ export class Kernels {
 
   /** Throws unless `p` lies in a live block with room for at least `n` floats from p on. */
   requireFloats(p: Ptr, n: number, what: string): void {
-    if (p % 4 !== 0) throw new ShapeError(`${what}: pointer ${p} is not float-aligned`);
     const size = this.heap.bytesFrom(p);
-    if (size === undefined) throw new ShapeError(`${what}: pointer ${p} is not in a live kernel buffer`);
+    if (size === undefined) throw new ShapeError(`${what}: pointer ${p} is not a live kernel buffer (nor inside one)`);
+    if (p % 4 !== 0) throw new ShapeError(`${what}: pointer ${p} is not float-aligned`);
     if (size < n * 4) throw new ShapeError(`${what}: buffer holds ${size / 4} floats but ${n} are needed`);
   }
 
