@@ -138,16 +138,20 @@ export function col2im_add(col: usize, C: usize, H: usize, W: usize, KH: usize, 
 /**
  * Depthwise convolution on a padded input xp (Cin x Hp x Wp): output channel co reads input
  * channel co / mult. w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
+ * Vectorised along the output row: 8 and 4 pixels at a time for stride 1; for stride 2, 4 pixels
+ * from two loads whose even lanes are picked by a shuffle; scalar for the rest.
  */
 export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, mult: usize,
   KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
   bias: usize, act: i32, p0: f32, p1: f32): void {
   const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
   const KK = KH * KW;
+  const rowStep = (dh * Wp) << 2, tapStep = dw << 2;
   for (let co: usize = 0; co < Cout; co++) {
     const plane = xp + (((co / mult) * Hp * Wp) << 2);
     const wc = w + ((co * KK) << 2);
     const bs: f32 = bias ? load<f32>(bias + (co << 2)) : 0;
+    const bv = f32x4.splat(bs);
     const yplane = y + ((co * OH * OW) << 2);
     for (let oh: usize = 0; oh < OH; oh++) {
       const rowBase = plane + ((oh * sh * Wp) << 2);
@@ -155,7 +159,7 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
       let ow: usize = 0;
       if (sw == 1) {
         for (; ow + 8 <= OW; ow += 8) {
-          let a0 = f32x4.splat(bs), a1 = f32x4.splat(bs);
+          let a0 = bv, a1 = bv;
           let wp = wc;
           let row = rowBase + (ow << 2);
           for (let kh: usize = 0; kh < KH; kh++) {
@@ -164,12 +168,43 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
               const wv = v128.load32_splat(wp);
               a0 = madd(wv, v128.load(p), a0);
               a1 = madd(wv, v128.load(p, 16), a1);
-              wp += 4; p += dw << 2;
+              wp += 4; p += tapStep;
             }
-            row += (dh * Wp) << 2;
+            row += rowStep;
           }
           v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
           v128.store(yrow + (ow << 2), activate(a1, act, lo, hi), 16);
+        }
+        for (; ow + 4 <= OW; ow += 4) {
+          let a0 = bv;
+          let wp = wc;
+          let row = rowBase + (ow << 2);
+          for (let kh: usize = 0; kh < KH; kh++) {
+            let p = row;
+            for (let kw: usize = 0; kw < KW; kw++) {
+              a0 = madd(v128.load32_splat(wp), v128.load(p), a0);
+              wp += 4; p += tapStep;
+            }
+            row += rowStep;
+          }
+          v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
+        }
+      } else if (sw == 2) {
+        // the 4 outputs need input columns 2ow, 2ow+2, 2ow+4, 2ow+6 (+ tap offset): the even lanes of 8
+        for (; ow + 4 <= OW; ow += 4) {
+          let a0 = bv;
+          let wp = wc;
+          let row = rowBase + (ow << 3);
+          for (let kh: usize = 0; kh < KH; kh++) {
+            let p = row;
+            for (let kw: usize = 0; kw < KW; kw++) {
+              const even = i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+              a0 = madd(v128.load32_splat(wp), even, a0);
+              wp += 4; p += tapStep;
+            }
+            row += rowStep;
+          }
+          v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
         }
       }
       for (; ow < OW; ow++) {
@@ -180,9 +215,9 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
           let p = row;
           for (let kw: usize = 0; kw < KW; kw++) {
             acc += load<f32>(wp) * load<f32>(p);
-            wp += 4; p += dw << 2;
+            wp += 4; p += tapStep;
           }
-          row += (dh * Wp) << 2;
+          row += rowStep;
         }
         store<f32>(yrow + (ow << 2), activate1(acc, act, p0, p1));
       }

@@ -32,11 +32,11 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
     await program(ctx).parseAsync([...argv]);
     return EXIT_OK;
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
+    const { code, exitCode } = e as { code?: unknown; exitCode?: unknown };
     // --help, --version: commander already printed, and exits with 0
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_OK;
-    // no command at all: commander printed the help to stderr
-    if (code === 'commander.help') return EXIT_USAGE;
+    // `help [command]` (exit 0), or no command at all (the help went to stderr, exit non-zero)
+    if (code === 'commander.help') return exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     return reportError(e, ctx.stderr, debug);
   }
 }

@@ -53,7 +53,9 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   if (available > dataBytes) {
     throw new NpyError(`.npy file has ${available - dataBytes} bytes after the data of shape ${shapeText(dims)} ${dtype}; it holds more than one array or is corrupt (save one array per file)`);
   }
-  const copy = bytes.slice(dataStart, dataStart + dataBytes); // own, aligned buffer
+  // an own, aligned buffer (not bytes.slice: on a Node Buffer that is a view into the shared pool)
+  const copy = new Uint8Array(dataBytes);
+  copy.set(bytes.subarray(dataStart, dataStart + dataBytes));
   if (bigEndian !== hostIsBigEndian()) swapBytes(copy, size);
   return { dtype, dims, data: NPY_DTYPES[dtype].view(copy.buffer) };
 }

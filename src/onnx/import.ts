@@ -40,7 +40,9 @@ export function importOnnx(bytes: Uint8Array): Graph {
 
 function decodeModel(bytes: Uint8Array): ModelProto {
   try {
-    return onnx.ModelProto.decode(bytes);
+    // a plain Uint8Array view: given a Node Buffer, protobufjs 6 makes empty byte fields with the
+    // deprecated `new Buffer(0)`, which prints a DeprecationWarning in the user's process
+    return onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new ModelFormatError(`not an ONNX model (protobuf decode failed: ${why}); ${FILE_HINT}`);

@@ -66,7 +66,8 @@ export class InferenceSession {
   readonly outputNames: readonly string[];
   private readonly k: Kernels;
   private readonly graph: Graph;
-  private readonly stats: ModelStats;
+  private readonly statsOf: () => ModelStats;
+  private stats: ModelStats | undefined;
   private readonly overrides: Record<string, number>;
   private readonly executors = new Map<string, Executor>();
   private readonly uploaded = new Map<string, number>();
@@ -75,10 +76,10 @@ export class InferenceSession {
   private weightBytes = 0;
   private released = false;
 
-  private constructor(k: Kernels, graph: Graph, stats: ModelStats, overrides: Record<string, number>) {
+  private constructor(k: Kernels, graph: Graph, stats: () => ModelStats, overrides: Record<string, number>) {
     this.k = k;
     this.graph = graph;
-    this.stats = stats;
+    this.statsOf = stats; // counted on the first info(): keeps it off the cold-start path
     this.overrides = overrides;
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
@@ -88,11 +89,20 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('InferenceSession.create takes the model file as a Uint8Array or ArrayBuffer');
-    const imported = importOnnx(bytes);
-    const stats = modelStats(imported);
-    const graph = simplify(foldBatchNorm(simplify(imported)));
-    const k = await loadKernels(options.wasm ?? 'auto');
-    const session = new InferenceSession(k, graph, stats, options.freeDimensionOverrides ?? {});
+    // start compiling the kernels first: the engine compiles in the background while we parse
+    const kernels = loadKernels(options.wasm ?? 'auto');
+    kernels.catch(() => {}); // reported by the await below; never an unhandled rejection
+    let graph: Graph;
+    let imported: Graph;
+    try {
+      imported = importOnnx(bytes);
+      graph = simplify(foldBatchNorm(simplify(imported)));
+    } catch (e) {
+      await kernels.catch(() => {});
+      throw e;
+    }
+    const k = await kernels;
+    const session = new InferenceSession(k, graph, () => modelStats(imported), options.freeDimensionOverrides ?? {});
     session.activate(session.defaultDims());
     return session;
   }
@@ -136,6 +146,7 @@ export class InferenceSession {
   info(): SessionInfo {
     const a = this.active!;
     const nodes: NodeInfo[] = a.plan.steps.map((s) => ({ name: s.node.name, op: s.node.op, kernel: s.exec.kernel, outputDims: s.outputDims[0] ?? [], flops: s.exec.flops }));
+    this.stats ??= this.statsOf();
     return {
       ...this.stats,
       weightBytes: this.weightBytes,

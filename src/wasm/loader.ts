@@ -7,6 +7,8 @@ import { Kernels, type KernelExports } from './kernels.js';
 export type WasmFlavor = 'simd' | 'relaxed';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | WasmFlavor | 'auto';
 
+const compiledFlavors = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
+
 /** The flavour this host should use: relaxed when it validates, simd otherwise. */
 export function detectFlavor(): WasmFlavor {
   if (!hasSimd()) throw new WasmLoadError('this WebAssembly engine has no SIMD128 support; edgeprune needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd');
@@ -34,7 +36,14 @@ export async function loadKernels(source: WasmSource = 'auto'): Promise<Kernels>
       throw new WasmLoadError("the 'relaxed' kernels need relaxed SIMD, which this host lacks (Node 20: run node with --experimental-wasm-relaxed-simd); use wasm: 'simd' or 'auto'");
     }
     flavor = chosen;
-    module = await compileUrl(defaultWasmUrl(chosen));
+    // one compiled module per flavour and process: sessions share its code (and its tier-up)
+    let compiled = compiledFlavors.get(chosen);
+    if (!compiled) {
+      compiled = compileUrl(defaultWasmUrl(chosen));
+      compiledFlavors.set(chosen, compiled);
+      compiled.catch(() => compiledFlavors.delete(chosen));
+    }
+    module = await compiled;
   } else if (source instanceof WebAssembly.Module) {
     module = source;
   } else if (source instanceof URL) {

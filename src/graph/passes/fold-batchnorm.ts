@@ -5,8 +5,9 @@ import { attrFloat, attrInt } from '../attrs.js';
 import type { ConstTensor, Graph, Node } from '../ir.js';
 import { toNumbers } from '../tensor.js';
 
-function floats(t: ConstTensor | undefined): Float64Array | undefined {
+function floats(t: ConstTensor | undefined): Float32Array | Float64Array | undefined {
   if (!t || (t.dtype !== 'float32' && t.dtype !== 'float64' && t.dtype !== 'float16')) return undefined;
+  if (t.data instanceof Float32Array || t.data instanceof Float64Array) return t.data;
   return Float64Array.from(toNumbers(t));
 }
 
@@ -67,7 +68,13 @@ export function foldBatchNorm(g: Graph): Graph {
     const s = gamma.map((v, c) => v / Math.sqrt(variance[c] + eps));
     const wv = floats(w)!;
     const w2 = new Float32Array(wv.length);
-    for (let i = 0; i < wv.length; i++) w2[i] = wv[i] * s[channel(i)];
+    if (p.op === 'Conv' && wv.length % C === 0) {
+      // output channel c owns one contiguous block: no per-element index arithmetic
+      const block = wv.length / C;
+      for (let c = 0; c < C; c++) for (let j = c * block; j < (c + 1) * block; j++) w2[j] = wv[j] * s[c];
+    } else {
+      for (let i = 0; i < wv.length; i++) w2[i] = wv[i] * s[channel(i)];
+    }
     const b2 = new Float32Array(C);
     for (let c = 0; c < C; c++) b2[c] = (bias0[c] - mean[c]) * s[c] + beta[c];
     const wName = uniqueName(out, `${p.inputs[1]}_bn`);

@@ -139,8 +139,10 @@ function transposeGeometry(node: Node, x: OpInput, w: OpInput) {
     for (let i = 0; i < 2; i++) {
       const total = g.strides[i] * (ins[i] - 1) + outputPadding[i] + (ks[i] - 1) * g.dilations[i] + 1 - target[i];
       if (total < 0) throw new ModelFormatError(`node '${node.name}' (ConvTranspose): output_shape ${fmt(target)} is larger than the layer can produce`);
-      const lower = autoPad === 'SAME_LOWER';
-      g.pads[i] = lower ? total - Math.floor(total / 2) : Math.floor(total / 2);
+      // ONNX: SAME_UPPER puts the odd pad at the end; SAME_LOWER and an explicit output_shape
+      // (auto_pad NOTSET) put it at the beginning
+      const upper = autoPad === 'SAME_UPPER';
+      g.pads[i] = upper ? Math.floor(total / 2) : total - Math.floor(total / 2);
       g.pads[i + 2] = total - g.pads[i];
     }
   }

@@ -72,9 +72,12 @@ export const Split: OpDef = {
     const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
     const xs = stridesOf(x);
     let offset = 0;
-    const parts = ctx.outputDims.map((d) => {
+    // from the split sizes, not ctx.outputDims: an omitted ('') output has no dims there but
+    // still occupies its slice of the axis
+    const parts = splitSizes(ctx.node, ctx.inputs, ctx.opset, x[axis]).map((n) => {
+      const d = x.map((v, i) => (i === axis ? n : v));
       const part = { copy: boxCopy(ctx, d, xs, stridesOf(d)), at: offset * xs[axis] * 4 };
-      offset += d[axis];
+      offset += n;
       return part;
     });
     return {

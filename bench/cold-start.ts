@@ -1,0 +1,46 @@
+// Cold start: a fresh Node process that imports the runtime, reads the model, creates a session
+// and finishes one run. The time reported is the child's own performance.now() at the end,
+// i.e. from process start (Node's bootstrap is included for both runtimes alike).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import type { BenchModel } from './model-zoo.js';
+
+// the benchmark runs bundled from .build/, so the package root is the working directory (npm runs scripts there)
+const root = process.cwd().replace(/\/?$/, '/');
+const dir = `${root}.build/cold`; // two levels under the root, like src/wasm/, so the default wasm URL resolves
+let built: Promise<void> | undefined;
+
+async function buildChildren(): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  // edgeprune as a user's bundle would ship it (minified, onnx-proto included)
+  await build({ entryPoints: [`${root}src/index.ts`], outfile: `${dir}/edgeprune-lib.mjs`, bundle: true, minify: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  // the drivers stamp the time before importing the library, and at the end of the first run
+  const driver = (lib: string, create: string, tensor: string, prelude = '') => `
+    const t0 = performance.now();
+    const lib = await import(${JSON.stringify(lib)});
+    const { readFileSync } = await import('node:fs');
+    ${prelude}
+    const [file, name, dims] = process.argv.slice(2);
+    const d = JSON.parse(dims);
+    const s = await ${create};
+    await s.run({ [name]: ${tensor} });
+    const t1 = performance.now();
+    console.log(JSON.stringify({ total: t1, fromImport: t1 - t0 }));`;
+  writeFileSync(`${dir}/edgeprune.mjs`, driver('./edgeprune-lib.mjs', `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
+  writeFileSync(`${dir}/ort-web.mjs`, driver('onnxruntime-web', `lib.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'] })`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`, 'lib.env.wasm.numThreads = 1;'));
+}
+
+/**
+ * Milliseconds to the end of the first run in a fresh process: `total` from process start (Node's
+ * own bootstrap, ~100 ms on this machine, included), `fromImport` from the line before the import.
+ */
+export async function coldStart(which: 'edgeprune' | 'ort-web', m: BenchModel): Promise<{ total: number; fromImport: number }> {
+  built ??= buildChildren();
+  await built;
+  const file = `${dir}/${m.name.replace(/[^A-Za-z0-9]+/g, '_')}.onnx`;
+  writeFileSync(file, m.bytes);
+  const r = spawnSync(process.execPath, [`${dir}/${which}.mjs`, file, m.input.name, JSON.stringify(m.input.dims)], { encoding: 'utf8', cwd: root });
+  if (r.status !== 0) throw new Error(`cold start of ${which} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}

@@ -1,0 +1,111 @@
+// The models the whole-model benchmark runs, built here with onnx-proto (no downloads):
+// an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks.
+import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
+
+function weights(n: number, seed: number, scale: number): Float32Array {
+  let s = seed >>> 0;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32 - 0.5) * 2 * scale;
+  }
+  return a;
+}
+
+type Init = { name: string; dims: number[]; data: Float32Array };
+
+export interface BenchModel {
+  name: string;
+  bytes: Uint8Array;
+  input: { name: string; dims: number[] };
+}
+
+/** Conv(1→8,3x3)-ReLU-MaxPool, Conv(8→16,3x3)-ReLU-MaxPool, Linear(784→32)-ReLU, Linear(32→10). */
+export function mnistCnn(): BenchModel {
+  const init: Init[] = [
+    { name: 'c1w', dims: [8, 1, 3, 3], data: weights(72, 1, 0.5) },
+    { name: 'c1b', dims: [8], data: weights(8, 2, 0.1) },
+    { name: 'c2w', dims: [16, 8, 3, 3], data: weights(1152, 3, 0.2) },
+    { name: 'c2b', dims: [16], data: weights(16, 4, 0.1) },
+    { name: 'f1w', dims: [32, 784], data: weights(25088, 5, 0.05) },
+    { name: 'f1b', dims: [32], data: weights(32, 6, 0.1) },
+    { name: 'f2w', dims: [10, 32], data: weights(320, 7, 0.2) },
+    { name: 'f2b', dims: [10], data: weights(10, 8, 0.1) },
+  ];
+  const nodes: NodeSpec[] = [
+    { op: 'Conv', inputs: ['x', 'c1w', 'c1b'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+    { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+    { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    { op: 'Conv', inputs: ['p1', 'c2w', 'c2b'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+    { op: 'Relu', inputs: ['c2'], outputs: ['r2'] },
+    { op: 'MaxPool', inputs: ['r2'], outputs: ['p2'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    { op: 'Flatten', inputs: ['p2'], outputs: ['f'] },
+    { op: 'Gemm', inputs: ['f', 'f1w', 'f1b'], outputs: ['g1'], attrs: { transB: 1 } },
+    { op: 'Relu', inputs: ['g1'], outputs: ['h1'] },
+    { op: 'Gemm', inputs: ['h1', 'f2w', 'f2b'], outputs: ['logits'], attrs: { transB: 1 } },
+  ];
+  const input = { name: 'x', dims: [1, 1, 28, 28] };
+  return { name: 'MNIST CNN (27k params)', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init }), input };
+}
+
+/**
+ * Stem Conv 3x3/2 (3→16) + BN + ReLU6, then depthwise-separable blocks (depthwise 3x3 + BN +
+ * ReLU6, pointwise 1x1 + BN + ReLU6), global average pool, Linear → 100 classes. Input 1x3x112x112.
+ */
+export function mobileNetBlocks(): BenchModel {
+  const init: Init[] = [];
+  const nodes: NodeSpec[] = [];
+  let seed = 100;
+  let x = 'x';
+  let c = 3;
+  let id = 0;
+  const bn = (input: string, ch: number): string => {
+    const n = `bn${id++}`;
+    init.push({ name: `${n}_s`, dims: [ch], data: weights(ch, seed++, 0.2).map((v) => 1 + v) });
+    init.push({ name: `${n}_b`, dims: [ch], data: weights(ch, seed++, 0.1) });
+    init.push({ name: `${n}_m`, dims: [ch], data: weights(ch, seed++, 0.1) });
+    init.push({ name: `${n}_v`, dims: [ch], data: weights(ch, seed++, 0.2).map((v) => 1 + v) });
+    nodes.push({ op: 'BatchNormalization', inputs: [input, `${n}_s`, `${n}_b`, `${n}_m`, `${n}_v`], outputs: [`${n}_y`] });
+    return `${n}_y`;
+  };
+  const relu6 = (input: string): string => {
+    const n = `r6_${id++}`;
+    nodes.push({ op: 'Clip', inputs: [input, 'zero', 'six'], outputs: [n] });
+    return n;
+  };
+  const conv = (input: string, cin: number, cout: number, k: number, stride: number, group: number): string => {
+    const n = `conv${id++}`;
+    init.push({ name: `${n}_w`, dims: [cout, cin / group, k, k], data: weights((cout * cin * k * k) / group, seed++, Math.sqrt(2 / ((cin / group) * k * k))) });
+    const p = (k - 1) >> 1;
+    nodes.push({ op: 'Conv', inputs: [input, `${n}_w`], outputs: [n], attrs: { kernel_shape: [k, k], strides: [stride, stride], pads: [p, p, p, p], group } });
+    return n;
+  };
+  init.push({ name: 'zero', dims: [], data: new Float32Array([0]) });
+  init.push({ name: 'six', dims: [], data: new Float32Array([6]) });
+  x = relu6(bn(conv(x, c, 16, 3, 2, 1), 16));
+  c = 16;
+  for (const [cout, stride] of [[32, 1], [64, 2], [64, 1], [128, 2], [128, 1], [256, 2]]) {
+    x = relu6(bn(conv(x, c, c, 3, stride, c), c)); // depthwise
+    x = relu6(bn(conv(x, c, cout, 1, 1, 1), cout)); // pointwise
+    c = cout;
+  }
+  nodes.push({ op: 'GlobalAveragePool', inputs: [x], outputs: ['gap'] });
+  nodes.push({ op: 'Flatten', inputs: ['gap'], outputs: ['feat'] });
+  init.push({ name: 'fc_w', dims: [100, c], data: weights(100 * c, seed++, 0.1) });
+  init.push({ name: 'fc_b', dims: [100], data: weights(100, seed++, 0.1) });
+  nodes.push({ op: 'Gemm', inputs: ['feat', 'fc_w', 'fc_b'], outputs: ['logits'], attrs: { transB: 1 } });
+  const input = { name: 'x', dims: [1, 3, 112, 112] };
+  return { name: 'MobileNet-style blocks (112x112)', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init, opset: 13 }), input };
+}
+
+/** One tiny node: measures the fixed cost of a run() call. */
+export function tinyModel(nodeCount: number): BenchModel {
+  const nodes: NodeSpec[] = [];
+  let x = 'x';
+  for (let i = 0; i < nodeCount; i++) {
+    nodes.push({ op: 'Relu', inputs: [x], outputs: [`r${i}`] });
+    x = `r${i}`;
+  }
+  const input = { name: 'x', dims: [1, 16] };
+  return { name: `${nodeCount} x Relu on 16 floats`, bytes: buildModel({ nodes, inputs: [input], outputs: [x] }), input };
+}

@@ -1,0 +1,100 @@
+// Whole-model benchmark: edgeprune's InferenceSession (both builds) against onnxruntime-web
+// (wasm, one thread) on the same ONNX bytes, interleaved, medians and per-round ratios; plus the
+// fixed cost of a run() call and of a node, and cold start in fresh Node processes.
+// Run: node scripts/run-ts.mjs bench/models.ts [--quick]
+import * as ort from 'onnxruntime-web';
+import { InferenceSession } from '../src/runtime/session.js';
+import { Tensor } from '../src/runtime/tensor.js';
+import { measure, median, type Impl } from './harness.js';
+import { mnistCnn, mobileNetBlocks, tinyModel, type BenchModel } from './model-zoo.js';
+import { coldStart } from './cold-start.js';
+import { hasRelaxedSimd } from '../src/wasm/features.js';
+
+function input(m: BenchModel): Float32Array {
+  const n = m.input.dims.reduce((a, b) => a * b, 1);
+  return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
+}
+
+async function impls(m: BenchModel, flavors: ('simd' | 'relaxed')[]): Promise<Impl[]> {
+  const x = input(m);
+  const out: Impl[] = [];
+  for (const wasm of flavors) {
+    const s = await InferenceSession.create(m.bytes, { wasm });
+    const feeds = { [m.input.name]: new Tensor('float32', x, m.input.dims) };
+    out.push({ name: `edgeprune-${wasm}`, run: async () => void (await s.run(feeds)) });
+  }
+  const o = await ort.InferenceSession.create(m.bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const feeds = { [m.input.name]: new ort.Tensor('float32', x, m.input.dims) };
+  out.push({
+    name: 'ort-web',
+    run: async () => {
+      const r = await o.run(feeds);
+      for (const t of Object.values(r)) t.dispose();
+    },
+  });
+  return out;
+}
+
+async function main() {
+  const quick = process.argv.includes('--quick');
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1].toLowerCase() : '';
+  const latencyOnly = process.argv.includes('--latency-only');
+  const rounds = quick ? 5 : 15;
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const flavors: ('simd' | 'relaxed')[] = ['simd'];
+  if (hasRelaxedSimd()) flavors.push('relaxed');
+
+  console.log(`\nedgeprune whole-model benchmark: single thread, ${process.version}, medians of ${rounds} interleaved rounds\n`);
+  const rows: string[][] = [['model', 'edgeprune-simd ms', 'edgeprune-relaxed ms', 'ort-web ms', 'simd speed-up', 'relaxed speed-up']];
+  for (const m of [mnistCnn(), mobileNetBlocks()]) {
+    if (only && !m.name.toLowerCase().includes(only)) continue;
+    const r = await measure(m.name, 0, await impls(m, flavors), rounds);
+    const ms = (n: string) => (r.medians.has(n) ? (r.medians.get(n)! * 1e3).toFixed(3) : '-');
+    const up = (n: string) => (r.ratios.get(n)?.get('ort-web')?.toFixed(2) ?? '-') + 'x';
+    rows.push([m.name, ms('edgeprune-simd'), ms('edgeprune-relaxed'), ms('ort-web'), up('edgeprune-simd'), up('edgeprune-relaxed')]);
+  }
+  printRows(rows);
+  if (latencyOnly) return;
+
+  // fixed costs: one tiny node, and 64 tiny nodes (the difference / 63 is the cost of a node)
+  console.log('\nfixed cost per run() call and per node (tiny Relu models, medians)\n');
+  const one = await measure('1 node', 0, await impls(tinyModel(1), ['simd']), rounds);
+  const many = await measure('64 nodes', 0, await impls(tinyModel(64), ['simd']), rounds);
+  const us = (r: typeof one, n: string) => r.medians.get(n)! * 1e6;
+  printRows([
+    ['', 'edgeprune µs', 'ort-web µs'],
+    ['run() with 1 node', us(one, 'edgeprune-simd').toFixed(1), us(one, 'ort-web').toFixed(1)],
+    ['per extra node', ((us(many, 'edgeprune-simd') - us(one, 'edgeprune-simd')) / 63).toFixed(2), ((us(many, 'ort-web') - us(one, 'ort-web')) / 63).toFixed(2)],
+  ]);
+
+  // cold start: fresh processes, import + create + first run
+  console.log('\ncold start: a fresh Node process imports the library, creates the session and finishes the first run (medians)\n');
+  const coldRows: string[][] = [['model', 'edgeprune import→result ms', 'ort-web import→result ms', 'speed-up', 'edgeprune process ms', 'ort-web process ms', 'speed-up']];
+  for (const m of [mnistCnn(), mobileNetBlocks()]) {
+    const ours: { total: number; fromImport: number }[] = [];
+    const theirs: { total: number; fromImport: number }[] = [];
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      ours.push(await coldStart('edgeprune', m));
+      theirs.push(await coldStart('ort-web', m));
+    }
+    const med = (v: { total: number; fromImport: number }[], k: 'total' | 'fromImport') => median(v.map((x) => x[k]));
+    coldRows.push([
+      `${m.name} (${(m.bytes.length / 1024).toFixed(0)} kB)`,
+      med(ours, 'fromImport').toFixed(1), med(theirs, 'fromImport').toFixed(1), `${(med(theirs, 'fromImport') / med(ours, 'fromImport')).toFixed(1)}x`,
+      med(ours, 'total').toFixed(0), med(theirs, 'total').toFixed(0), `${(med(theirs, 'total') / med(ours, 'total')).toFixed(1)}x`,
+    ]);
+  }
+  printRows(coldRows);
+}
+
+function printRows(rows: string[][]): void {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const [j, r] of rows.entries()) {
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+    if (j === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  }
+}
+
+await main();

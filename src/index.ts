@@ -1,0 +1,8 @@
+// edgeprune's public API.
+export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo } from './runtime/session.js';
+export { Tensor, type TensorType } from './runtime/tensor.js';
+export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
+export { importOnnx } from './onnx/import.js';
+export { readNpy, writeNpy } from './io/npy.js';
+export * from './errors.js';
+export type { Graph, Node, ConstTensor, ValueInfo, Attr, DType, Dim } from './graph/ir.js';
