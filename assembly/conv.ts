@@ -4,27 +4,31 @@
 //    8-pixel patches are gathered into an L1 panel and fed to the GEMM tile (3x3 is its main customer).
 //  - im2col + gemm_a4 for the rest (strided W), col2im for ConvTranspose.
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
-import { madd, activate, activate1 } from './simd';
+import { madd, activate, activate1, storeLanes } from './simd';
 import { PANEL, sliceA, tile_a4_8 } from './gemm';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
 export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
-  const planeP = Hp * Wp;
+  // one fill for the whole padded block, then the rows: per-row fills cost more than they save
+  // on the small planes of late layers (a bulk-memory call per 14-float row)
+  memory.fill(xp, 0, (C * Hp * Wp) << 2);
+  const rowBytes = W << 2;
   for (let c: usize = 0; c < C; c++) {
-    const src = x + ((c * H * W) << 2);
-    const dst = xp + ((c * planeP) << 2);
-    memory.fill(dst, 0, (pt * Wp) << 2);
+    let src = x + ((c * H * W) << 2);
+    let dst = xp + (((c * Hp + pt) * Wp + pl) << 2);
     for (let h: usize = 0; h < H; h++) {
-      const row = dst + (((pt + h) * Wp) << 2);
-      memory.fill(row, 0, pl << 2);
-      memory.copy(row + (pl << 2), src + ((h * W) << 2), W << 2);
-      memory.fill(row + ((pl + W) << 2), 0, (Wp - pl - W) << 2);
+      if (rowBytes >= 256) {
+        memory.copy(dst, src, rowBytes);
+      } else {
+        let i: usize = 0;
+        for (; i + 16 <= rowBytes; i += 16) v128.store(dst + i, v128.load(src + i));
+        for (; i < rowBytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+      }
+      src += rowBytes;
+      dst += Wp << 2;
     }
-    const below = pt + H;
-    memory.fill(dst + ((below * Wp) << 2), 0, ((Hp - below) * Wp) << 2);
   }
 }
-
 
 /**
  * Convolution with stride 1 along W (any stride sh along H, any kernel size and dilation) on a
@@ -136,6 +140,61 @@ export function col2im_add(col: usize, C: usize, H: usize, W: usize, KH: usize, 
 }
 
 /**
+ * One channel of a 3x3 undilated depthwise convolution: the nine weights stay in registers for
+ * the whole plane, each output vector is nine fused taps with no loop or weight loads.
+ * Stride 1: 4 pixels from unaligned loads; stride 2: the even lanes of two loads.
+ */
+function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: usize, y: usize, OH: usize, OW: usize,
+  bs: f32, act: i32, p0: f32, p1: f32): void {
+  const w0 = v128.load32_splat(w), w1 = v128.load32_splat(w, 4), w2 = v128.load32_splat(w, 8);
+  const w3 = v128.load32_splat(w, 12), w4 = v128.load32_splat(w, 16), w5 = v128.load32_splat(w, 20);
+  const w6 = v128.load32_splat(w, 24), w7 = v128.load32_splat(w, 28), w8 = v128.load32_splat(w, 32);
+  const bv = f32x4.splat(bs), lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  const rowB = Wp << 2;
+  for (let oh: usize = 0; oh < OH; oh++) {
+    const r0 = plane + ((oh * sh * Wp) << 2), r1 = r0 + rowB, r2 = r1 + rowB;
+    const yrow = y + ((oh * OW) << 2);
+    // the last group of a row may be partial: it is computed whole (reading a few floats past the
+    // row, which the heap and the arena keep readable) and only its valid lanes are stored
+    for (let ow: usize = 0; ow < OW; ow += 4) {
+      let a: v128;
+      if (sw == 1) {
+        const o = ow << 2;
+        a = madd(w0, v128.load(r0 + o), bv);
+        a = madd(w1, v128.load(r0 + o, 4), a);
+        a = madd(w2, v128.load(r0 + o, 8), a);
+        a = madd(w3, v128.load(r1 + o), a);
+        a = madd(w4, v128.load(r1 + o, 4), a);
+        a = madd(w5, v128.load(r1 + o, 8), a);
+        a = madd(w6, v128.load(r2 + o), a);
+        a = madd(w7, v128.load(r2 + o, 4), a);
+        a = madd(w8, v128.load(r2 + o, 8), a);
+      } else {
+        const o = ow << 3; // input columns 2*ow ..: taps are the even lanes, the odd lanes, the evens shifted by one
+        let v0 = v128.load(r0 + o), v1 = v128.load(r0 + o, 16), v2 = v128.load(r0 + o, 32);
+        let e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), d = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        a = madd(w0, e, bv);
+        a = madd(w1, d, a);
+        a = madd(w2, i32x4.shuffle(e, v2, 1, 2, 3, 4), a);
+        v0 = v128.load(r1 + o); v1 = v128.load(r1 + o, 16); v2 = v128.load(r1 + o, 32);
+        e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); d = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        a = madd(w3, e, a);
+        a = madd(w4, d, a);
+        a = madd(w5, i32x4.shuffle(e, v2, 1, 2, 3, 4), a);
+        v0 = v128.load(r2 + o); v1 = v128.load(r2 + o, 16); v2 = v128.load(r2 + o, 32);
+        e = i32x4.shuffle(v0, v1, 0, 2, 4, 6); d = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+        a = madd(w6, e, a);
+        a = madd(w7, d, a);
+        a = madd(w8, i32x4.shuffle(e, v2, 1, 2, 3, 4), a);
+      }
+      a = activate(a, act, lo, hi);
+      if (ow + 4 <= OW) v128.store(yrow + (ow << 2), a);
+      else storeLanes(yrow + (ow << 2), a, <i32>(OW - ow));
+    }
+  }
+}
+
+/**
  * Depthwise convolution on a padded input xp (Cin x Hp x Wp): output channel co reads input
  * channel co / mult. w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
  * Vectorised along the output row: 8 and 4 pixels at a time for stride 1; for stride 2, 4 pixels
@@ -153,6 +212,10 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
     const bs: f32 = bias ? load<f32>(bias + (co << 2)) : 0;
     const bv = f32x4.splat(bs);
     const yplane = y + ((co * OH * OW) << 2);
+    if (KH == 3 && KW == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2)) {
+      dw3x3_plane(plane, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
+      continue;
+    }
     for (let oh: usize = 0; oh < OH; oh++) {
       const rowBase = plane + ((oh * sh * Wp) << 2);
       const yrow = yplane + ((oh * OW) << 2);

@@ -39,8 +39,9 @@ export class Heap {
       }
     }
     const ptr = this.top;
-    // 16 spare bytes past the end let a kernel's last v128 load of a partial vector stay in memory.
-    this.ensure(ptr + size + 16);
+    // spare bytes past the end keep a kernel's vector reads past a partial row inside memory
+    // (the widest is the stride-2 depthwise tail: 36 bytes)
+    this.ensure(ptr + size + 64);
     this.top = ptr + size;
     this.markUsed(ptr, size);
     return ptr;
