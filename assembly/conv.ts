@@ -1,6 +1,6 @@
 // Convolution kernels (NCHW, one image, one group at a time: the host loops over batch and groups).
-//  - conv_s1_a4: stride-1-along-W convolution of any kernel size / dilation over an input that
-//    the host has already zero-padded (pad2d), weights packed by pack_a4 as Cout x (Cin*KH*KW);
+//  - conv_panel_a4: convolution of any kernel size / dilation, stride 1 or 2 along W, over an
+//    input the host has already zero-padded (pad2d), weights packed by pack_a4 as Cout x (Cin*KH*KW);
 //    8-pixel patches are gathered into an L1 panel and fed to the GEMM tile (3x3 is its main customer).
 //  - im2col + gemm_a4 for the rest (strided W), col2im for ConvTranspose.
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
@@ -31,15 +31,15 @@ export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usi
 }
 
 /**
- * Convolution with stride 1 along W (any stride sh along H, any kernel size and dilation) on a
+ * Convolution with stride 1 or 2 along W (any stride sh along H, any kernel size and dilation) on a
  * padded input xp (Cin x Hp x Wp), weights packed by pack_a4 as Cout x (Cin*KH*KW).
  * For each block of 8 output pixels of a row, the K x 8 input patch is gathered (in slices of
  * at most KC_A rows) into the contiguous PANEL, then every 4-channel weight panel runs the GEMM tile over it:
  * an im2col of 8 pixels at a time that stays in L1 and is reused by all Cout/4 weight panels.
  * bias: 0 or ceil(Cout/4)*4 floats.
  */
-export function conv_s1_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: usize, Cout: usize,
-  KH: usize, KW: usize, sh: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
+export function conv_panel_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: usize, Cout: usize,
+  KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
   bias: usize, act: i32, p0: f32, p1: f32): void {
   const K = Cin * KH * KW;
   const KS = sliceA(K);
@@ -56,14 +56,18 @@ export function conv_s1_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: usize
         // gather the slice
         let d = PANEL;
         for (let k: usize = 0; k < kc; k++) {
-          const src = row0 + (((ci * Hp + kh * dh) * Wp + ow + kw * dw) << 2);
-          if (nv == 8) {
+          const src = row0 + (((ci * Hp + kh * dh) * Wp + ow * sw + kw * dw) << 2);
+          if (nv == 8 && sw == 1) {
             v128.store(d, v128.load(src));
             v128.store(d, v128.load(src, 16), 16);
+          } else if (nv == 8 && sw == 2) {
+            // 8 pixels of stride 2: the even lanes of 16 consecutive floats
+            v128.store(d, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+            v128.store(d, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
           } else {
             v128.store(d, f32x4.splat(0));
             v128.store(d, f32x4.splat(0), 16);
-            for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + (j << 2)));
+            for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + ((j * sw) << 2)));
           }
           d += 32;
           if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; ci++; } }

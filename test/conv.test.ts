@@ -27,6 +27,8 @@ const CASES: Case[] = [
   { x: [1, 3, 13, 17], w: [5, 3, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'direct' },
   { x: [2, 6, 9, 21], w: [10, 3, 3, 3], group: 2, strides: [1, 1], pads: [0, 2, 1, 0], dilations: [1, 1], path: 'direct' },
   { x: [1, 4, 11, 19], w: [7, 4, 5, 3], group: 1, strides: [2, 1], pads: [2, 1, 2, 1], dilations: [1, 2], path: 'direct' },
+  { x: [1, 3, 20, 37], w: [5, 3, 3, 3], group: 1, strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'direct' },
+  { x: [1, 2, 9, 40], w: [3, 2, 3, 2], group: 1, strides: [1, 2], pads: [0, 0, 0, 1], dilations: [1, 2], path: 'direct' },
   { x: [1, 9, 7, 10], w: [13, 9, 1, 1], group: 1, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
   { x: [2, 8, 5, 6], w: [6, 4, 1, 1], group: 2, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
   { x: [1, 5, 15, 14], w: [6, 5, 3, 3], group: 1, strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'im2col' },

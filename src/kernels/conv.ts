@@ -2,7 +2,7 @@
 // kernel per layer:
 //   depthwise  one input channel per group        -> dwconv on a padded copy
 //   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input
-//   direct     stride 1 along W, output >= 8 wide  -> conv_s1_a4 on a padded copy (no im2col)
+//   direct     stride 1 or 2 along W, output >= 8 wide -> conv_panel_a4 on a padded copy (8-pixel patches, no im2col buffer)
 //   im2col     everything else                     -> im2col + gemm_a4
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -150,7 +150,7 @@ export class PackedConv2d implements PackedLayer {
     if (this.winograd) return 'winograd';
     const [pt, pl, pb, pr] = this.pads;
     if (this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && pt + pl + pb + pr === 0) return 'gemm1x1';
-    if (this.strides[1] === 1 && OW >= 8) return 'direct';
+    if (this.strides[1] <= 2 && OW >= 8) return 'direct';
     return 'im2col';
   }
 
@@ -225,7 +225,7 @@ export class PackedConv2d implements PackedLayer {
           k.fn.gemm_a4(wg, CoutG, K, xg, inPlane, inPlane, yg, inPlane, bg, code, p0, p1);
         } else if (path === 'direct') {
           const xg = padded + gi * this.CinG * Hp * Wp * 4;
-          k.fn.conv_s1_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, dh, dw, yg, OH, OW, bg, code, p0, p1);
+          k.fn.conv_panel_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, sw, dh, dw, yg, OH, OW, bg, code, p0, p1);
         } else {
           const xg = xn + gi * this.CinG * inPlane * 4;
           k.fn.im2col(xg, this.CinG, H, W, this.KH, this.KW, sh, sw, pt, pl, dh, dw, OH, OW, scratch);
