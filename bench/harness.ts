@@ -28,12 +28,27 @@ async function callsPerRound(impl: Impl, targetMs: number): Promise<number> {
   }
 }
 
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
+const SETTLE_MS = 500;
+
 export async function measure(name: string, flops: number, impls: Impl[], rounds = 15, targetMs = 25): Promise<CaseResult> {
   const calls = new Map<string, number>();
   for (const impl of impls) {
-    await impl.run(); // warm up: JIT tiers, weight packing caches
+    await impl.run(); // first call: lazy initialisation
     calls.set(impl.name, await callsPerRound(impl, targetMs));
   }
+  // Warm-up rounds, not timed: V8 keeps compiling hot wasm functions with its optimising tier on
+  // background threads for a while (onnxruntime-web's 14 MB module for longer than ours), and on
+  // 2 cores that work competes with whatever runs in the foreground.
+  const warmEnd = performance.now() + WARMUP_MS;
+  while (performance.now() < warmEnd) {
+    for (const impl of impls) {
+      const n = calls.get(impl.name)!;
+      for (let i = 0; i < n; i++) await impl.run();
+    }
+  }
+  // then let the queued background compilation finish before the first timed round
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   const samples = new Map<string, number[]>(impls.map((i) => [i.name, []]));
   for (let r = 0; r < rounds; r++) {
     // rotate the order every round so no implementation always runs first
