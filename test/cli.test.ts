@@ -363,6 +363,12 @@ describe('help', () => {
     expect(r.stdout).toMatch(/--debug/);
   });
 
+  it('help run is run --help', async () => {
+    const r = await cli(['help', 'run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe((await cli(['run', '--help'])).stdout);
+  });
+
   it('run --help documents --input, --out, --wasm', async () => {
     const r = await cli(['run', '--help']);
     expect(r.code).toBe(0);

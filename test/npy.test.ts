@@ -81,6 +81,13 @@ describe('npy round trips', () => {
     expect(Array.from(back.data as Float64Array)).toEqual([1, -2, 3.5]);
   });
 
+  it('reads from a Node Buffer (whose slice() is a view into a shared pool)', () => {
+    const file = Buffer.from(writeNpy('float32', [2], new Float32Array([1.5, -2])));
+    const back = readNpy(file);
+    expect(back.data.buffer.byteLength).toBe(8);
+    expect(Array.from(back.data as Float32Array)).toEqual([1.5, -2]);
+  });
+
   it('writes from a subarray view (only the viewed elements)', () => {
     const all = new Float32Array([9, 1, 2, 3, 9]);
     const back = readNpy(writeNpy('float32', [3], all.subarray(1, 4)));

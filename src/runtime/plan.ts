@@ -94,7 +94,11 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
     const inputs = inputsOf(node);
     const outputDims = node.outputs.map((o) => (o === '' ? [] : dims.get(o) ?? []));
     let exec: Executor;
-    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${fusedInto.get(node)?.kind ?? ''}`;
+    // Executors are reused across plans only for identical inputs: dims, output dims, and the
+    // values of small constants (shape tensors folded from the input dims change with them;
+    // large constants are weights, the same in every plan)
+    const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? Array.from(i.constant.data as ArrayLike<number | bigint>, String).join(' ') : '')).join(',');
+    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}`;
     if (absorbed.has(node)) {
       exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, run() {} };
     } else if (cache.has(key)) {

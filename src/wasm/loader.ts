@@ -74,27 +74,46 @@ async function compileBytes(bytes: ArrayBuffer | ArrayBufferView): Promise<WebAs
   try {
     return await WebAssembly.compile(view as Uint8Array<ArrayBuffer>);
   } catch (e) {
+    throw compileError(e);
+  }
+}
+
+/**
+ * Synchronous compile, for Node reading the package's own file: our modules are ~60 KB, which V8
+ * compiles in about a millisecond, while an async compile's result waits for the main thread to
+ * come back to the event loop (tens of ms in a cold start that is busy parsing the model).
+ */
+function compileBytesSync(bytes: Uint8Array): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw compileError(e);
+  }
+}
+
+function compileError(e: unknown): WasmLoadError {
+  {
     const msg = (e as Error).message;
     if (/relaxed/i.test(msg)) {
-      throw new WasmLoadError(`this host cannot compile the relaxed-SIMD kernels (${msg}); load 'simd' instead, or on Node 20 run node with --experimental-wasm-relaxed-simd`);
+      return new WasmLoadError(`this host cannot compile the relaxed-SIMD kernels (${msg}); load 'simd' instead, or on Node 20 run node with --experimental-wasm-relaxed-simd`);
     }
     if (/code generation|disallowed/i.test(msg)) {
-      throw new WasmLoadError(`this host forbids compiling wasm from bytes (${msg}); import edgeprune/wasm/simd.wasm as a module and pass it as { wasm: module }`);
+      return new WasmLoadError(`this host forbids compiling wasm from bytes (${msg}); import edgeprune/wasm/simd.wasm as a module and pass it as { wasm: module }`);
     }
-    throw new WasmLoadError(`could not compile the kernel module (${msg}); pass edgeprune's wasm/simd.wasm or wasm/relaxed.wasm`);
+    return new WasmLoadError(`could not compile the kernel module (${msg}); pass edgeprune's wasm/simd.wasm or wasm/relaxed.wasm`);
   }
 }
 
 async function compileUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
-    const fs = await import('node:fs/promises');
+    const fs = await import('node:fs');
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(url);
+      bytes = fs.readFileSync(url);
     } catch (e) {
       throw new WasmLoadError(`cannot read ${url.pathname} (${(e as Error).message}); run 'npm run build' in the edgeprune package, or pass { wasm } explicitly`);
     }
-    return compileBytes(bytes);
+    return compileBytesSync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
   let response: Response;
   try {

@@ -32,6 +32,9 @@ describe('unary activations and math', () => {
     await expectSameAsOrt(single('Dropout', X, {}, { opset: 13 }));
     await expectSameAsOrt(single('Dropout', X, { ratio: { float: 0.3 } }, { opset: 9 }));
   });
+  it('Dropout opset 13 with ratio and training_mode=false inputs', async () => {
+    await expectSameAsOrt(single('Dropout', X, {}, { opset: 13, extraInputs: ['r', 't'], initializers: [f32('r', [0.5], []), { name: 't', dims: [], data: [0], type: 'bool' }] }));
+  });
   it('HardSwish on a 1-D odd length', async () => {
     await expectSameAsOrt(single('HardSwish', [{ name: 'x', dims: [13] }], {}, { opset: 14 }), { range: [-5, 5] });
   });
@@ -117,7 +120,7 @@ describe('PRelu', () => {
 
 describe('Softmax and LogSoftmax', () => {
   for (const op of ['Softmax', 'LogSoftmax']) {
-    for (const opset of [11, 13]) {
+    for (const opset of [9, 11, 13]) {
       it(`${op} opset ${opset} default axis on [2,3,5]`, async () => {
         await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 5] }], {}, { opset }), { range: [-5, 5] });
       });

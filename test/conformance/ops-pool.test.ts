@@ -1,0 +1,191 @@
+// Pooling, reductions and Resize / Upsample against onnxruntime-node.
+import { describe, it } from 'vitest';
+import { expectSameAsOrt, f32, i64, single, type Attr, type ModelSpec } from './harness.js';
+
+describe('MaxPool and AveragePool', () => {
+  const cases: [string, number[], Record<string, Attr>][] = [
+    ['2x2 stride 2 on odd size', [1, 3, 9, 7], { kernel_shape: [2, 2], strides: [2, 2] }],
+    ['3x3 stride 2 pad 1', [2, 5, 11, 10], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ['3x3 stride 1 no pad', [1, 3, 7, 6], { kernel_shape: [3, 3] }],
+    ['ceil_mode 1', [1, 3, 10, 7], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }],
+    ['ceil_mode 1 with pads', [1, 2, 9, 8], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }],
+    ['asymmetric pads', [1, 2, 7, 7], { kernel_shape: [3, 2], pads: [0, 1, 2, 0] }],
+    ['SAME_UPPER', [1, 2, 9, 7], { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }],
+    ['SAME_LOWER', [1, 2, 9, 7], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_LOWER' }],
+    ['1-D', [2, 3, 17], { kernel_shape: [3], strides: [2], pads: [1, 1] }],
+    ['rect kernel 1x3 stride (1,2)', [1, 3, 5, 11], { kernel_shape: [1, 3], strides: [1, 2] }],
+  ];
+  for (const op of ['MaxPool', 'AveragePool']) {
+    for (const [name, x, attrs] of cases) {
+      it(`${op} ${name}`, async () => {
+        await expectSameAsOrt(single(op, [{ name: 'x', dims: x }], attrs), { range: [-3, 3] });
+      });
+    }
+  }
+  it('ceil_mode where the last window would start in the right padding', async () => {
+    for (const op of ['MaxPool', 'AveragePool']) {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [1, 2, 5, 5] }], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }));
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [1, 2, 6, 7] }], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }));
+    }
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 2, 7, 5] }], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 }));
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 2, 5, 5] }], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 }));
+  });
+  it('kernel larger than the input (padded), and stride larger than the kernel', async () => {
+    for (const op of ['MaxPool', 'AveragePool']) {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [1, 2, 2, 2] }], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }));
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [1, 2, 9, 10] }], { kernel_shape: [2, 2], strides: [3, 4] }));
+    }
+  });
+  it('MaxPool with dilations', async () => {
+    await expectSameAsOrt(single('MaxPool', [{ name: 'x', dims: [1, 2, 11, 9] }], { kernel_shape: [3, 3], dilations: [2, 2], pads: [1, 1, 1, 1] }));
+  });
+  it('AveragePool count_include_pad 1 (pads and ceil_mode)', async () => {
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 3, 7, 6] }], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }));
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 3, 8, 8] }], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1, ceil_mode: 1 }));
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 3, 7, 7] }], { kernel_shape: [3, 3], pads: [0, 1, 2, 1], count_include_pad: 1 }));
+  });
+  it('AveragePool count_include_pad 0 with ceil_mode window overhanging the edge', async () => {
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 2, 6, 6] }], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }));
+  });
+  it('MaxPool opset 8 and AveragePool opset 9 (older schemas)', async () => {
+    await expectSameAsOrt(single('MaxPool', [{ name: 'x', dims: [1, 2, 7, 7] }], { kernel_shape: [2, 2], strides: [2, 2] }, { opset: 8 }));
+    await expectSameAsOrt(single('AveragePool', [{ name: 'x', dims: [1, 2, 7, 7] }], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, { opset: 9 }));
+  });
+});
+
+describe('global pools', () => {
+  for (const op of ['GlobalAveragePool', 'GlobalMaxPool']) {
+    for (const dims of [[2, 5, 7, 3], [1, 13, 1, 1], [2, 3, 11]]) {
+      it(`${op} ${JSON.stringify(dims)}`, async () => {
+        await expectSameAsOrt(single(op, [{ name: 'x', dims }]), { range: [-3, 3] });
+      });
+    }
+  }
+});
+
+describe('ReduceMean / ReduceSum / ReduceMax', () => {
+  const cases: [string, number[], Record<string, Attr>][] = [
+    ['last axis keepdims 1', [2, 3, 5], { axes: [-1] }],
+    ['last axis keepdims 0', [2, 3, 5], { axes: [2], keepdims: 0 }],
+    ['axes [1,2] keepdims 1', [2, 3, 5, 7], { axes: [1, 2] }],
+    ['axes [0,3] keepdims 0', [2, 3, 5, 7], { axes: [0, 3], keepdims: 0 }],
+    ['spatial [2,3] (GAP style)', [2, 3, 5, 7], { axes: [2, 3], keepdims: 1 }],
+    ['all axes (no attr) keepdims 1', [3, 5, 7], {}],
+    ['all axes (no attr) keepdims 0', [3, 5, 7], { keepdims: 0 }],
+    ['axis 0', [4, 9], { axes: [0] }],
+  ];
+  for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax']) {
+    for (const [name, x, attrs] of cases) {
+      it(`${op} ${name} (opset 11 attributes)`, async () => {
+        await expectSameAsOrt(single(op, [{ name: 'x', dims: x }], attrs, { opset: 11 }), { range: [-3, 3] });
+      });
+    }
+  }
+  for (const op of ['ReduceMean', 'ReduceMax']) {
+    it(`${op} opset 13 axes attribute`, async () => {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 5] }], { axes: [1], keepdims: 0 }, { opset: 13 }));
+    });
+  }
+  const sumCases: [string, number[], number[] | undefined, Record<string, Attr>][] = [
+    ['axes input [1]', [2, 3, 5], [1], {}],
+    ['axes input [-1,0] keepdims 0', [2, 3, 5], [-1, 0], { keepdims: 0 }],
+    ['no axes input: all', [2, 3, 5], undefined, { keepdims: 0 }],
+    ['empty axes + noop_with_empty_axes', [2, 3, 5], [], { noop_with_empty_axes: 1 }],
+    ['empty axes without noop: all', [2, 3, 5], [], {}],
+  ];
+  for (const [name, x, axes, attrs] of sumCases) {
+    it(`ReduceSum opset 13 ${name}`, async () => {
+      await expectSameAsOrt(single('ReduceSum', [{ name: 'x', dims: x }], attrs, { opset: 13, extraInputs: axes ? ['axes'] : [], initializers: axes ? [i64('axes', axes)] : [] }));
+    });
+  }
+  it('ReduceMean opset 18 axes input', async () => {
+    await expectSameAsOrt(single('ReduceMean', [{ name: 'x', dims: [2, 3, 5] }], {}, { opset: 18, extraInputs: ['axes'], initializers: [i64('axes', [2])] }));
+  });
+});
+
+describe('Resize and Upsample', () => {
+  const resize = (x: number[], attrs: Record<string, Attr>, how: { scales?: number[]; sizes?: number[] }, opset = 13): ModelSpec => {
+    const inits = [];
+    let inputs: string[];
+    if (opset === 10) {
+      inputs = ['x', 'scales'];
+      inits.push(f32('scales', how.scales!));
+    } else {
+      inputs = ['x', opset === 11 ? 'roi' : '', how.scales ? 'scales' : opset === 11 ? 'noscales' : '', ...(how.sizes ? ['sizes'] : [])];
+      if (opset === 11) inits.push(f32('roi', [], [0]));
+      if (how.scales) inits.push(f32('scales', how.scales));
+      else if (opset === 11) inits.push(f32('noscales', [], [0]));
+      if (how.sizes) inits.push(i64('sizes', how.sizes));
+    }
+    return { opset, nodes: [{ op: 'Resize', inputs, outputs: ['y'], attrs }], inputs: [{ name: 'x', dims: x }], outputs: ['y'], initializers: inits };
+  };
+  const cases: [string, number[], Record<string, Attr>, { scales?: number[]; sizes?: number[] }, number?][] = [
+    ['nearest x2 asymmetric floor (PyTorch)', [1, 3, 5, 7], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { scales: [1, 1, 2, 2] }],
+    ['nearest x2 default modes (half_pixel, round_prefer_floor)', [1, 3, 5, 7], { mode: 'nearest' }, { scales: [1, 1, 2, 2] }],
+    ['nearest x3 tf_half_pixel_for_nn', [1, 2, 3, 5], { mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn' }, { scales: [1, 1, 3, 3] }],
+    ['nearest sizes (non-integer ratio)', [1, 2, 5, 7], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { sizes: [1, 2, 9, 11] }],
+    ['nearest downscale 0.5', [1, 2, 8, 6], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { scales: [1, 1, 0.5, 0.5] }],
+    ['nearest round_prefer_ceil', [1, 2, 4, 5], { mode: 'nearest', nearest_mode: 'round_prefer_ceil' }, { sizes: [1, 2, 7, 9] }],
+    ['nearest ceil', [1, 2, 4, 5], { mode: 'nearest', nearest_mode: 'ceil' }, { sizes: [1, 2, 7, 9] }],
+    ['linear x2 half_pixel', [1, 3, 5, 7], { mode: 'linear' }, { scales: [1, 1, 2, 2] }],
+    ['linear x2 align_corners', [1, 3, 5, 7], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, { scales: [1, 1, 2, 2] }],
+    ['linear x2 asymmetric', [1, 3, 5, 7], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, { scales: [1, 1, 2, 2] }],
+    ['linear pytorch_half_pixel sizes', [2, 2, 5, 6], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }, { sizes: [2, 2, 9, 1] }],
+    ['linear sizes downscale', [1, 2, 9, 10], { mode: 'linear' }, { sizes: [1, 2, 4, 7] }],
+    ['linear scales 1.5', [1, 2, 4, 6], { mode: 'linear' }, { scales: [1, 1, 1.5, 1.5] }],
+    // floor(in * scale) outputs, coordinates from the given scale (not out / in)
+    ['linear non-integer scales 1.7 x 1.3 on odd sizes', [1, 2, 5, 7], { mode: 'linear' }, { scales: [1, 1, 1.7, 1.3] }],
+    ['nearest non-integer scales 1.7 x 0.6 asymmetric', [1, 2, 5, 7], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { scales: [1, 1, 1.7, 0.6] }],
+    ['nearest non-integer scale half_pixel', [1, 2, 5, 7], { mode: 'nearest' }, { scales: [1, 1, 2.5, 1.5] }],
+    ['linear align_corners downscale sizes', [1, 2, 9, 7], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, { sizes: [1, 2, 4, 3] }],
+    ['linear on 3-D input (resize the last axis only)', [2, 3, 7], { mode: 'linear' }, { scales: [1, 1, 2] }],
+    ['opset 11 nearest with roi and empty scales + sizes', [1, 2, 3, 5], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }, { sizes: [1, 2, 6, 10] }, 11],
+    ['opset 11 linear scales', [1, 2, 3, 5], { mode: 'linear' }, { scales: [1, 1, 2, 2] }, 11],
+    ['opset 10 nearest scales', [1, 2, 3, 5], { mode: 'nearest' }, { scales: [1, 1, 2, 3] }, 10],
+    ['opset 10 linear scales', [1, 2, 3, 5], { mode: 'linear' }, { scales: [1, 1, 2, 2] }, 10],
+  ];
+  for (const [name, x, attrs, how, opset] of cases) {
+    it(`Resize ${name}`, async () => {
+      await expectSameAsOrt(resize(x, attrs, how, opset));
+    });
+  }
+  it('Resize opset 18 with axes (scales and sizes for the spatial axes only)', async () => {
+    await expectSameAsOrt({
+      opset: 18,
+      nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: { mode: 'linear', axes: [2, 3] } }],
+      inputs: [{ name: 'x', dims: [1, 3, 5, 7] }],
+      outputs: ['y'],
+      initializers: [f32('sc', [2, 1.5])],
+    });
+    await expectSameAsOrt({
+      opset: 18,
+      nodes: [{ op: 'Resize', inputs: ['x', '', '', 'sz'], outputs: ['y'], attrs: { mode: 'nearest', axes: [-1, -2] } }],
+      inputs: [{ name: 'x', dims: [1, 3, 5, 7] }],
+      outputs: ['y'],
+      initializers: [i64('sz', [11, 9])],
+    });
+  });
+  it('Resize opset 18 antialias=1 when upscaling (no effect)', async () => {
+    await expectSameAsOrt({
+      opset: 18,
+      nodes: [{ op: 'Resize', inputs: ['x', '', 'sc'], outputs: ['y'], attrs: { mode: 'linear', antialias: 1 } }],
+      inputs: [{ name: 'x', dims: [1, 2, 4, 5] }],
+      outputs: ['y'],
+      initializers: [f32('sc', [1, 1, 2, 2])],
+    });
+  });
+  it('Upsample opset 9 nearest and linear (scales input)', async () => {
+    for (const mode of ['nearest', 'linear']) {
+      await expectSameAsOrt({
+        opset: 9,
+        nodes: [{ op: 'Upsample', inputs: ['x', 's'], outputs: ['y'], attrs: { mode } }],
+        inputs: [{ name: 'x', dims: [1, 3, 5, 7] }],
+        outputs: ['y'],
+        initializers: [f32('s', [1, 1, 2, 2])],
+      });
+    }
+  });
+  it('Upsample opset 7 scales attribute', async () => {
+    await expectSameAsOrt(single('Upsample', [{ name: 'x', dims: [1, 2, 3, 5] }], { mode: 'nearest', scales: { floats: [1, 1, 2, 3] } }, { opset: 7 }));
+  });
+});
