@@ -94,7 +94,9 @@ export class PackedConv2d implements PackedLayer {
     this.dilations = dilations;
     this.k = k;
     this.act = activationArgs(attrs.activation);
-    this.depthwise = CinG === 1 && group > 1;
+    // one input channel per group (depthwise, or a single-channel input such as a grayscale image):
+    // the depthwise kernel keeps each 3x3 filter in registers, far better than a 9-long GEMM
+    this.depthwise = CinG === 1;
     const CoutG = Cout / group;
     const K = CinG * KH * KW;
     this.winograd = (attrs.winograd ?? true) && !this.depthwise && KH === 3 && KW === 3 &&
