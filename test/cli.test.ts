@@ -404,7 +404,7 @@ describe('helpers', () => {
 describe('the built launcher (bin/edgeprune.mjs → dist/cli/edgeprune.mjs)', () => {
   beforeAll(() => {
     // build the bundle from the current sources, as `npm run build` does
-    const b = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { encoding: 'utf8' });
+    const b = spawnSync(process.execPath, ['scripts/build-dist.mjs'], { encoding: 'utf8' });
     expect(b.status, b.stderr).toBe(0);
   });
 
