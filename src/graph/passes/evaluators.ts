@@ -9,6 +9,7 @@ import { ModelFormatError } from '../../errors.js';
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrTensor } from '../attrs.js';
 import type { ConstTensor, DType, Node, TensorArray } from '../ir.js';
 import { allocArray, numel, toNumbers } from '../tensor.js';
+import { sliceRange } from '../slice.js';
 
 /** Results larger than this stay with the runtime: folding must not bloat the model. */
 export const MAX_FOLD_ELEMENTS = 1_000_000;
@@ -580,17 +581,8 @@ const slice: Evaluator = (node, inputs, opset) => {
     const d = x.dims[a];
     const step = steps ? steps[i] : 1;
     if (step === 0) bad(node, 'a step is 0');
-    // the spec's clamping: negative indices count from the end; steps < 0 run down to -1
-    let s = starts[i] < 0 ? starts[i] + d : starts[i];
-    let e = ends[i] < 0 ? ends[i] + d : ends[i];
-    if (step > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
-    } else {
-      s = Math.min(Math.max(s, 0), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
-    }
-    dims[a] = Math.max(0, Math.ceil((e - s) / step));
+    const { start: s, count } = sliceRange(starts[i], ends[i], step, d);
+    dims[a] = count;
     strides[a] = st[a] * step;
     base += dims[a] > 0 ? s * st[a] : 0;
   });

@@ -4,6 +4,7 @@ import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { toNumbers } from '../../graph/tensor.js';
+import { sliceRange } from '../../graph/slice.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
 import { stridedCopyTable, stridesOf } from './strided-copy.js';
 import { axisOf, constInput, fmt, need, optionalConstNumbers, size } from './util.js';
@@ -107,18 +108,10 @@ function sliceBox(node: Node, inputs: (OpInput | undefined)[], opset: number) {
     const d = x[a];
     const st = steps[i];
     if (st === 0) throw new ModelFormatError(`node '${node.name}' (Slice): a step of 0`);
-    let s = starts[i] < 0 ? starts[i] + d : starts[i];
-    let e = ends[i] < 0 ? ends[i] + d : ends[i];
-    if (st > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
-    } else {
-      s = Math.min(Math.max(s, 0), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
-    }
-    start[a] = s;
+    const r = sliceRange(starts[i], ends[i], st, d);
+    start[a] = r.start;
     step[a] = st;
-    count[a] = Math.max(0, Math.ceil((e - s) / st));
+    count[a] = r.count;
   });
   return { x, start, step, count };
 }
