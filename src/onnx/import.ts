@@ -1,21 +1,27 @@
-// ONNX bytes → Graph. Decoding is onnx-proto's (the official schema compiled by protobufjs); this
-// file turns the protobuf objects into the plain IR of graph/ir.ts and checks what later stages
-// rely on: every tensor's data matches its dims, node names are unique, nodes are topologically
-// sorted, every value read is produced somewhere. Anything wrong with the file is a
-// ModelFormatError that says what and where; protobufjs' own RangeError/TypeError never escape.
-import onnxProto from 'onnx-proto';
+// ONNX bytes → Graph. Decoding is decode.ts's (a lean reader of just the fields used here, on
+// protobufjs' wire-format Reader); this file turns the protobuf objects into the plain IR of
+// graph/ir.ts and checks what later stages rely on: every tensor's data matches its dims, node
+// names are unique, nodes are topologically sorted, every value read is produced somewhere.
+// Anything wrong with the file is a ModelFormatError that says what and where; the decoder's own
+// RangeError/Error never escape.
 import { ArgumentError, EdgepruneError, ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Attr, ConstTensor, Dim, DType, Graph, Node, TensorArray, ValueInfo } from '../graph/ir.js';
 import { allocArray, dtypeBytes, numel } from '../graph/tensor.js';
-
-const { onnx } = onnxProto;
-type ModelProto = onnxProto.onnx.IModelProto;
-type GraphProto = onnxProto.onnx.IGraphProto;
-type NodeProto = onnxProto.onnx.INodeProto;
-type TensorProto = onnxProto.onnx.ITensorProto;
-type SparseTensorProto = onnxProto.onnx.ISparseTensorProto;
-type AttributeProto = onnxProto.onnx.IAttributeProto;
-type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+import {
+  AttributeType as A,
+  attributeTypeName,
+  DATA_LOCATION_EXTERNAL,
+  dataTypeName,
+  decodeModel as decodeProto,
+  type AttributeProto,
+  type Dimension,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type SparseTensorProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './decode.js';
 
 const MIN_OPSET = 7;
 const MAX_OPSET = 21;
@@ -40,9 +46,7 @@ export function importOnnx(bytes: Uint8Array): Graph {
 
 function decodeModel(bytes: Uint8Array): ModelProto {
   try {
-    // a plain Uint8Array view: given a Node Buffer, protobufjs 6 makes empty byte fields with the
-    // deprecated `new Buffer(0)`, which prints a DeprecationWarning in the user's process
-    return onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return decodeProto(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new ModelFormatError(`not an ONNX model (protobuf decode failed: ${why}); ${FILE_HINT}`);
@@ -268,7 +272,7 @@ const ELEM_TYPES: Record<number, DType> = {
 };
 
 function dtypeName(code: number): string {
-  return (onnx.TensorProto.DataType as unknown as Record<number, string>)[code] ?? `#${code}`;
+  return dataTypeName(code) ?? `#${code}`;
 }
 
 /** Graph inputs and outputs must say their element type (the ONNX checker requires it too). */
@@ -289,7 +293,7 @@ function tryValueInfo(v: ValueInfoProto, ctx: Ctx): ValueInfo | undefined {
   return { name: v.name, dtype, dims: tt.shape ? (tt.shape.dim ?? []).map((d) => dimFromProto(d, ctx)) : undefined };
 }
 
-function dimFromProto(d: onnxProto.onnx.TensorShapeProto.IDimension, ctx: Ctx): Dim {
+function dimFromProto(d: Dimension, ctx: Ctx): Dim {
   if (d.dimValue !== null && d.dimValue !== undefined) {
     const n = toSafeInt(d.dimValue);
     if (n >= 0) return n;
@@ -302,7 +306,6 @@ function dimFromProto(d: onnxProto.onnx.TensorShapeProto.IDimension, ctx: Ctx): 
 // ---------------------------------------------------------------------------------------------
 // Attributes
 
-const A = onnx.AttributeProto.AttributeType;
 const utf8 = new TextDecoder();
 
 function attrsFromProto(n: NodeProto, nodeName: string, ctx: Ctx, scope: ReadonlySet<string>): Record<string, Attr> {
@@ -337,10 +340,10 @@ function attrFromProto(a: AttributeProto, op: string, nodeName: string, ctx: Ctx
     case A.GRAPHS:
     case A.TYPE_PROTO:
     case A.TYPE_PROTOS:
-      throw new UnsupportedOpError(op, nodeName, `attribute '${a.name}' is of kind ${A[attrType(a)]}, which edgeprune does not read`);
+      throw new UnsupportedOpError(op, nodeName, `attribute '${a.name}' is of kind ${attributeTypeName(attrType(a))}, which edgeprune does not read`);
     default:
       // no value at all, or a kind the ONNX schema does not define: a damaged file
-      throw new ModelFormatError(`node '${nodeName}' (${op}): attribute '${a.name}' has no valid value (kind ${A[attrType(a)] ?? attrType(a)}); ${FILE_HINT}`);
+      throw new ModelFormatError(`node '${nodeName}' (${op}): attribute '${a.name}' has no valid value (kind ${attributeTypeName(attrType(a)) ?? attrType(a)}); ${FILE_HINT}`);
   }
 }
 
@@ -387,8 +390,8 @@ function constantValue(n: NodeProto, name: string): ConstTensor {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Integers: protobufjs gives int64 fields as Long objects (when the `long` package is present)
-// or as numbers.
+// Integers: decode.ts gives int64 fields as numbers when exact (|v| ≤ 2^53) and as Long-like
+// {low, high} objects beyond; bigints, Long objects and rounded doubles are accepted too.
 
 interface LongLike {
   low: number;
@@ -414,8 +417,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
- * Without the `long` package (bundles, Workers) protobufjs rounds int64 fields to doubles, so
- * INT64_MAX arrives as 2^63: clamp rather than let it wrap to INT64_MIN.
+ * A double that stands for an int64 may have been rounded (protobufjs without the `long` package
+ * gives INT64_MAX as 2^63): clamp rather than let it wrap to INT64_MIN.
  */
 function numberToBigInt(v: number, unsigned: boolean): bigint {
   if (v >= 2 ** 63 && !unsigned) return INT64_MAX;
@@ -442,7 +445,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** `fallback` names the tensor in errors when the file leaves it unnamed (attribute values). */
 function tensorFromProto(t: TensorProto, fallback = '(unnamed)'): ConstTensor {
   const name = t.name || fallback;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
+  if (t.dataLocation === DATA_LOCATION_EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     throw new ModelFormatError(`tensor '${name}' keeps its data in a separate file (ONNX external data), and external data is not supported; re-save the model with the weights embedded (onnx.save_model(model, path, save_as_external_data=False))`);
   }
   const code = t.dataType ?? 0;
@@ -463,7 +466,7 @@ function wrongLength(name: string, got: number, dims: number[], n: number): Mode
 function fromRaw(raw: Uint8Array, dtype: DType, n: number, name: string, dims: number[]): TensorArray {
   const width = dtypeBytes(dtype);
   if (raw.byteLength !== n * width) throw wrongLength(name, raw.byteLength / width, dims, n);
-  // protobufjs hands out a view into the file at any byte offset (a Node Buffer's slice() is a
+  // decode.ts hands out a view into the file at any byte offset (a Node Buffer's slice() is a
   // view too): copy into a fresh, aligned buffer before viewing it as wider elements.
   const bytes = new Uint8Array(raw.byteLength);
   bytes.set(raw);
