@@ -40,3 +40,26 @@ export function pack_a4(src: usize, rs: usize, cs: usize, M: usize, K: usize, ds
     }
   }
 }
+
+/** w[r][k] *= s[r] for an M x K row-major block (folds a per-output-channel scale into weights). */
+export function scale_rows(w: usize, M: usize, K: usize, s: usize): void {
+  let p = w;
+  for (let r: usize = 0; r < M; r++) {
+    const v = v128.load32_splat(s + (r << 2));
+    const end = p + (K << 2);
+    for (; p + 16 <= end; p += 16) v128.store(p, f32x4.mul(v128.load(p), v));
+    const sv = load<f32>(s + (r << 2));
+    for (; p < end; p += 4) store<f32>(p, load<f32>(p) * sv);
+  }
+}
+
+/** w[r][c] *= s[c] for an M x N row-major block. */
+export function scale_cols(w: usize, M: usize, N: usize, s: usize): void {
+  let p = w;
+  for (let r: usize = 0; r < M; r++) {
+    let q = s;
+    const end = p + (N << 2);
+    for (; p + 16 <= end; p += 16, q += 16) v128.store(p, f32x4.mul(v128.load(p), v128.load(q)));
+    for (; p < end; p += 4, q += 4) store<f32>(p, load<f32>(p) * load<f32>(q));
+  }
+}

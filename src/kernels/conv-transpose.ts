@@ -5,6 +5,7 @@ import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims, checkPositiveInts, fmt, sizeOf } from './check.js';
 import { runOnce, type PackedLayer } from './one-shot.js';
+import { scaleCols } from './output-scale.js';
 
 export interface ConvTranspose2dAttributes {
   group?: number;
@@ -15,6 +16,8 @@ export interface ConvTranspose2dAttributes {
   /** [h, w] extra rows/columns at the bottom/right of the output, default [0, 0]. */
   outputPadding?: readonly number[];
   activation?: FusedActivation;
+  /** Multiplies the weights of output channel c by outputScale[c] (a folded BatchNormalization). */
+  outputScale?: Float32Array;
 }
 
 export class PackedConvTranspose2d implements PackedLayer {
@@ -67,6 +70,16 @@ export class PackedConvTranspose2d implements PackedLayer {
     const M = CoutG * KH * KW;
     this.groupWeightFloats = Math.ceil(M / 4) * 4 * CinG;
     const src = k.upload(w);
+    if (attrs.outputScale) {
+      // W[ci][j][kh][kw] feeds output channel g*CoutG + j: scale each group's columns
+      if (attrs.outputScale.length !== CoutG * this.group) throw new ShapeError(`ConvTranspose: output scale has ${attrs.outputScale.length} values for ${CoutG * this.group} output channels`);
+      const KK = KH * KW;
+      for (let g = 0; g < this.group; g++) {
+        const cols = new Float32Array(M);
+        for (let j = 0; j < CoutG; j++) cols.fill(attrs.outputScale[g * CoutG + j], j * KK, (j + 1) * KK);
+        scaleCols(k, src + g * CinG * M * 4, CinG, M, cols, 'ConvTranspose');
+      }
+    }
     this.weights = k.allocF32(this.groupWeightFloats * this.group);
     // A_g = W_g^T: row m = (co, kh, kw), column ci; W_g[ci][m] sits at ci * M + m
     for (let g = 0; g < this.group; g++) {

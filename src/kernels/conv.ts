@@ -9,6 +9,7 @@ import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims, checkPositiveInts, fmt, sizeOf } from './check.js';
 import { runOnce, type PackedLayer } from './one-shot.js';
+import { scaleRows } from './output-scale.js';
 
 export interface Conv2dAttributes {
   group?: number;
@@ -19,6 +20,11 @@ export interface Conv2dAttributes {
   /** [dilationH, dilationW], default [1, 1]. */
   dilations?: readonly number[];
   activation?: FusedActivation;
+  /**
+   * Multiplies the weights of output channel c by outputScale[c] before packing (a folded
+   * BatchNormalization; its shift belongs in the bias). Default none.
+   */
+  outputScale?: Float32Array;
   /**
    * Use Winograd F(2x2, 3x3) where it applies (default true). Its rounding differs slightly from
    * a direct sum (within 1e-4 relative on ordinary weights); false forces the direct kernel.
@@ -106,12 +112,14 @@ export class PackedConv2d implements PackedLayer {
       this.groupWeightFloats = 0;
       this.groupBiasFloats = 0;
       this.weights = k.upload(w);
+      if (attrs.outputScale) scaleRows(k, this.weights, Cout, K, attrs.outputScale, 'Conv');
       this.bias = bias ? k.upload(bias) : 0;
       return;
     }
     const panels = Math.ceil(CoutG / 4) * 4;
     this.groupBiasFloats = panels;
     const src = k.upload(w);
+    if (attrs.outputScale) scaleRows(k, src, Cout, K, attrs.outputScale, 'Conv');
     if (this.winograd) {
       // 16 transformed matrices U[e] (CoutG x CinG) per group, each packed like any weight matrix
       this.groupWeightFloats = 16 * panels * CinG;

@@ -3,12 +3,15 @@ import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
+import { scaleCols, scaleRows } from './output-scale.js';
 
 export interface LinearOptions {
   /** W given as N x K (torch Linear, ONNX Gemm transB=1) instead of K x N. */
   transposed?: boolean;
   bias?: Float32Array;
   activation?: FusedActivation;
+  /** Multiplies the weights of output n by outputScale[n] before packing (a folded BatchNormalization or Gemm alpha). */
+  outputScale?: Float32Array;
 }
 
 /** Floats a pack_b8 panel set of K x N takes. */
@@ -37,6 +40,10 @@ export class PackedLinear {
     this.N = N;
     this.act = activationArgs(opts.activation);
     const src = k.upload(w);
+    if (opts.outputScale) {
+      if (opts.transposed) scaleRows(k, src, N, K, opts.outputScale, 'Linear');
+      else scaleCols(k, src, K, N, opts.outputScale, 'Linear');
+    }
     this.packed = k.allocF32(packedB8Floats(K, N));
     // element (k, n) of the logical K x N matrix: at k*N + n, or n*K + k when given transposed
     if (opts.transposed) k.fn.pack_b8(src, 1, K, K, N, this.packed);

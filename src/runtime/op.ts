@@ -21,6 +21,11 @@ export interface BuildContext {
   opset: number;
   /** Set when the planner fused a following activation into this node (Conv, Gemm, MatMul). */
   activation?: FusedActivation;
+  /**
+   * Set when the planner folded a following BatchNormalization into this node (Conv,
+   * ConvTranspose, Gemm): y = layer(x) * scale[c] + shift[c] per output channel c.
+   */
+  batchNorm?: { scale: Float32Array; shift: Float32Array };
   /** A wasm block the executor owns for its tables or constants; freed with the session. */
   alloc(bytes: number): number;
   /**

@@ -10,7 +10,8 @@ import type { Executor, OpInput } from './op.js';
 import { OPS } from './ops/index.js';
 import { gemmFusable } from './ops/gemm.js';
 import { clipBounds } from './ops/unary.js';
-import { attrFloat } from '../graph/attrs.js';
+import { attrFloat, attrInt } from '../graph/attrs.js';
+import { foldBatchNorm as foldBatchNormParams } from '../kernels/norm.js';
 import type { Specialized } from './specialize.js';
 
 export interface Step {
@@ -38,6 +39,32 @@ export interface Plan {
 
 const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Clip']);
 const FUSERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+const BN_FOLDERS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+
+/**
+ * The per-channel scale and shift of an inference BatchNormalization that `layer` can absorb:
+ * its weights must be constant and the BN must act on the layer's output channels. The folding
+ * itself happens when the executor packs its weights (in wasm), so the graph keeps its BN node
+ * (pruning needs it) and a cold start pays no JS loop over the weights.
+ */
+function foldableBatchNorm(layer: Node, bn: Node, g: Graph): { scale: Float32Array; shift: Float32Array } | undefined {
+  if (attrInt(bn, 'training_mode', 0) || bn.outputs.slice(1).some((o) => o !== '')) return undefined;
+  const w = g.initializers.get(layer.inputs[1]);
+  const params = bn.inputs.slice(1, 5).map((name) => g.initializers.get(name));
+  if (!w || params.some((p) => !p)) return undefined;
+  let C: number;
+  if (layer.op === 'Conv') C = w.dims[0];
+  else if (layer.op === 'ConvTranspose') C = w.dims[1] * attrInt(layer, 'group', 1);
+  else {
+    C = attrInt(layer, 'transB', 0) ? w.dims[0] : w.dims[1];
+    const c = layer.inputs[2] ? g.initializers.get(layer.inputs[2]) : undefined;
+    // a C that is not one value per output (e.g. [M, N]) is added after the GEMM: no fold
+    if (layer.inputs[2] && (!c || (c.data.length !== C && c.data.length !== 1))) return undefined;
+  }
+  const [scale, bias, mean, variance] = params.map((p) => toFloat32(p!));
+  if ([scale, bias, mean, variance].some((v) => v.length !== C)) return undefined;
+  return foldBatchNormParams({ scale, bias, mean, variance, epsilon: attrFloat(bn, 'epsilon', 1e-5) }, C);
+}
 
 /** An activation node the producer can absorb, as the epilogue code. */
 function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: number): FusedActivation | undefined {
@@ -72,21 +99,36 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
       return { name, dims: d };
     });
 
-  // readers per value, to find fusable producer -> activation pairs
+  // readers per value, to find fusable producer -> BatchNormalization -> activation chains
   const readers = new Map<string, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const soleReader = (value: string): Node | undefined => {
+    const r = readers.get(value) ?? [];
+    return r.length === 1 && r[0].inputs[0] === value && !graphOutputs.has(value) ? r[0] : undefined;
+  };
+  const bnInto = new Map<Node, { scale: Float32Array; shift: Float32Array }>();
   const fusedInto = new Map<Node, FusedActivation>();
   const absorbed = new Set<Node>();
   for (const n of g.nodes) {
-    if (!FUSERS.has(n.op) || n.outputs.length !== 1 || graphOutputs.has(n.outputs[0])) continue;
-    const r = readers.get(n.outputs[0]) ?? [];
-    if (r.length !== 1 || !ACTIVATIONS.has(r[0].op) || r[0].inputs[0] !== n.outputs[0]) continue;
+    if (!FUSERS.has(n.op) || n.outputs.length !== 1) continue;
+    let out = n.outputs[0];
+    const bn = BN_FOLDERS.has(n.op) ? soleReader(out) : undefined;
+    if (bn?.op === 'BatchNormalization') {
+      const folded = foldableBatchNorm(n, bn, g);
+      if (folded) {
+        bnInto.set(n, folded);
+        absorbed.add(bn);
+        out = bn.outputs[0];
+      }
+    }
+    const act = soleReader(out);
+    if (!act || !ACTIVATIONS.has(act.op)) continue;
     if (n.op === 'MatMul' && !gemmFusable('MatMul', inputsOf(n) as { dims: number[]; constant?: unknown }[])) continue;
-    const act = fusedActivation(r[0], inputsOf(r[0]), g.opset);
-    if (!act) continue;
-    fusedInto.set(n, act);
-    absorbed.add(r[0]);
+    const fused = fusedActivation(act, inputsOf(act), g.opset);
+    if (!fused) continue;
+    fusedInto.set(n, fused);
+    absorbed.add(act);
   }
 
   const steps: Step[] = [];
@@ -112,6 +154,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
         outputDims,
         opset: g.opset,
         activation: fusedInto.get(node),
+        batchNorm: bnInto.get(node),
         alloc: (bytes) => k.heap.alloc(bytes),
         once<T>(what: string, make: () => T): T {
           const id = `${node.name}|${what}`;

@@ -4,7 +4,6 @@ import { InputError, ModelFormatError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { importOnnx } from '../onnx/import.js';
 import { simplify } from '../graph/passes/simplify.js';
-import { foldBatchNorm } from '../graph/passes/fold-batchnorm.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { toFloat32 } from '../graph/tensor.js';
@@ -96,7 +95,7 @@ export class InferenceSession {
     let imported: Graph;
     try {
       imported = importOnnx(bytes);
-      graph = simplify(foldBatchNorm(simplify(imported)));
+      graph = simplify(imported);
     } catch (e) {
       await kernels.catch(() => {});
       throw e;

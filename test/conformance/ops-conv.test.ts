@@ -193,7 +193,9 @@ describe('BatchNormalization', () => {
         initializers: [w('W', [5, 3, 3, 3]), w('B', [5]), ...bn(5)],
       });
       // the path under test: BN folded into the conv, Relu fused into it
-      expect(s.info().nodes.map((n) => n.op)).not.toContain('BatchNormalization');
+      // folded at plan time: the BN node stays in the graph (pruning needs it) but runs nothing
+      expect(s.info().nodes.find((n) => n.op === 'BatchNormalization')?.kernel).toBe('fused');
+      expect(s.info().nodes.find((n) => n.op === 'Conv')?.kernel).toMatch(/\+bn$/);
       expect(s.info().nodes.find((n) => n.op === 'Relu')?.kernel).toBe('fused');
     }
   });

@@ -56,6 +56,12 @@ function outDims(g: Geometry2d, y4: number[]): number[] {
   return g.oneD ? [y4[0], y4[1], y4[3]] : y4;
 }
 
+/** The bias after a folded BatchNormalization: b * scale + shift (b = 0 when the layer has none). */
+export function foldedBias(bias: Float32Array | undefined, bn: { scale: Float32Array; shift: Float32Array } | undefined): Float32Array | undefined {
+  if (!bn) return bias;
+  return bn.shift.map((shift, c) => (bias ? bias[c] : 0) * bn.scale[c] + shift);
+}
+
 export const Conv: OpDef = {
   constantInputs: [1, 2],
   shape(node, inputs) {
@@ -78,14 +84,15 @@ export const Conv: OpDef = {
     const g = convGeometry(node, x, need(node, inputs, 1), false);
     const conv = ctx.once(`conv|${ctx.activation?.kind}`, () => {
       const w = constFloats(node, inputs, 1, 'the weights');
-      const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
-      return new PackedConv2d(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation });
+      const bn = ctx.batchNorm;
+      const bias = foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
+      return new PackedConv2d(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
     });
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
     const [Cout, CinG, KH, KW] = g.w4;
     return {
-      kernel: `conv:${conv.path(g.x4)}`,
+      kernel: `conv:${conv.path(g.x4)}${ctx.batchNorm ? '+bn' : ''}`,
       flops: 2 * y4[0] * Cout * y4[2] * y4[3] * CinG * KH * KW,
       scratchBytes: scratch,
       run(ins, outs, s) {
@@ -106,12 +113,13 @@ export const ConvTranspose: OpDef = {
     const t = transposeGeometry(node, x, need(node, inputs, 1));
     const op = ctx.once(`convT|${t.g.pads.join(',')}|${ctx.activation?.kind}`, () => {
       const w = constFloats(node, inputs, 1, 'the weights');
-      const bias = inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined;
-      return new PackedConvTranspose2d(k, w, t.g.w4, bias, { group: t.g.group, strides: t.g.strides, pads: t.g.pads, dilations: t.g.dilations, outputPadding: t.outputPadding, activation: ctx.activation });
+      const bn = ctx.batchNorm;
+      const bias = foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
+      return new PackedConvTranspose2d(k, w, t.g.w4, bias, { group: t.g.group, strides: t.g.strides, pads: t.g.pads, dilations: t.g.dilations, outputPadding: t.outputPadding, activation: ctx.activation, outputScale: bn?.scale });
     });
     const [Cin, CoutG, KH, KW] = t.g.w4;
     return {
-      kernel: 'conv-transpose:gemm+col2im',
+      kernel: `conv-transpose:gemm+col2im${ctx.batchNorm ? '+bn' : ''}`,
       flops: 2 * t.g.x4[0] * Cin * t.g.x4[2] * t.g.x4[3] * CoutG * KH * KW,
       scratchBytes: op.scratchFloats(t.g.x4) * 4,
       run(ins, outs, s) {

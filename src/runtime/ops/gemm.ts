@@ -7,6 +7,7 @@ import { broadcastShape, binaryRun } from '../../kernels/eltwise.js';
 import { matmulRun, matmulShape, packedB8Floats, PackedLinear } from '../../kernels/gemm.js';
 import { activationArgs } from '../../kernels/activation.js';
 import type { BuildContext, Executor, OpDef } from '../op.js';
+import { foldedBias } from './conv.js';
 import { fmt, need, size } from './util.js';
 
 export const Gemm: OpDef = {
@@ -33,8 +34,10 @@ export const Gemm: OpDef = {
     const [M, K] = transA ? [aDims[1], aDims[0]] : aDims;
     const N = ctx.outputDims[0][1];
     if (!bIn.constant) throw new UnsupportedOpError('Gemm', node.name, 'B is computed at run time; edgeprune needs Gemm weights to be constant (use MatMul for two runtime matrices)');
-    let w = toFloat32(bIn.constant);
-    if (alpha !== 1) w = w.map((v) => v * alpha);
+    const w = toFloat32(bIn.constant);
+    const bn = ctx.batchNorm;
+    // alpha and a folded BatchNormalization scale the weights per output, in wasm while packing
+    const outputScale = bn ? bn.scale.map((v) => v * alpha) : alpha !== 1 ? new Float32Array(N).fill(alpha) : undefined;
     // C: fused as the epilogue bias when it is constant and broadcasts along rows
     const cIn = inputs[2];
     let bias: Float32Array | undefined;
@@ -50,10 +53,11 @@ export const Gemm: OpDef = {
         postAdd = { ptr, dims: cIn.dims };
       }
     }
-    const lin = ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation }));
+    if (bn) bias = foldedBias(bias, bn);
+    const lin = ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale }));
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
     return {
-      kernel: transA ? 'gemm:transpose+packed' : 'gemm:packed',
+      kernel: (transA ? 'gemm:transpose+packed' : 'gemm:packed') + (bn ? '+bn' : ''),
       flops: 2 * M * K * N,
       scratchBytes: transA ? M * K * 4 : 0,
       run(ins, outs, s) {
