@@ -106,6 +106,17 @@ export class InferenceSession {
     return session;
   }
 
+  /**
+   * A session over a Graph already in memory (a pruned or calibrating graph): no export/import
+   * round trip. The graph is not modified.
+   */
+  static async fromGraph(graph: Graph, options: SessionOptions = {}): Promise<InferenceSession> {
+    const k = await loadKernels(options.wasm ?? 'auto');
+    const session = new InferenceSession(k, simplify(graph), () => modelStats(graph), options.freeDimensionOverrides ?? {});
+    session.activate(session.defaultDims());
+    return session;
+  }
+
   /** Runs the model. Feeds are float32 tensors keyed by input name; returns every output. */
   async run(feeds: Record<string, Tensor | { type: string; data: unknown; dims: readonly number[] }>): Promise<Record<string, Tensor>> {
     if (this.released) throw new InputError('this session was released; create a new one');
