@@ -1,6 +1,6 @@
 // InferenceSession: the public inference API, shaped like onnxruntime-web's
 // (InferenceSession.create / inputNames / outputNames / run / release) plus info().
-import { InputError, ModelFormatError } from '../errors.js';
+import { EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { importOnnx } from '../onnx/import.js';
 import { simplify } from '../graph/passes/simplify.js';
@@ -102,7 +102,7 @@ export class InferenceSession {
     }
     const k = await kernels;
     const session = new InferenceSession(k, graph, () => modelStats(imported), options.freeDimensionOverrides ?? {});
-    session.activate(session.defaultDims());
+    session.planDefault();
     return session;
   }
 
@@ -113,7 +113,7 @@ export class InferenceSession {
   static async fromGraph(graph: Graph, options: SessionOptions = {}): Promise<InferenceSession> {
     const k = await loadKernels(options.wasm ?? 'auto');
     const session = new InferenceSession(k, simplify(graph), () => modelStats(graph), options.freeDimensionOverrides ?? {});
-    session.activate(session.defaultDims());
+    session.planDefault();
     return session;
   }
 
@@ -154,7 +154,11 @@ export class InferenceSession {
 
   /** Parameters, weight bytes, FLOPs, planned peak memory and the kernel chosen per node. */
   info(): SessionInfo {
-    const a = this.active!;
+    if (!this.active) {
+      const symbolic = this.graph.inputs.filter((i) => i.dims?.some((d) => typeof d === 'string')).map((i) => `${i.name}: [${i.dims!.join(', ')}]`);
+      throw new InputError(`no plan yet: with its symbolic dims at 1 (${symbolic.join('; ')}) the model does not fit (${this.pendingReason}); pass freeDimensionOverrides (CLI: --dim NAME=VALUE) or run it once`);
+    }
+    const a = this.active;
     const nodes: NodeInfo[] = a.plan.steps.map((s) => ({ name: s.node.name, op: s.node.op, kernel: s.exec.kernel, outputDims: s.outputDims[0] ?? [], flops: s.exec.flops }));
     this.stats ??= this.statsOf();
     return {
@@ -178,6 +182,23 @@ export class InferenceSession {
   /** The kernel instance (for tests and tools that inspect memory). */
   get kernels(): Kernels {
     return this.k;
+  }
+
+  private pendingReason = '';
+
+  /**
+   * Plans for the declared dims (symbolic ones at their override or 1). A model whose symbolic
+   * dims cannot be 1 (an image model with free height and width) is planned at its first run.
+   */
+  private planDefault(): void {
+    const dims = this.defaultDims();
+    const symbolic = this.graph.inputs.some((i) => i.dims?.some((d) => typeof d === 'string' && this.overrides[d] === undefined));
+    try {
+      this.activate(dims);
+    } catch (e) {
+      if (!symbolic || !(e instanceof EdgepruneError) || e instanceof UnsupportedOpError || e instanceof OutOfMemoryError) throw e;
+      this.pendingReason = e.message;
+    }
   }
 
   private defaultDims(): number[][] {
