@@ -243,9 +243,9 @@ describe('edgeprune run', () => {
 
   it('--wasm goes to InferenceSession.create', async () => {
     const args = ['run', model, '-i', join(dir, 'x.npy'), '-i', join(dir, 'scale.npy'), '-o', outDir('wasm')];
-    expect((await cli([...args, '--wasm', 'simd'])).log.created).toEqual([{ wasm: 'simd' }]);
-    expect((await cli([...args, '--wasm', 'relaxed'])).log.created).toEqual([{ wasm: 'relaxed' }]);
-    expect((await cli(args)).log.created).toEqual([{}]);
+    expect((await cli([...args, '--wasm', 'simd'])).log.created).toEqual([{ wasm: 'simd', freeDimensionOverrides: {} }]);
+    expect((await cli([...args, '--wasm', 'relaxed'])).log.created).toEqual([{ wasm: 'relaxed', freeDimensionOverrides: {} }]);
+    expect((await cli(args)).log.created).toEqual([{ freeDimensionOverrides: {} }]);
   });
 });
 

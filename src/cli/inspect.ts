@@ -3,15 +3,18 @@ import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes, dimsText, grouped, si, table } from './format.js';
 import type { SessionInfo } from './session-types.js';
+import { parseDims } from './dims.js';
 
 export interface InspectOptions {
   json?: boolean;
+  /** NAME=VALUE for symbolic dims (repeatable) */
+  dim?: string[];
 }
 
 export async function inspect(ctx: CommandContext, model: string, opts: InspectOptions): Promise<void> {
   const modelBytes = await readBytes(model);
   const { InferenceSession } = await ctx.runtime();
-  const session = await InferenceSession.create(modelBytes);
+  const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: parseDims(opts.dim) });
   try {
     const info = session.info();
     ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info));

@@ -6,6 +6,7 @@ import type { CommandContext, Output } from './context.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { inspect } from './inspect.js';
 import { run } from './run.js';
+import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
 import { loadRuntime } from './runtime.js';
 import type { CliRuntime } from './session-types.js';
 
@@ -58,7 +59,8 @@ function program(ctx: CommandContext): Command {
     .description("show a model's inputs, outputs, operators, parameters, size, FLOPs and planned peak memory")
     .argument('<model>', 'model file (.onnx)')
     .option('--json', 'print the info as JSON')
-    .action((model: string, opts: { json?: boolean }) => inspect(ctx, model, opts));
+    .option('--dim <NAME=VALUE>', 'value of a symbolic dim to plan for (repeatable), e.g. --dim batch=8', collect)
+    .action((model: string, opts: { json?: boolean; dim?: string[] }) => inspect(ctx, model, opts));
 
   p.command('run')
     .description('run a model on .npy inputs and write each output to DIR/<output name>.npy')
@@ -66,7 +68,22 @@ function program(ctx: CommandContext): Command {
     .option('-i, --input <[NAME=]FILE.npy>', 'an input tensor (repeatable); without NAME= the files fill the inputs in model order', collect)
     .requiredOption('-o, --out <DIR>', 'directory for the outputs (created if needed)')
     .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
-    .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed' }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
+    .option('--dim <NAME=VALUE>', 'value of a symbolic dim (repeatable); by default taken from the inputs', collect)
+    .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed'; dim?: string[] }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
+
+  p.command('prune')
+    .description('prune a model and write it (.onnx), printing parameters, non-zeros, FLOPs, file bytes and peak memory before and after')
+    .argument('<model>', 'model file (.onnx)')
+    .addOption(new Option('-m, --method <method>', 'pruning method').choices([...PRUNE_METHODS]).makeOptionMandatory())
+    .option('-a, --amount <fraction|count>', 'share of weights (or channels) to remove, e.g. 0.5; or a count of weights')
+    .option('--nm <N:M>', 'for --method nm: keep N of every M weights along the input dimension (2:4, 4:8)', '2:4')
+    .option('--block <1x4|4x1>', 'for --method block: block shape', '1x4')
+    .option('--round-to <n>', 'for channel methods: kept channels a multiple of n (SIMD width)', '4')
+    .option('--exclude <names>', 'comma-separated node names to leave alone')
+    .option('--seed <n>', 'for --method random: the seed', '0')
+    .option('--dim <NAME=VALUE>', 'value of a symbolic dim to analyse and measure at (repeatable), e.g. --dim height=224', collect)
+    .requiredOption('-o, --out <OUT.onnx>', 'output model file')
+    .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
 
   return p;
 }

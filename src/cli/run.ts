@@ -5,6 +5,7 @@ import { NpyError } from '../errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../io/npy.js';
 import { NPY_DTYPES, isNpyDtype } from '../io/npy-dtype.js';
 import { hasRelaxedSimd } from '../wasm/features.js';
+import { parseDims } from './dims.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
 import { ensureDir, readBytes, writeBytes } from './files.js';
@@ -17,6 +18,8 @@ export interface RunOptions {
   input: string[];
   out: string;
   wasm?: WasmChoice;
+  /** NAME=VALUE for symbolic dims (repeatable) */
+  dim?: string[];
 }
 
 export async function run(ctx: CommandContext, model: string, opts: RunOptions): Promise<void> {
@@ -25,7 +28,7 @@ export async function run(ctx: CommandContext, model: string, opts: RunOptions):
   }
   const modelBytes = await readBytes(model);
   const runtime = await ctx.runtime();
-  const session = await runtime.InferenceSession.create(modelBytes, opts.wasm ? { wasm: opts.wasm } : undefined);
+  const session = await runtime.InferenceSession.create(modelBytes, { ...(opts.wasm ? { wasm: opts.wasm } : {}), freeDimensionOverrides: parseDims(opts.dim) });
   try {
     const feeds = await readFeeds(ctx, session, runtime, opts.input);
     await ensureDir(opts.out); // before running: a bad --out should not cost a model run

@@ -45,7 +45,7 @@ export interface CliSession {
 /** What `import { InferenceSession, Tensor } from '../runtime/session.js'` provides. */
 export interface CliRuntime {
   InferenceSession: {
-    create(bytes: Uint8Array, options?: { wasm?: WasmChoice }): Promise<CliSession>;
+    create(bytes: Uint8Array, options?: { wasm?: WasmChoice; freeDimensionOverrides?: Record<string, number> }): Promise<CliSession>;
   };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => CliTensor;
 }

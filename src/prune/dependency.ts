@@ -1,0 +1,265 @@
+// Channel dependency groups (Torch-Pruning's DependencyGraph, over edgeprune's Graph).
+//
+// Every run-time tensor of rank >= 2 gets one slot per channel (axis 1: NCHW channels, or the
+// features of a [batch, features] matrix). Per-op rules (dependency-rules.ts) union slots that
+// must be removed together (conv out c ↔ BN c ↔ relu c ↔ residual partner c; Concat offsets;
+// Flatten's S features of channel c ↔ c), record which initializer axes are indexed by which
+// tensor's channels (prune_out / prune_in), and block tensors they cannot reason about. A
+// connected set of slots is one removable unit; units touching the same tensors the same way
+// form a group (all channels of one conv, its BN, its consumers...). A group with any blocked
+// tensor is left alone, with the reason: never cut what cannot be proven safe.
+import { ArgumentError } from '../errors.js';
+import type { ConstTensor, Graph, Node } from '../graph/ir.js';
+import { simplify } from '../graph/passes/simplify.js';
+import { specialize } from '../runtime/specialize.js';
+import { RULES, unknownOpRule } from './dependency-rules.js';
+
+/** An initializer axis indexed by a tensor's channels. */
+export interface ParamSlice {
+  node: string;
+  init: string;
+  axis: number;
+  /** The run-time tensor whose channel index selects along `axis`. */
+  value: string;
+  /** 'out': the slice computes that channel (counts for importance); 'in': reads it; 'aux': per-channel extras (bias, BN). */
+  role: 'out' | 'in' | 'aux';
+}
+
+/** Kept channel indices of a tensor after pruning (all of them when it was not pruned). */
+export type KeptOf = (value: string) => number[];
+
+/** A node edit that depends on the pruning result (conv group count, Split sizes, Reshape target). */
+export type Fixup = (node: Node, kept: KeptOf, inits: Map<string, ConstTensor>) => Node;
+
+/** One removable unit: for each tensor of the group, the channel indices it covers. */
+export type Unit = Map<string, number[]>;
+
+export interface ChannelGroup {
+  id: number;
+  units: Unit[];
+  /** Tensors whose channels the group covers. */
+  values: string[];
+  /** Initializer axes cut with the group. */
+  params: ParamSlice[];
+  /** Nodes whose output channels the group is (the layers reported). */
+  producers: string[];
+  prunable: boolean;
+  reason?: string;
+}
+
+export interface DependencyGraph {
+  /** The simplified graph the groups refer to (pruning starts from it). */
+  graph: Graph;
+  /** Dims of every run-time value at the planned input dims. */
+  dims: Map<string, number[]>;
+  groups: ChannelGroup[];
+  fixups: Map<string, Fixup[]>;
+}
+
+export interface DependencyOptions {
+  /** Dims for the graph inputs (symbolic dims default to 1); only used to infer spatial sizes. */
+  inputDims?: Record<string, number[]>;
+}
+
+/** What a rule sees and can do. */
+export interface RuleContext {
+  node: Node;
+  graph: Graph;
+  dims(value: string): number[] | undefined;
+  /** Channels (axis 1) of a run-time value, undefined for constants, omitted inputs and rank < 2. */
+  channels(value: string): number | undefined;
+  isRuntime(value: string): boolean;
+  constant(value: string): ConstTensor | undefined;
+  link(a: string, ai: number, b: string, bi: number): void;
+  /** Channel c of a ↔ channel c of b (blocks both when the counts differ). */
+  same(a: string, b: string): void;
+  block(value: string, reason: string): void;
+  /** Records that `init`'s `axis` is indexed by `value`'s channels; false (and blocks) when it cannot be. */
+  param(init: string, axis: number, value: string, role: ParamSlice['role']): boolean;
+  /** A constant operand broadcast against `value` (bias, per-channel scale): sliced when it is per-channel. */
+  constOperand(init: string, value: string): void;
+  fixup(fn: Fixup): void;
+  /** Nodes reading `value`. */
+  consumers(value: string): Node[];
+}
+
+export type Rule = (ctx: RuleContext) => void;
+
+/** Builds the channel groups of `graph` (simplified first; the input is not modified). */
+export function buildDependencyGraph(graph: Graph, opts: DependencyOptions = {}): DependencyGraph {
+  const g = simplify(graph);
+  const inputDims = new Map<string, number[]>();
+  for (const inp of g.inputs) {
+    const given = opts.inputDims?.[inp.name];
+    if (given) inputDims.set(inp.name, given);
+    else if (inp.dims) inputDims.set(inp.name, inp.dims.map((d) => (typeof d === 'number' ? d : 1)));
+    else throw new ArgumentError(`input '${inp.name}' has no declared shape; pass inputDims: { '${inp.name}': [...] } to structured pruning`);
+  }
+  for (const name of Object.keys(opts.inputDims ?? {})) {
+    if (!g.inputs.some((i) => i.name === name)) throw new ArgumentError(`inputDims names '${name}', which is not an input; the inputs are ${g.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+  }
+  let dims: Map<string, number[]>;
+  let why: string | undefined;
+  try {
+    dims = specialize(g, inputDims).dims;
+  } catch (e) {
+    dims = new Map(inputDims);
+    why = `shape inference failed (${e instanceof Error ? e.message : String(e)})`;
+  }
+  return new Builder(g, dims, why).build();
+}
+
+class Builder {
+  private readonly offset = new Map<string, number>();
+  private readonly count = new Map<string, number>();
+  private readonly slotValue: string[] = [];
+  private parent: Int32Array = new Int32Array(0);
+  private readonly blocked = new Map<string, string>();
+  private readonly params: ParamSlice[] = [];
+  private readonly fixups = new Map<string, Fixup[]>();
+  private readonly readers = new Map<string, Node[]>();
+  private readonly initUses = new Map<string, number>();
+
+  constructor(
+    private readonly g: Graph,
+    private readonly dims: Map<string, number[]>,
+    private readonly failure: string | undefined,
+  ) {}
+
+  build(): DependencyGraph {
+    const g = this.g;
+    // slots, in topological order (so unit order follows the first layer of a group)
+    const runtime = [...g.inputs.map((i) => i.name), ...g.nodes.flatMap((n) => n.outputs)];
+    for (const v of runtime) {
+      const d = this.dims.get(v);
+      if (!v || !d || d.length < 2 || this.offset.has(v)) continue;
+      this.offset.set(v, this.slotValue.length);
+      this.count.set(v, d[1]);
+      for (let i = 0; i < d[1]; i++) this.slotValue.push(v);
+    }
+    this.parent = Int32Array.from(this.slotValue, (_, i) => i);
+    for (const n of g.nodes) {
+      n.inputs.forEach((i) => {
+        if (!i) return;
+        if (!this.readers.has(i)) this.readers.set(i, []);
+        this.readers.get(i)!.push(n);
+        if (g.initializers.has(i)) this.initUses.set(i, (this.initUses.get(i) ?? 0) + 1);
+      });
+    }
+    for (const i of g.inputs) this.block(i.name, `'${i.name}' is a graph input`);
+    for (const o of g.outputs) this.block(o.name, `'${o.name}' is a graph output (its shape must not change)`);
+    if (this.failure) for (const v of this.offset.keys()) this.block(v, this.failure);
+    for (const node of g.nodes) {
+      const key = node.domain === '' || node.domain === 'ai.onnx' ? node.op : `${node.domain}:${node.op}`;
+      (RULES[key] ?? unknownOpRule)(this.context(node));
+    }
+    return { graph: g, dims: this.dims, groups: this.groups(), fixups: this.fixups };
+  }
+
+  private context(node: Node): RuleContext {
+    const self = this;
+    return {
+      node,
+      graph: this.g,
+      dims: (v) => (v ? this.dims.get(v) : undefined),
+      channels: (v) => this.count.get(v),
+      isRuntime: (v) => v !== '' && !this.g.initializers.has(v),
+      constant: (v) => this.g.initializers.get(v),
+      link: (a, ai, b, bi) => this.union(this.offset.get(a)! + ai, this.offset.get(b)! + bi),
+      same(a, b) {
+        const ca = self.count.get(a);
+        const cb = self.count.get(b);
+        if (ca === undefined || cb === undefined || ca !== cb) {
+          const reason = `${node.op} '${node.name}': channel counts of '${a}' (${ca ?? '?'}) and '${b}' (${cb ?? '?'}) cannot be matched`;
+          self.block(a, reason);
+          self.block(b, reason);
+          return;
+        }
+        for (let i = 0; i < ca; i++) this.link(a, i, b, i);
+      },
+      block: (v, reason) => this.block(v, reason),
+      param: (init, axis, value, role) => {
+        const t = this.g.initializers.get(init);
+        const c = this.count.get(value);
+        if (c === undefined) return false;
+        if (!t || t.dims[axis] !== c) {
+          this.block(value, `${node.op} '${node.name}': '${init}' is not a constant with ${c} entries on axis ${axis}`);
+          return false;
+        }
+        if ((this.initUses.get(init) ?? 0) > 1 || this.g.outputs.some((o) => o.name === init)) {
+          this.block(value, `${node.op} '${node.name}': '${init}' is shared with other nodes`);
+          return false;
+        }
+        this.params.push({ node: node.name, init, axis, value, role });
+        return true;
+      },
+      constOperand(init, value) {
+        const t = self.g.initializers.get(init);
+        const d = self.dims.get(value);
+        const c = self.count.get(value);
+        if (!t || !d || c === undefined) return;
+        const a = 1 - (d.length - t.dims.length);
+        if (a < 0 || t.dims[a] === 1) return; // broadcast over channels: nothing to cut
+        this.param(init, a, value, 'aux');
+      },
+      fixup: (fn) => {
+        if (!this.fixups.has(node.name)) this.fixups.set(node.name, []);
+        this.fixups.get(node.name)!.push(fn);
+      },
+      consumers: (v) => this.readers.get(v) ?? [],
+    };
+  }
+
+  private block(v: string, reason: string): void {
+    if (this.offset.has(v) && !this.blocked.has(v)) this.blocked.set(v, reason);
+  }
+
+  private find(i: number): number {
+    const p = this.parent;
+    while (p[i] !== i) {
+      p[i] = p[p[i]];
+      i = p[i];
+    }
+    return i;
+  }
+
+  private union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+
+  private groups(): ChannelGroup[] {
+    const comps = new Map<number, number[]>();
+    for (let s = 0; s < this.slotValue.length; s++) {
+      const r = this.find(s);
+      if (!comps.has(r)) comps.set(r, []);
+      comps.get(r)!.push(s);
+    }
+    // units touching the same tensors with the same multiplicities form one group
+    const bySig = new Map<string, Unit[]>();
+    for (const slots of comps.values()) {
+      const unit: Unit = new Map();
+      for (const s of slots) {
+        const v = this.slotValue[s];
+        if (!unit.has(v)) unit.set(v, []);
+        unit.get(v)!.push(s - this.offset.get(v)!);
+      }
+      const sig = [...unit].map(([v, idx]) => `${v}\u0000${idx.length}`).join('\u0001');
+      if (!bySig.has(sig)) bySig.set(sig, []);
+      bySig.get(sig)!.push(unit);
+    }
+    const groups: ChannelGroup[] = [];
+    for (const units of bySig.values()) {
+      const values = [...units[0].keys()];
+      const vs = new Set(values);
+      const params = this.params.filter((p) => vs.has(p.value));
+      const producers = [...new Set(params.filter((p) => p.role === 'out').map((p) => p.node))];
+      const blockedBy = values.find((v) => this.blocked.has(v));
+      let reason = blockedBy !== undefined ? this.blocked.get(blockedBy) : undefined;
+      if (!reason && producers.length === 0) reason = `no weight computes the channels of '${values[0]}'`;
+      groups.push({ id: groups.length, units, values, params, producers, prunable: reason === undefined, reason });
+    }
+    return groups;
+  }
+}

@@ -1,0 +1,30 @@
+// How many channels of a group survive: the arithmetic of amount, roundTo and maxLayerRatio,
+// kept apart so its edge cases are testable on their own.
+
+/**
+ * Channels kept out of `total` when removing `amount` of them: round(amount·total) removed, the
+ * kept count then rounded to the nearest multiple of roundTo (when total >= roundTo, so small
+ * layers are not forced to zero), at most floor(maxLayerRatio·total) removed, at least one kept.
+ * amount 0 keeps everything.
+ */
+export function keptCount(total: number, amount: number, roundTo: number, maxLayerRatio: number): number {
+  if (amount === 0 || total === 0) return total;
+  const drop = Math.round(amount * total);
+  if (drop === 0) return total; // rounding up to a multiple must not turn "nothing" into a cut
+  let keep = total - drop;
+  if (total >= roundTo && roundTo > 1) {
+    keep = Math.round(keep / roundTo) * roundTo;
+    if (keep > total) keep = Math.floor(total / roundTo) * roundTo;
+    if (keep < roundTo) keep = roundTo;
+  }
+  const minKeep = total - Math.floor(maxLayerRatio * total);
+  if (keep < minKeep) {
+    keep = minKeep;
+    // the cap wins over the multiple, but prefer the next multiple up when it still fits
+    if (roundTo > 1 && total >= roundTo) {
+      const up = Math.ceil(minKeep / roundTo) * roundTo;
+      if (up <= total) keep = up;
+    }
+  }
+  return Math.max(1, Math.min(total, keep));
+}
