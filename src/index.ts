@@ -7,3 +7,5 @@ export { exportOnnx, type ExportOptions } from './onnx/export.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export * from './errors.js';
 export type { Graph, Node, ConstTensor, ValueInfo, Attr, DType, Dim } from './graph/ir.js';
+export { l1Unstructured, randomUnstructured, globalUnstructured, nmSparsity, blockSparsity, wandaUnstructured, remove, lnStructured, channelPrune, type PruneResult, type PruneReport, type LayerPruneReport, type LayerFilter } from './prune/index.js';
+export { collectActivationNorms } from './prune/calibration.js';
