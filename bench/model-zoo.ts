@@ -2,7 +2,8 @@
 // an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks.
 import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
 
-function weights(n: number, seed: number, scale: number): Float32Array {
+/** Deterministic pseudo-random weights in [-scale, scale) (an LCG: the same numbers on every machine). */
+export function weights(n: number, seed: number, scale: number): Float32Array {
   let s = seed >>> 0;
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -8,16 +8,7 @@ import { exportOnnx } from '../src/onnx/export.js';
 import { lnStructured } from '../src/prune/structured.js';
 import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
 import { measure } from './harness.js';
-
-function weights(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 2 ** 32 - 0.5) * 2 * scale;
-  }
-  return a;
-}
+import { weights } from './model-zoo.js';
 
 /** Conv 3→64 then six Conv3x3 64→64 + BN + ReLU on 56x56, global pool, Linear 64→10. */
 function convStack(): Uint8Array {
