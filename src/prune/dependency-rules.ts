@@ -89,9 +89,21 @@ function convRule(transpose: boolean): Rule {
       ctx.fixup((n, kept) => ({ ...n, attrs: { ...n.attrs, group: { kind: 'int', value: kept(x).length } } }));
       return;
     }
-    const why = `${node.op} '${node.name}': grouped convolution (group=${group}, ${cin}→${cout} channels) is not supported`;
-    ctx.block(x, why);
-    ctx.block(y, why);
+    if (group < 1 || cin % group !== 0 || cout % group !== 0) {
+      const why = `${node.op} '${node.name}': group=${group} does not divide its ${cin}→${cout} channels`;
+      ctx.block(x, why);
+      ctx.block(y, why);
+      return;
+    }
+    // grouped: output block g reads only input block g, so neither side couples to the other;
+    // each side is split into `group` blocks that must lose equal counts (the layer keeps
+    // `group`), and the weight axis holding per-block local indices is cut chunk by chunk.
+    // Conv [Cout, Cin/G, ..]: axis 0 = out, axis 1 = local in. ConvTranspose [Cin, Cout/G, ..]:
+    // axis 0 = in, axis 1 = local out.
+    ctx.param(w, 0, transpose ? x : y, transpose ? 'in' : 'out');
+    ctx.param(w, 1, transpose ? y : x, transpose ? 'out' : 'in', group);
+    ctx.blocks(x, group);
+    ctx.blocks(y, group);
   };
 }
 

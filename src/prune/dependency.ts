@@ -8,6 +8,12 @@
 // connected set of slots is one removable unit; units touching the same tensors the same way
 // form a group (all channels of one conv, its BN, its consumers...). A group with any blocked
 // tensor is left alone, with the reason: never cut what cannot be proven safe.
+//
+// Grouped convolutions add a second kind of constraint: their input and output channels fall
+// into G contiguous blocks and the layer stays valid only if every block loses the same number
+// of channels. Rules record that as a block split of the tensor (RuleContext.blocks); a group
+// then carries, per unit, the block it lies in (the common refinement of every split touching
+// it), and pruning removes the same count from each block.
 import { ArgumentError } from '../errors.js';
 import type { ConstTensor, Graph, Node } from '../graph/ir.js';
 import { simplify } from '../graph/passes/simplify.js';
@@ -23,6 +29,12 @@ export interface ParamSlice {
   value: string;
   /** 'out': the slice computes that channel (counts for importance); 'in': reads it; 'aux': per-channel extras (bias, BN). */
   role: 'out' | 'in' | 'aux';
+  /**
+   * Grouped convolution: `axis` holds C/groups entries, the local index of a channel within its
+   * block; axis 0 of the initializer is `groups` contiguous chunks and chunk g pairs with block g
+   * (Conv weights [Cout, Cin/G, ..] on the input, ConvTranspose [Cin, Cout/G, ..] on the output).
+   */
+  groups?: number;
 }
 
 /** Kept channel indices of a tensor after pruning (all of them when it was not pruned). */
@@ -45,6 +57,13 @@ export interface ChannelGroup {
   producers: string[];
   prunable: boolean;
   reason?: string;
+  /**
+   * Set when a grouped convolution splits the group's channels into blocks: the block of each
+   * unit (0..blockCount-1, every block the same number of units). Pruning removes the same
+   * number of units from every block.
+   */
+  blocks?: Int32Array;
+  blockCount?: number;
 }
 
 export interface DependencyGraph {
@@ -74,8 +93,13 @@ export interface RuleContext {
   /** Channel c of a ↔ channel c of b (blocks both when the counts differ). */
   same(a: string, b: string): void;
   block(value: string, reason: string): void;
-  /** Records that `init`'s `axis` is indexed by `value`'s channels; false (and blocks) when it cannot be. */
-  param(init: string, axis: number, value: string, role: ParamSlice['role']): boolean;
+  /**
+   * Records that `init`'s `axis` is indexed by `value`'s channels; false (and blocks) when it
+   * cannot be. With `groups`, the axis holds local indices within blocks (see ParamSlice.groups).
+   */
+  param(init: string, axis: number, value: string, role: ParamSlice['role'], groups?: number): boolean;
+  /** `value`'s channels form `count` contiguous blocks that must each lose the same number of channels. */
+  blocks(value: string, count: number): void;
   /** A constant operand broadcast against `value` (bias, per-channel scale): sliced when it is per-channel. */
   constOperand(init: string, value: string): void;
   fixup(fn: Fixup): void;
@@ -119,6 +143,8 @@ class Builder {
   private readonly fixups = new Map<string, Fixup[]>();
   private readonly readers = new Map<string, Node[]>();
   private readonly initUses = new Map<string, number>();
+  /** Block splits of tensors (grouped convolutions): value -> [{ count, node }]. */
+  private readonly splits = new Map<string, { count: number; node: string }[]>();
 
   constructor(
     private readonly g: Graph,
@@ -178,20 +204,26 @@ class Builder {
         for (let i = 0; i < ca; i++) this.link(a, i, b, i);
       },
       block: (v, reason) => this.block(v, reason),
-      param: (init, axis, value, role) => {
+      param: (init, axis, value, role, groups) => {
         const t = this.g.initializers.get(init);
         const c = this.count.get(value);
         if (c === undefined) return false;
-        if (!t || t.dims[axis] !== c) {
-          this.block(value, `${node.op} '${node.name}': '${init}' is not a constant with ${c} entries on axis ${axis}`);
+        const entries = groups ? c / groups : c;
+        if (!t || t.dims[axis] !== entries || (groups !== undefined && (axis === 0 || t.dims[0] % groups !== 0))) {
+          this.block(value, `${node.op} '${node.name}': '${init}' is not a constant with ${entries} entries on axis ${axis}`);
           return false;
         }
         if ((this.initUses.get(init) ?? 0) > 1 || this.g.outputs.some((o) => o.name === init)) {
           this.block(value, `${node.op} '${node.name}': '${init}' is shared with other nodes`);
           return false;
         }
-        this.params.push({ node: node.name, init, axis, value, role });
+        this.params.push({ node: node.name, init, axis, value, role, ...(groups ? { groups } : {}) });
         return true;
+      },
+      blocks: (value, count) => {
+        if (!this.count.has(value)) return;
+        if (!this.splits.has(value)) this.splits.set(value, []);
+        this.splits.get(value)!.push({ count, node: node.name });
       },
       constOperand(init, value) {
         const t = self.g.initializers.get(init);
@@ -258,8 +290,53 @@ class Builder {
       const blockedBy = values.find((v) => this.blocked.has(v));
       let reason = blockedBy !== undefined ? this.blocked.get(blockedBy) : undefined;
       if (!reason && producers.length === 0) reason = `no weight computes the channels of '${values[0]}'`;
-      groups.push({ id: groups.length, units, values, params, producers, prunable: reason === undefined, reason });
+      const split = this.unitBlocks(units, values);
+      if (!reason && typeof split === 'string') reason = split;
+      const blocks = typeof split === 'object' ? split : undefined;
+      groups.push({ id: groups.length, units, values, params, producers, prunable: reason === undefined, reason, ...blocks });
     }
     return groups;
+  }
+
+  /**
+   * The block of every unit under all block splits of the group's tensors: the common
+   * refinement (units sharing a block in every split share a block). Equal removal per
+   * refined block implies equal removal per block of each split only when the refined blocks
+   * all hold the same number of units; otherwise (say, splits of 12 channels into 4 and into 3)
+   * no equal cut exists and the reason is returned. undefined when no split touches the group.
+   */
+  private unitBlocks(units: Unit[], values: string[]): { blocks: Int32Array; blockCount: number } | string | undefined {
+    const keys: string[] = units.map(() => '');
+    const by: string[] = [];
+    for (const v of values) {
+      const splits = this.splits.get(v);
+      if (!splits) continue;
+      const c = this.count.get(v)!;
+      let covered = 0;
+      for (const u of units) covered += u.get(v)!.length;
+      for (const { count, node } of splits) {
+        by.push(`'${node}' (group=${count})`);
+        // a block shared with another group (Concat / Split around the conv) would need equal
+        // cuts across groups, which are pruned independently
+        if (covered !== c) return `'${v}' feeds grouped convolution '${node}' (group=${count}) but its channels belong to several dependency groups`;
+        const size = c / count;
+        for (let i = 0; i < units.length; i++) {
+          const idx = units[i].get(v)!;
+          const b = Math.floor(idx[0] / size);
+          if (idx.some((ch) => Math.floor(ch / size) !== b)) return `'${v}': a channel unit spans two blocks of grouped convolution '${node}' (group=${count})`;
+          keys[i] += `${b},`;
+        }
+      }
+    }
+    if (by.length === 0) return undefined;
+    const ids = new Map<string, number>();
+    const blocks = Int32Array.from(keys, (k) => {
+      if (!ids.has(k)) ids.set(k, ids.size);
+      return ids.get(k)!;
+    });
+    const sizes = new Array<number>(ids.size).fill(0);
+    for (const b of blocks) sizes[b]++;
+    if (sizes.some((s) => s !== sizes[0])) return `'${values[0]}': grouped convolutions ${[...new Set(by)].join(', ')} split its channels into blocks that cannot lose equal counts`;
+    return { blocks, blockCount: ids.size };
   }
 }

@@ -28,3 +28,15 @@ export function keptCount(total: number, amount: number, roundTo: number, maxLay
   }
   return Math.max(1, Math.min(total, keep));
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Channels kept per block when a group is split into `blocks` equal blocks of `perBlock` (a
+ * grouped convolution must lose the same count from each). The per-block count is rounded to
+ * roundTo / gcd(roundTo, blocks), the smallest multiple that keeps the total a multiple of
+ * roundTo (1 when blocks is a multiple of roundTo), when the block is that large; at least 1.
+ */
+export function keptPerBlock(perBlock: number, blocks: number, amount: number, roundTo: number, maxLayerRatio: number): number {
+  return keptCount(perBlock, amount, roundTo / gcd(roundTo, blocks), maxLayerRatio);
+}

@@ -69,3 +69,41 @@ export function gatherAxis(k: Kernels | undefined, t: ConstTensor, axis: number,
   }
   return { dtype: t.dtype, dims, data };
 }
+
+/** Chunk g of `t` along axis 0 when axis 0 is `groups` equal contiguous chunks (a view, no copy). */
+function chunk(t: ConstTensor, groups: number, g: number): ConstTensor {
+  const rows = t.dims[0] / groups;
+  const size = rows * numel(t.dims.slice(1));
+  return { dtype: t.dtype, dims: [rows, ...t.dims.slice(1)], data: t.data.subarray(g * size, (g + 1) * size) as TensorArray };
+}
+
+/**
+ * channelPowerSums for a grouped axis (ParamSlice.groups): `axis` holds local indices within
+ * blocks and chunk g of axis 0 belongs to block g, so the sum for channel g·L + j only reads
+ * chunk g. Returns groups·L entries.
+ */
+export function groupedPowerSums(k: Kernels | undefined, t: ConstTensor, axis: number, groups: number, p: 1 | 2): Float64Array {
+  const local = t.dims[axis];
+  const out = new Float64Array(groups * local);
+  for (let g = 0; g < groups; g++) out.set(channelPowerSums(k, chunk(t, groups, g), axis, p), g * local);
+  return out;
+}
+
+/**
+ * gatherAxis for a grouped axis: chunk g of axis 0 keeps the local indices `keep[g]` along
+ * `axis`. Every chunk must keep the same count (the result stays one dense tensor).
+ */
+export function groupedGather(k: Kernels | undefined, t: ConstTensor, axis: number, keep: readonly (readonly number[])[]): ConstTensor {
+  const groups = keep.length;
+  if (keep.some((kg) => kg.length !== keep[0].length)) throw new Error(`grouped cut keeps unequal counts per block (${keep.map((kg) => kg.length).join(', ')})`);
+  const parts = keep.map((kg, g) => gatherAxis(k, chunk(t, groups, g), axis, kg));
+  const dims = t.dims.slice();
+  dims[axis] = keep[0].length;
+  const data = allocArray(t.dtype, numel(dims));
+  let off = 0;
+  for (const part of parts) {
+    (data as Float32Array).set(part.data as Float32Array, off);
+    off += part.data.length;
+  }
+  return { dtype: t.dtype, dims, data };
+}

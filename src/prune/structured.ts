@@ -8,8 +8,8 @@ import { numel } from '../graph/tensor.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { buildDependencyGraph, type ChannelGroup, type DependencyGraph } from './dependency.js';
-import { channelPowerSums, gatherAxis } from './structured-kernels.js';
-import { keptCount } from './structured-count.js';
+import { channelPowerSums, gatherAxis, groupedGather, groupedPowerSums } from './structured-kernels.js';
+import { keptCount, keptPerBlock } from './structured-count.js';
 import type { LayerPruneReport, PruneResult } from './types.js';
 
 export interface LnStructuredOptions {
@@ -66,7 +66,8 @@ function importance(k: Kernels, dep: DependencyGraph, g: ChannelGroup, p: 1 | 2)
   const scores = new Float64Array(g.units.length);
   for (const s of g.params) {
     if (s.role !== 'out') continue;
-    const sums = channelPowerSums(k, dep.graph.initializers.get(s.init)!, s.axis, p);
+    const t = dep.graph.initializers.get(s.init)!;
+    const sums = s.groups ? groupedPowerSums(k, t, s.axis, s.groups, p) : channelPowerSums(k, t, s.axis, p);
     g.units.forEach((u, i) => {
       for (const c of u.get(s.value) ?? []) scores[i] += p === 2 ? Math.sqrt(sums[c]) : sums[c];
     });
@@ -91,12 +92,24 @@ function pruneGroups(k: Kernels, dep: DependencyGraph, o: Checked): PruneResult 
       continue;
     }
     const total = grp.units.length;
-    const keep = keptCount(total, o.amount, o.roundTo, o.maxLayerRatio);
-    if (keep >= total) continue;
+    // a grouped convolution's blocks each lose the same count: rank and cut within each block
+    const nBlocks = grp.blockCount ?? 1;
+    const perBlock = total / nBlocks;
+    const keep = nBlocks > 1 ? keptPerBlock(perBlock, nBlocks, o.amount, o.roundTo, o.maxLayerRatio) : keptCount(total, o.amount, o.roundTo, o.maxLayerRatio);
+    if (keep >= perBlock) continue;
     const scores = importance(k, dep, grp, o.norm);
     // least important first; ties remove the lower index first (stable and deterministic)
     const order = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b] || a - b);
-    for (const ui of order.slice(0, total - keep)) {
+    const drop: number[] = [];
+    const taken = new Array<number>(nBlocks).fill(0);
+    for (const ui of order) {
+      const b = grp.blocks ? grp.blocks[ui] : 0;
+      if (taken[b] < perBlock - keep) {
+        taken[b]++;
+        drop.push(ui);
+      }
+    }
+    for (const ui of drop) {
       for (const [v, idx] of grp.units[ui]) {
         if (!removed.has(v)) removed.set(v, new Set());
         for (const c of idx) removed.get(v)!.add(c);
@@ -111,19 +124,21 @@ function pruneGroups(k: Kernels, dep: DependencyGraph, o: Checked): PruneResult 
   const initializers = new Map(g.initializers);
   const changed = new Map<string, Set<string>>(); // node -> initializers it had cut
   // every (init, axis) at most once; an init cut on two axes (conv: out and in) takes both
-  const cuts = new Map<string, Map<number, number[]>>();
+  const cuts = new Map<string, Map<number, { value: string; groups?: number }>>();
   for (const grp of dep.groups) {
     for (const s of grp.params) {
       if (!removed.has(s.value)) continue;
       if (!cuts.has(s.init)) cuts.set(s.init, new Map());
-      cuts.get(s.init)!.set(s.axis, kept(s.value));
+      cuts.get(s.init)!.set(s.axis, { value: s.value, groups: s.groups });
       if (!changed.has(s.node)) changed.set(s.node, new Set());
       changed.get(s.node)!.add(s.init);
     }
   }
   for (const [name, axes] of cuts) {
     let t = g.initializers.get(name)!;
-    for (const [axis, keepIdx] of axes) t = gatherAxis(k, t, axis, keepIdx);
+    // plain axes first: a grouped axis is cut per chunk of axis 0, which must already be final
+    for (const [axis, c] of axes) if (!c.groups) t = gatherAxis(k, t, axis, kept(c.value));
+    for (const [axis, c] of axes) if (c.groups) t = groupedGather(k, t, axis, localKept(kept(c.value), channels(c.value), c.groups));
     initializers.set(name, t);
   }
   const nodes: Node[] = g.nodes.map((n) => {
@@ -142,6 +157,14 @@ function pruneGroups(k: Kernels, dep: DependencyGraph, o: Checked): PruneResult 
   }
   const graph: Graph = { ...g, nodes, initializers, valueInfo };
   return { graph, report: { method: 'ln_structured', layers: layerReports(g, graph, changed, dep, kept), skipped } };
+}
+
+/** Kept channels of a tensor split into `groups` blocks, as local indices within each block. */
+function localKept(keep: readonly number[], total: number, groups: number): number[][] {
+  const size = total / groups;
+  const out: number[][] = Array.from({ length: groups }, () => []);
+  for (const c of keep) out[Math.floor(c / size)].push(c % size);
+  return out;
 }
 
 function layerReports(before: Graph, after: Graph, changed: Map<string, Set<string>>, dep: DependencyGraph, kept: (v: string) => number[]): LayerPruneReport[] {
