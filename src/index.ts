@@ -4,6 +4,7 @@ export { Tensor, type TensorType } from './runtime/tensor.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
 export { importOnnx } from './onnx/import.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
+export { writeArtifact, readArtifact, isArtifact } from './format/index.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export * from './errors.js';
 export type { Graph, Node, ConstTensor, ValueInfo, Attr, DType, Dim } from './graph/ir.js';

@@ -3,6 +3,7 @@
 import { EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { importOnnx } from '../onnx/import.js';
+import { isArtifact, readArtifact } from '../format/read.js';
 import { simplify } from '../graph/passes/simplify.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -84,7 +85,7 @@ export class InferenceSession {
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
   }
 
-  /** Loads an ONNX model, packs its weights and plans its memory for the declared input dims. */
+  /** Loads an ONNX model (or a .epm artifact, told apart by its magic), packs its weights and plans its memory for the declared input dims. */
   static async create(model: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('InferenceSession.create takes the model file as a Uint8Array or ArrayBuffer');
@@ -94,7 +95,7 @@ export class InferenceSession {
     let graph: Graph;
     let imported: Graph;
     try {
-      imported = importOnnx(bytes);
+      imported = isArtifact(bytes) ? readArtifact(bytes) : importOnnx(bytes);
       graph = simplify(imported);
     } catch (e) {
       await kernels.catch(() => {});

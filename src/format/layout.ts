@@ -1,0 +1,108 @@
+// The .epm (edgeprune model) container layout: every constant a writer and a reader must agree on.
+// All integers are little-endian. Offsets and lengths are u32, so an artifact is < 4 GiB (a wasm32
+// runtime cannot hold a larger model anyway).
+//
+//   header (32 bytes)
+//     0  magic        8 bytes  'E' 'P' 'R' 'U' 'N' 'E' 0x00 0x01
+//     8  version      u16      FORMAT_VERSION
+//    10  flags        u16      0 (no flags defined yet; a reader refuses bits it does not know)
+//    12  sections     u32      number of section table entries
+//    16  total        u32      byte length of the whole artifact
+//    20  crc32        u32      CRC-32 (IEEE) of bytes [32, total): section table + sections
+//    24  reserved     u32 × 2  0
+//   section table (at 32): per section 16 bytes: kind u32, offset u32, length u32, reserved u32 (0)
+//   sections: each starts on a 64-byte boundary (so payloads can later be mapped and handed to
+//   SIMD kernels without re-alignment); padding between them is zero.
+//
+// Section kinds: see SectionKind. The graph section is UTF-8 JSON (graph-json.ts documents
+// the schema) referring to tensors by index into the tensor table (tensor-table.ts documents its
+// entries); tensor payloads live in the data section, each 16-byte aligned within it.
+import type { DType } from '../graph/ir.js';
+
+export const MAGIC = Uint8Array.of(0x45, 0x50, 0x52, 0x55, 0x4e, 0x45, 0x00, 0x01); // "EPRUNE\0\x01"
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 32;
+export const SECTION_ENTRY_BYTES = 16;
+export const SECTION_ALIGN = 64;
+export const PAYLOAD_ALIGN = 16;
+export const MAX_U32 = 0xffffffff;
+
+export const SectionKind = {
+  /** UTF-8 JSON: the graph structure, tensors referenced by index. */
+  GRAPH: 1,
+  /** Binary tensor table: dtype, encoding, dims and payload location per tensor. */
+  TENSOR_TABLE: 2,
+  /** Tensor payloads. */
+  TENSOR_DATA: 3,
+} as const;
+
+export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor table', 3: 'tensor data' };
+
+/**
+ * How a tensor's payload is stored. The sparse forms exist for float storage only (float32, and
+ * float16 which the IR holds widened to float32): "zero" means the bit pattern +0.0, so -0.0 and
+ * NaNs are kept as values and a round trip is bit-exact.
+ */
+export const Encoding = {
+  /** Dense: every element, little-endian, at the storage width. */
+  RAW: 0,
+  /** ceil(n/8) mask bytes (bit i, LSB first, set ⇔ element i stored), zero-padded to 4, then the stored u32 values. */
+  BITMASK: 1,
+  /** valueCount u16 index deltas (first = index, then index − previous ≥ 1), zero-padded to 4, then the values. */
+  DELTA16: 2,
+  /** valueCount u32 strictly increasing indices, then the values. */
+  INDEX32: 3,
+  /** Reserved for int8 weight quantization (per-channel scales); not written or read yet. */
+  INT8_QUANT: 4,
+} as const;
+
+export const ENCODING_NAMES: Record<number, string> = { 0: 'raw', 1: 'bitmask', 2: 'delta16', 3: 'index32', 4: 'int8-quant' };
+
+/** Tensor dtype codes: ONNX TensorProto.DataType numbers (string, 8, cannot be stored). */
+export const DTYPE_CODES: Record<Exclude<DType, 'string'>, number> = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
+};
+
+export const DTYPE_OF_CODE: Record<number, Exclude<DType, 'string'>> = Object.fromEntries(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k])) as Record<number, Exclude<DType, 'string'>>;
+
+/** Bytes per stored element: the IR's in-memory width (float16 is stored as its widened float32 bits, which keeps values a pass computed exact). */
+export function storageWidth(dtype: Exclude<DType, 'string'>): number {
+  switch (dtype) {
+    case 'float64':
+    case 'int64':
+    case 'uint64':
+      return 8;
+    case 'float32':
+    case 'float16':
+    case 'int32':
+    case 'uint32':
+      return 4;
+    case 'int16':
+    case 'uint16':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+/** Whether the dtype's data is a Float32Array, the only storage the sparse encodings apply to. */
+export function isFloatStorage(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float16';
+}
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
