@@ -122,7 +122,18 @@ describe('edgeprune prune', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
-    const r = await cli(['prune', modelPath, '--method', 'l1-unstructured', '--amount', '0.5', '--out', join(dir, 'x.bin')]);
-    expect(r.stderr).toMatch(/\.onnx/);
+  });
+
+  it('writes the compact artifact for any other extension, smaller than the ONNX file when sparse', async () => {
+    const epm = join(dir, 'sparse.epm');
+    const onnx = join(dir, 'sparse.onnx');
+    expect((await cli(['prune', modelPath, '--method', 'global-l1', '--amount', '0.9', '--out', epm])).code).toBe(0);
+    expect((await cli(['prune', modelPath, '--method', 'global-l1', '--amount', '0.9', '--out', onnx])).code).toBe(0);
+    expect(readFileSync(epm).length).toBeLessThan(readFileSync(onnx).length * 0.3);
+    const fromEpm = await InferenceSession.create(readFileSync(epm));
+    const fromOnnx = await InferenceSession.create(readFileSync(onnx));
+    const a = (await fromEpm.run({ x: new Tensor('float32', x, dims) })).y.data;
+    const b = (await fromOnnx.run({ x: new Tensor('float32', x, dims) })).y.data;
+    expect(Array.from(a)).toEqual(Array.from(b));
   });
 });

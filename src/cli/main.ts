@@ -72,7 +72,7 @@ function program(ctx: CommandContext): Command {
     .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed'; dim?: string[] }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
 
   p.command('prune')
-    .description('prune a model and write it (.onnx), printing parameters, non-zeros, FLOPs, file bytes and peak memory before and after')
+    .description('prune a model and write it (.onnx or .epm), printing parameters, non-zeros, FLOPs, file bytes and peak memory before and after')
     .argument('<model>', 'model file (.onnx)')
     .addOption(new Option('-m, --method <method>', 'pruning method').choices([...PRUNE_METHODS]).makeOptionMandatory())
     .option('-a, --amount <fraction|count>', 'share of weights (or channels) to remove, e.g. 0.5; or a count of weights')
@@ -82,7 +82,7 @@ function program(ctx: CommandContext): Command {
     .option('--exclude <names>', 'comma-separated node names to leave alone')
     .option('--seed <n>', 'for --method random: the seed', '0')
     .option('--dim <NAME=VALUE>', 'value of a symbolic dim to analyse and measure at (repeatable), e.g. --dim height=224', collect)
-    .requiredOption('-o, --out <OUT.onnx>', 'output model file')
+    .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the compact edgeprune artifact (pruned weights stored sparsely)')
     .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
 
   return p;

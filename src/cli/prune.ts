@@ -35,12 +35,11 @@ function number(value: string | undefined, what: string, fallback?: number): num
 }
 
 export async function prune(ctx: CommandContext, model: string, opts: PruneOptions): Promise<void> {
-  if (!opts.out.toLowerCase().endsWith('.onnx')) {
-    throw new ArgumentError(`--out ${opts.out}: only .onnx output is written for now (the compact native format comes later); name the file *.onnx`);
-  }
   const input = await readBytes(model);
-  const [{ importOnnx }, { exportOnnx }, methods] = await Promise.all([import('../onnx/import.js'), import('../onnx/export.js'), import('../prune/index.js')]);
-  const graph = importOnnx(input);
+  const [{ importOnnx }, { exportOnnx }, { isArtifact, readArtifact, writeArtifact }, methods] = await Promise.all([
+    import('../onnx/import.js'), import('../onnx/export.js'), import('../format/index.js'), import('../prune/index.js'),
+  ]);
+  const graph = isArtifact(input) ? readArtifact(input) : importOnnx(input);
   const overrides = parseDims(opts.dim);
   // concrete input dims for the dependency analysis: symbolic dims from --dim, else 1
   const inputDims = Object.fromEntries(graph.inputs.map((i) => [i.name, (i.dims ?? []).map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1)))]));
@@ -74,7 +73,9 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
     default:
       throw new ArgumentError(`unknown --method '${String(opts.method)}'; use one of ${PRUNE_METHODS.join(', ')}`);
   }
-  const output = exportOnnx(result.graph);
+  // .onnx for onnxruntime and other tools; any other name gets the compact native artifact (.epm),
+  // which stores pruned weights sparsely
+  const output = opts.out.toLowerCase().endsWith('.onnx') ? exportOnnx(result.graph) : writeArtifact(result.graph);
   writeFileSync(opts.out, output);
 
   const { InferenceSession } = await ctx.runtime();
