@@ -18,6 +18,7 @@
 // the schema) referring to tensors by index into the tensor table (tensor-table.ts documents its
 // entries); tensor payloads live in the data section, each 16-byte aligned within it.
 import type { DType } from '../graph/ir.js';
+import { ONNX_DTYPE_CODES } from '../graph/tensor.js';
 
 export const MAGIC = Uint8Array.of(0x45, 0x50, 0x52, 0x55, 0x4e, 0x45, 0x00, 0x01); // "EPRUNE\0\x01"
 export const FORMAT_VERSION = 1;
@@ -59,20 +60,9 @@ export const Encoding = {
 export const ENCODING_NAMES: Record<number, string> = { 0: 'raw', 1: 'bitmask', 2: 'delta16', 3: 'index32', 4: 'int8-quant' };
 
 /** Tensor dtype codes: ONNX TensorProto.DataType numbers (string, 8, cannot be stored). */
-export const DTYPE_CODES: Record<Exclude<DType, 'string'>, number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  uint16: 4,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  uint32: 12,
-  uint64: 13,
-};
+export const DTYPE_CODES: Readonly<Record<Exclude<DType, 'string'>, number>> = Object.fromEntries(
+  Object.entries(ONNX_DTYPE_CODES).filter(([d]) => d !== 'string'),
+) as Record<Exclude<DType, 'string'>, number>;
 
 export const DTYPE_OF_CODE: Record<number, Exclude<DType, 'string'>> = Object.fromEntries(Object.entries(DTYPE_CODES).map(([k, v]) => [v, k])) as Record<number, Exclude<DType, 'string'>>;
 

@@ -3,27 +3,10 @@
 // count) and writes the payload little-endian.
 import { ModelFormatError } from '../errors.js';
 import type { ConstTensor, DType, TensorArray } from '../graph/ir.js';
+import { ARRAY_TYPES } from '../graph/tensor.js';
 import { align, DTYPE_CODES, Encoding, isFloatStorage, LITTLE_ENDIAN, storageWidth } from './layout.js';
 
 type StoredDType = Exclude<DType, 'string'>;
-type ArrayCtor = abstract new (...args: never[]) => TensorArray;
-
-/** The typed array the IR uses per dtype (graph/tensor.ts allocArray). */
-const ARRAY_TYPES: Record<StoredDType, ArrayCtor> = {
-  float32: Float32Array,
-  float16: Float32Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-};
-
 export interface PlannedTensor {
   tensor: ConstTensor;
   dtype: StoredDType;

@@ -29,34 +29,38 @@ export function dtypeBytes(dtype: DType): number {
   }
 }
 
+/** ONNX TensorProto.DataType code of each dtype (shared by import, export, folding and .epm). */
+export const ONNX_DTYPE_CODES: Readonly<Record<DType, number>> = {
+  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8,
+  bool: 9, float16: 10, float64: 11, uint32: 12, uint64: 13,
+};
+
+/** The dtype of each ONNX TensorProto.DataType code edgeprune holds. */
+export const DTYPE_OF_ONNX_CODE: Readonly<Record<number, DType>> = Object.fromEntries(
+  Object.entries(ONNX_DTYPE_CODES).map(([d, c]) => [c, d]),
+) as Record<number, DType>;
+
+/** The typed array a ConstTensor of each dtype holds (float16 widened to float32, bool as uint8). */
+export const ARRAY_TYPES: Readonly<Record<Exclude<DType, 'string'>, new (n: number) => TensorArray>> = {
+  float32: Float32Array,
+  float16: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+};
+
 /** A typed array of `n` zeros for dtype (float16 widened to float32, bool as uint8). */
 export function allocArray(dtype: DType, n: number): TensorArray {
-  switch (dtype) {
-    case 'float32':
-    case 'float16':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'uint64':
-      return new BigUint64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(n);
-    default:
-      throw new ModelFormatError(`tensors of type ${dtype} are not supported`);
-  }
+  const Ctor = dtype === 'string' ? undefined : ARRAY_TYPES[dtype];
+  if (!Ctor) throw new ModelFormatError(`tensors of type ${dtype} are not supported`);
+  return new Ctor(n);
 }
 
 /** The values as JS numbers (int64 checked to fit in a double exactly). */

@@ -8,7 +8,7 @@
 // field onto decode.ts' message shapes, which encode.ts serializes.
 import { ModelFormatError } from '../errors.js';
 import type { Attr, ConstTensor, Dim, DType, Graph, Node, TensorArray, ValueInfo } from '../graph/ir.js';
-import { numel } from '../graph/tensor.js';
+import { ARRAY_TYPES, ONNX_DTYPE_CODES, numel } from '../graph/tensor.js';
 import { VERSION } from '../version.js';
 import { AttributeType as A, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './decode.js';
 import { encodeModel, type ModelProtoOut } from './encode.js';
@@ -161,40 +161,7 @@ function checkTensor(t: ConstTensor, where: string, what: string): void {
 // ---------------------------------------------------------------------------------------------
 // IR → protobuf messages
 
-/** TensorProto.DataType codes (the inverse of import.ts' ELEM_TYPES). */
-const ELEM_CODES: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  uint16: 4,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  string: 8,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  uint32: 12,
-  uint64: 13,
-};
-
-type ArrayCtor = abstract new (...args: never[]) => TensorArray;
-
-/** The typed array graph/tensor.ts' allocArray uses for each dtype (what ConstTensor.data must be). */
-const ARRAY_TYPES: Record<Exclude<DType, 'string'>, ArrayCtor> = {
-  float32: Float32Array,
-  float16: Float32Array,
-  float64: Float64Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-};
+const ELEM_CODES = ONNX_DTYPE_CODES;
 
 function graphToProto(g: Graph): GraphProto {
   return {

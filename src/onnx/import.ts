@@ -6,7 +6,7 @@
 // RangeError/Error never escape.
 import { ArgumentError, EdgepruneError, ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Attr, ConstTensor, Dim, DType, Graph, Node, TensorArray, ValueInfo } from '../graph/ir.js';
-import { allocArray, dtypeBytes, numel } from '../graph/tensor.js';
+import { allocArray, DTYPE_OF_ONNX_CODE, dtypeBytes, numel } from '../graph/tensor.js';
 import {
   AttributeType as A,
   attributeTypeName,
@@ -255,21 +255,7 @@ function inOrder(nodes: Node[], deps: string[][], defined: ReadonlySet<string>):
 // ---------------------------------------------------------------------------------------------
 // Value infos
 
-const ELEM_TYPES: Record<number, DType> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-};
+const ELEM_TYPES = DTYPE_OF_ONNX_CODE;
 
 function dtypeName(code: number): string {
   return dataTypeName(code) ?? `#${code}`;

@@ -8,7 +8,7 @@
 import { ModelFormatError } from '../../errors.js';
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrTensor } from '../attrs.js';
 import type { ConstTensor, DType, Node, TensorArray } from '../ir.js';
-import { allocArray, numel, toNumbers } from '../tensor.js';
+import { allocArray, DTYPE_OF_ONNX_CODE, numel, toNumbers } from '../tensor.js';
 import { sliceRange } from '../slice.js';
 
 /** Results larger than this stay with the runtime: folding must not bloat the model. */
@@ -339,11 +339,6 @@ const clip: Evaluator = (node, inputs, opset) => {
 // ---------------------------------------------------------------------------------------------
 // Cast
 
-/** ONNX TensorProto.DataType codes of the dtypes we hold. */
-const DTYPE_CODES: Record<number, DType> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
-  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
-};
 
 /** [min, max + 1) of each integer dtype (the upper bound exclusive: 2^63 - 1 is not a double). */
 const INT_RANGE: Partial<Record<DType, [number, number]>> = {
@@ -356,7 +351,7 @@ const cast: Evaluator = (node, inputs) => {
   const x = req(node, inputs, 0, 'input');
   const code = attrInt(node, 'to');
   if (code === undefined) bad(node, "attribute 'to' is missing");
-  const to = DTYPE_CODES[code];
+  const to = DTYPE_OF_ONNX_CODE[code];
   if (!to) throw new NotFoldable(`Cast to type code ${code}`);
   if (to === 'string' || x.dtype === 'string') throw new NotFoldable('Cast with strings');
   const out = alloc(to, [...x.dims]);
