@@ -101,7 +101,14 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
 
   // readers per value, to find fusable producer -> BatchNormalization -> activation chains
   const readers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  for (const n of g.nodes) {
+    for (const i of n.inputs) {
+      if (!i) continue;
+      const list = readers.get(i);
+      if (list) list.push(n);
+      else readers.set(i, [n]);
+    }
+  }
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const soleReader = (value: string): Node | undefined => {
     const r = readers.get(value) ?? [];
