@@ -48,7 +48,8 @@ interface Geometry {
   Wp: number;
 }
 
-function normalize(attrs: Conv2dAttributes) {
+/** Conv attributes with defaults filled in, checked. */
+export function normalizeConvAttributes(attrs: Conv2dAttributes) {
   const group = attrs.group ?? 1;
   const strides = attrs.strides ?? [1, 1];
   const pads = attrs.pads ?? [0, 0, 0, 0];
@@ -85,7 +86,7 @@ export class PackedConv2d implements PackedLayer {
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
     checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
     checkData(w, wDims, 'Conv weights');
-    const { group, strides, pads, dilations } = normalize(attrs);
+    const { group, strides, pads, dilations } = normalizeConvAttributes(attrs);
     const [Cout, CinG, KH, KW] = wDims;
     if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
     if (Cout % group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${group} groups`);
@@ -270,26 +271,43 @@ export class PackedConv2d implements PackedLayer {
   }
 
   private geometry(xDims: readonly number[]): number[] {
-    checkDims(xDims, 'Conv input [N, C, H, W]', 4);
-    const [N, C, H, W] = xDims;
-    if (C !== this.CinG * this.group) {
-      throw new ShapeError(`Conv input has ${C} channels but the weights expect ${this.CinG * this.group} (${this.CinG} per group x ${this.group} groups)`);
-    }
-    const [pt, pl, pb, pr] = this.pads;
-    const Hp = H + pt + pb;
-    const Wp = W + pl + pr;
-    const ekh = (this.KH - 1) * this.dilations[0] + 1;
-    const ekw = (this.KW - 1) * this.dilations[1] + 1;
-    if (ekh > Hp || ekw > Wp) {
-      throw new ShapeError(`Conv kernel ${this.KH}x${this.KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${Hp}x${Wp}; check the input size or pads`);
-    }
-    const OH = Math.floor((Hp - ekh) / this.strides[0]) + 1;
-    const OW = Math.floor((Wp - ekw) / this.strides[1]) + 1;
-    return [N, C, H, W, OH, OW, Hp, Wp];
+    return conv2dGeometry(xDims, this);
   }
+
 }
 
 /** One-shot Conv2d on host arrays. */
 export function conv2d(k: Kernels, x: Float32Array, xDims: readonly number[], w: Float32Array, wDims: readonly number[], bias?: Float32Array, attrs: Conv2dAttributes = {}): { data: Float32Array; dims: number[] } {
   return runOnce(k, new PackedConv2d(k, w, wDims, bias, attrs), x, xDims, 'Conv input [N, C, H, W]');
+}
+
+/** The weight shape and attributes a conv geometry depends on. */
+export interface ConvShape {
+  readonly CinG: number;
+  readonly group: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly strides: readonly number[];
+  readonly pads: readonly number[];
+  readonly dilations: readonly number[];
+}
+
+/** [N, C, H, W, OH, OW, Hp, Wp] of a conv over input dims xDims; a ShapeError names any mismatch. */
+export function conv2dGeometry(xDims: readonly number[], c: ConvShape): number[] {
+  checkDims(xDims, 'Conv input [N, C, H, W]', 4);
+  const [N, C, H, W] = xDims;
+  if (C !== c.CinG * c.group) {
+    throw new ShapeError(`Conv input has ${C} channels but the weights expect ${c.CinG * c.group} (${c.CinG} per group x ${c.group} groups)`);
+  }
+  const [pt, pl, pb, pr] = c.pads;
+  const Hp = H + pt + pb;
+  const Wp = W + pl + pr;
+  const ekh = (c.KH - 1) * c.dilations[0] + 1;
+  const ekw = (c.KW - 1) * c.dilations[1] + 1;
+  if (ekh > Hp || ekw > Wp) {
+    throw new ShapeError(`Conv kernel ${c.KH}x${c.KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${Hp}x${Wp}; check the input size or pads`);
+  }
+  const OH = Math.floor((Hp - ekh) / c.strides[0]) + 1;
+  const OW = Math.floor((Wp - ekw) / c.strides[1]) + 1;
+  return [N, C, H, W, OH, OW, Hp, Wp];
 }

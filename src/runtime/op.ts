@@ -4,6 +4,7 @@
 import type { ConstTensor, Node } from '../graph/ir.js';
 import type { Kernels } from '../wasm/kernels.js';
 import type { FusedActivation } from '../kernels/activation.js';
+import type { KernelPreference } from './kernel-choice.js';
 
 /** One input of a node as the planner sees it: concrete dims, and the value when constant. */
 export interface OpInput {
@@ -26,6 +27,8 @@ export interface BuildContext {
    * ConvTranspose, Gemm): y = layer(x) * scale[c] + shift[c] per output channel c.
    */
   batchNorm?: { scale: Float32Array; shift: Float32Array };
+  /** Dense or sparse weights kernel for this node (SessionOptions.kernels); 'auto' lets the cost model decide. */
+  preference: KernelPreference;
   /** A wasm block the executor owns for its tables or constants; freed with the session. */
   alloc(bytes: number): number;
   /**
@@ -38,6 +41,8 @@ export interface BuildContext {
 export interface Executor {
   /** What runs, for session.info(): e.g. 'conv:winograd', 'gemm', 'alias'. */
   kernel: string;
+  /** Why this kernel (dense or sparse: the weights' zeros and the predicted cost), for session.info(). */
+  choice?: string;
   /** Floating-point operations per run (multiply-add = 2). */
   flops: number;
   /** Bytes of scratch the run needs (planned in the arena, live only during this node). */

@@ -13,6 +13,7 @@ import { clipBounds } from './ops/unary.js';
 import { attrFloat, attrInt } from '../graph/attrs.js';
 import { foldBatchNorm as foldBatchNormParams } from '../kernels/norm.js';
 import type { Specialized } from './specialize.js';
+import type { KernelPreference } from './kernel-choice.js';
 
 export interface Step {
   node: Node;
@@ -86,7 +87,7 @@ function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: numb
  * when run() sees new input dims), so weights are packed once per session. Every wasm block the
  * executors need comes from the session's heap and lives as long as the session.
  */
-export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>, shared: Map<string, unknown>): Plan {
+export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>, shared: Map<string, unknown>, preferenceOf: (node: string) => KernelPreference = () => 'auto'): Plan {
   const g: Graph = spec.graph;
   const dims = spec.dims;
   const inputsOf = (node: Node): (OpInput | undefined)[] =>
@@ -162,6 +163,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
         opset: g.opset,
         activation: fusedInto.get(node),
         batchNorm: bnInto.get(node),
+        preference: preferenceOf(node.name),
         alloc: (bytes) => k.heap.alloc(bytes),
         once<T>(what: string, make: () => T): T {
           const id = `${node.name}|${what}`;

@@ -13,18 +13,27 @@ import { buildPlan, type Plan } from './plan.js';
 import { specialize } from './specialize.js';
 import { Tensor } from './tensor.js';
 import { modelStats, type ModelStats } from './stats.js';
+import { resolveKernelOption, type KernelOption, type KernelPreference } from './kernel-choice.js';
 
 export interface SessionOptions {
   /** Kernel build: a compiled WebAssembly.Module (Workers), bytes, a URL, 'simd', 'relaxed' or 'auto' (default). */
   wasm?: WasmSource;
   /** Values for symbolic dims (as in onnxruntime's freeDimensionOverrides); unnamed ones default to 1. */
   freeDimensionOverrides?: Record<string, number>;
+  /**
+   * Kernels for layers with constant weights: 'auto' (default) picks dense or sparse per node from
+   * the weights' zeros and a cost model; 'dense' or 'sparse' forces one for every such layer; an
+   * object forces it per node name ({ conv3: 'sparse' }), the rest staying 'auto'.
+   */
+  kernels?: KernelOption;
 }
 
 export interface NodeInfo {
   name: string;
   op: string;
   kernel: string;
+  /** Why this kernel: for layers with weights, their zeros and the predicted sparse/dense cost. */
+  choice?: string;
   outputDims: number[];
   flops: number;
 }
@@ -69,6 +78,7 @@ export class InferenceSession {
   private readonly statsOf: () => ModelStats;
   private stats: ModelStats | undefined;
   private readonly overrides: Record<string, number>;
+  private readonly preferenceOf: (node: string) => KernelPreference;
   private readonly executors = new Map<string, Executor>();
   private readonly uploaded = new Map<string, number>();
   private readonly shared = new Map<string, unknown>();
@@ -76,11 +86,12 @@ export class InferenceSession {
   private weightBytes = 0;
   private released = false;
 
-  private constructor(k: Kernels, graph: Graph, stats: () => ModelStats, overrides: Record<string, number>) {
+  private constructor(k: Kernels, graph: Graph, stats: () => ModelStats, options: SessionOptions) {
     this.k = k;
     this.graph = graph;
+    this.preferenceOf = resolveKernelOption(options.kernels, graph);
     this.statsOf = stats; // counted on the first info(): keeps it off the cold-start path
-    this.overrides = overrides;
+    this.overrides = options.freeDimensionOverrides ?? {};
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
   }
@@ -102,7 +113,7 @@ export class InferenceSession {
       throw e;
     }
     const k = await kernels;
-    const session = new InferenceSession(k, graph, () => modelStats(imported), options.freeDimensionOverrides ?? {});
+    const session = new InferenceSession(k, graph, () => modelStats(imported), options);
     session.planDefault();
     return session;
   }
@@ -113,7 +124,7 @@ export class InferenceSession {
    */
   static async fromGraph(graph: Graph, options: SessionOptions = {}): Promise<InferenceSession> {
     const k = await loadKernels(options.wasm ?? 'auto');
-    const session = new InferenceSession(k, simplify(graph), () => modelStats(graph), options.freeDimensionOverrides ?? {});
+    const session = new InferenceSession(k, simplify(graph), () => modelStats(graph), options);
     session.planDefault();
     return session;
   }
@@ -160,7 +171,7 @@ export class InferenceSession {
       throw new InputError(`no plan yet: with its symbolic dims at 1 (${symbolic.join('; ')}) the model does not fit (${this.pendingReason}); pass freeDimensionOverrides (CLI: --dim NAME=VALUE) or run it once`);
     }
     const a = this.active;
-    const nodes: NodeInfo[] = a.plan.steps.map((s) => ({ name: s.node.name, op: s.node.op, kernel: s.exec.kernel, outputDims: s.outputDims[0] ?? [], flops: s.exec.flops }));
+    const nodes: NodeInfo[] = a.plan.steps.map((s) => ({ name: s.node.name, op: s.node.op, kernel: s.exec.kernel, ...(s.exec.choice ? { choice: s.exec.choice } : {}), outputDims: s.outputDims[0] ?? [], flops: s.exec.flops }));
     this.stats ??= this.statsOf();
     return {
       ...this.stats,
@@ -221,7 +232,7 @@ export class InferenceSession {
     if (this.active?.key === key) return this.active;
     const before = this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0);
     const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])));
-    const plan = buildPlan(this.k, spec, this.executors, this.uploaded, this.shared);
+    const plan = buildPlan(this.k, spec, this.executors, this.uploaded, this.shared, this.preferenceOf);
     this.weightBytes += this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0) - before;
     if (this.active) this.k.heap.release(this.active.arena);
     const arena = this.k.heap.alloc(plan.arenaBytes);

@@ -3,10 +3,12 @@ import { UnsupportedOpError, ModelFormatError } from '../../errors.js';
 import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { PackedConv2d } from '../../kernels/conv.js';
+import { PackedSparseConv2d } from '../../kernels/conv-sparse.js';
+import { chooseWeightKernel, wasmCountNonZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
-import { constFloats, fmt, need } from './util.js';
+import { constFloats, fmt, need, size } from './util.js';
 
 interface Geometry2d {
   /** input dims as 4-D */
@@ -82,17 +84,25 @@ export const Conv: OpDef = {
     const { node, inputs, k } = ctx;
     const x = need(node, inputs, 0);
     const g = convGeometry(node, x, need(node, inputs, 1), false);
-    const conv = ctx.once(`conv|${ctx.activation?.kind}`, () => {
+    const [Cout, CinG, KH, KW] = g.w4;
+    const outPixels = size(ctx.outputDims[0].slice(2));
+    const choice = chooseWeightKernel(ctx.preference, Cout * CinG * KH * KW,
+      () => ctx.once('nnz', () => wasmCountNonZero(k, constFloats(node, inputs, 1, 'the weights'))),
+      outPixels, CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined);
+    const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () => {
       const w = constFloats(node, inputs, 1, 'the weights');
       const bn = ctx.batchNorm;
       const bias = foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
-      return new PackedConv2d(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
-    });
+      return new Layer(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
+    };
+    const conv = choice.sparse
+      ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
+      : ctx.once(`conv|${ctx.activation?.kind}`, make(PackedConv2d));
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
-    const [Cout, CinG, KH, KW] = g.w4;
     return {
       kernel: `conv:${conv.path(g.x4)}${ctx.batchNorm ? '+bn' : ''}`,
+      choice: choice.reason,
       flops: 2 * y4[0] * Cout * y4[2] * y4[3] * CinG * KH * KW,
       scratchBytes: scratch,
       run(ins, outs, s) {

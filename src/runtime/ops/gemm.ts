@@ -8,6 +8,8 @@ import { matmulRun, matmulShape, packedB8Floats, PackedLinear } from '../../kern
 import { activationArgs } from '../../kernels/activation.js';
 import type { BuildContext, Executor, OpDef } from '../op.js';
 import { foldedBias } from './conv.js';
+import { PackedSparseGemm, SPMM_MIN_ROWS } from '../../kernels/gemm-sparse.js';
+import { chooseWeightKernel, wasmCountNonZero } from '../kernel-choice.js';
 import { fmt, need, size } from './util.js';
 
 export const Gemm: OpDef = {
@@ -54,19 +56,25 @@ export const Gemm: OpDef = {
       }
     }
     if (bn) bias = foldedBias(bias, bn);
-    const lin = ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale }));
+    const choice = chooseWeightKernel(ctx.preference, K * N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), M);
+    const opts = { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale };
+    const lin = choice.sparse
+      ? ctx.once(`sparse-gemm|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, K, N, opts))
+      : ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, opts));
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
+    const aBytes = transA ? M * K * 4 : 0;
     return {
-      kernel: (transA ? 'gemm:transpose+packed' : 'gemm:packed') + (bn ? '+bn' : ''),
+      kernel: `gemm:${transA ? 'transpose+' : ''}${lin instanceof PackedSparseGemm ? sparseGemmPath(M) : 'packed'}${bn ? '+bn' : ''}`,
+      choice: choice.reason,
       flops: 2 * M * K * N,
-      scratchBytes: transA ? M * K * 4 : 0,
+      scratchBytes: aBytes + (lin instanceof PackedSparseGemm ? lin.scratchFloats(M) * 4 : 0),
       run(ins, outs, s) {
         let a = ins[0];
         if (transA) {
           k.fn.transpose_2d(a, s, K, M);
           a = s;
         }
-        lin.run(a, M, outs[0]);
+        lin.run(a, M, outs[0], s + aBytes);
         if (postAdd) {
           binaryRun(k, 'add', outs[0], [M, N], postAdd.ptr, postAdd.dims, outs[0]);
           if (act) k.fn.activate_inplace(outs[0], M * N, act, p0, p1);
@@ -90,8 +98,19 @@ export const MatMul: OpDef = {
     if (bIn.constant && bIn.dims.length === 2 && aDims.length >= 2) {
       // weights: one packed Linear over all rows of A (its leading dims flattened)
       const rows = size(aDims) / s.K;
-      const lin = ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, toFloat32(bIn.constant!), s.K, s.N, { activation: ctx.activation }));
-      return { kernel: 'matmul:packed', flops, scratchBytes: 0, run: (ins, outs) => lin.run(ins[0], rows, outs[0]) };
+      const w = toFloat32(bIn.constant);
+      const choice = chooseWeightKernel(ctx.preference, s.K * s.N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), rows);
+      const lin = choice.sparse
+        ? ctx.once(`sparse-matmul|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, s.K, s.N, { activation: ctx.activation }))
+        : ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, w, s.K, s.N, { activation: ctx.activation }));
+      const sparse = lin instanceof PackedSparseGemm;
+      return {
+        kernel: `matmul:${sparse ? sparseGemmPath(rows) : 'packed'}`,
+        choice: choice.reason,
+        flops,
+        scratchBytes: sparse ? lin.scratchFloats(rows) * 4 : 0,
+        run: (ins, outs, scratch) => lin.run(ins[0], rows, outs[0], scratch),
+      };
     }
     if (ctx.activation) throw new ModelFormatError(`internal: activation fused into a runtime MatMul '${node.name}'`);
     let bPtr = 0;
@@ -116,4 +135,9 @@ export const MatMul: OpDef = {
 export function gemmFusable(op: string, inputs: { dims: number[]; constant?: unknown }[]): boolean {
   if (op === 'MatMul') return !!inputs[1]?.constant && inputs[1].dims.length === 2 && inputs[0].dims.length >= 2;
   return true;
+}
+
+/** The sparse kernel a Gemm/MatMul with this many rows runs. */
+function sparseGemmPath(rows: number): string {
+  return rows < SPMM_MIN_ROWS ? 'sparse-spmv' : 'sparse-spmm';
 }

@@ -1,0 +1,194 @@
+// Sparse execution inside sessions: the per-node dense/sparse choice (SessionOptions.kernels and
+// the cost model of src/runtime/kernel-choice.ts), checked against onnxruntime-node on the same
+// pruned ONNX files, for every conv and linear shape the sparse kernels serve.
+import { describe, expect, it } from 'vitest';
+import { InferenceSession } from '../src/runtime/session.js';
+import { Tensor } from '../src/runtime/tensor.js';
+import { ArgumentError } from '../src/errors.js';
+import { predictedSparseRatio, chooseWeightKernel } from '../src/runtime/kernel-choice.js';
+import { buildModel, runOrt, type ModelSpec } from './util/onnx.js';
+import { expectClose } from './util/close.js';
+import { randomArray, rng } from './util/rng.js';
+import { FLAVORS } from './util/kernels.js';
+
+/** Uniform weights with a share `zeros` of them (Bernoulli) set to zero. */
+function pruned(n: number, zeros: number, seed: number): Float32Array {
+  const w = randomArray(n, seed);
+  const r = rng(seed + 17);
+  for (let i = 0; i < n; i++) if (r() < zeros) w[i] = 0;
+  return w;
+}
+
+interface Case {
+  name: string;
+  spec: (zeros: number) => ModelSpec;
+  x: number[];
+}
+
+const CASES: Case[] = [
+  {
+    name: '1x1 conv + BN + Relu (folded and fused)',
+    x: [2, 24, 9, 11],
+    spec: (z) => ({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [1, 1] } },
+        { op: 'BatchNormalization', inputs: ['c', 's', 'sh', 'm', 'v'], outputs: ['n'] },
+        { op: 'Relu', inputs: ['n'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 24, 9, 11] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [40, 24, 1, 1], data: pruned(40 * 24, z, 1) },
+        { name: 'b', dims: [40], data: randomArray(40, 2) },
+        { name: 's', dims: [40], data: randomArray(40, 3).map((v) => 1 + v / 2) },
+        { name: 'sh', dims: [40], data: randomArray(40, 4) },
+        { name: 'm', dims: [40], data: randomArray(40, 5) },
+        { name: 'v', dims: [40], data: randomArray(40, 6).map((v) => 1.5 + v) },
+      ],
+    }),
+  },
+  {
+    name: '3x3 conv, stride 2, asymmetric pads, Clip (im2col columns)',
+    x: [1, 16, 15, 13],
+    spec: (z) => ({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 1, 2] } },
+        { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1, 16, 15, 13] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [24, 16, 3, 3], data: pruned(24 * 16 * 9, z, 7) },
+        { name: 'b', dims: [24], data: randomArray(24, 8) },
+        { name: 'lo', dims: [], data: new Float32Array([-0.5]) },
+        { name: 'hi', dims: [], data: new Float32Array([0.8]) },
+      ],
+      opset: 13,
+    }),
+  },
+  {
+    name: 'grouped 3x3 conv with dilation',
+    x: [1, 12, 14, 14],
+    spec: (z) => ({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] } }],
+      inputs: [{ name: 'x', dims: [1, 12, 14, 14] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [18, 4, 3, 3], data: pruned(18 * 4 * 9, z, 9) }],
+    }),
+  },
+  {
+    name: 'Gemm transB, batch 1 (SpMV)',
+    x: [1, 300],
+    spec: (z) => ({
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['g'], attrs: { transB: 1 } },
+        { op: 'Relu', inputs: ['g'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1, 300] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [70, 300], data: pruned(70 * 300, z, 10) },
+        { name: 'b', dims: [70], data: randomArray(70, 11) },
+      ],
+    }),
+  },
+  {
+    name: 'Gemm with alpha, batch 5 (SpMV per row)',
+    x: [5, 64],
+    spec: (z) => ({
+      nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { alpha: { float: 0.5 }, beta: { float: 2 } } }],
+      inputs: [{ name: 'x', dims: [5, 64] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [64, 33], data: pruned(64 * 33, z, 12) },
+        { name: 'b', dims: [33], data: randomArray(33, 13) },
+      ],
+    }),
+  },
+  {
+    name: 'MatMul over a batch of 3 x 7 rows (transposed SpMM)',
+    x: [3, 7, 48],
+    spec: (z) => ({
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dims: [3, 7, 48] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [48, 29], data: pruned(48 * 29, z, 14) }],
+    }),
+  },
+];
+
+const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+
+describe.each(FLAVORS)('sparse layers in a session (%s)', (wasm) => {
+  for (const c of CASES) {
+    it(`${c.name}: sparse, dense and auto agree with onnxruntime at 90% zeros`, async () => {
+      const model = buildModel(c.spec(0.9));
+      const x = randomArray(size(c.x), 99);
+      const want = (await runOrt(model, { x: { data: x, dims: c.x } })).y;
+      for (const kernels of ['sparse', 'dense', 'auto'] as const) {
+        const s = await InferenceSession.create(model, { wasm, kernels });
+        const got = (await s.run({ x: new Tensor('float32', x, c.x) })).y;
+        expect([...got.dims]).toEqual(want.dims);
+        expectClose(got.data, want.data, `${c.name} (${kernels})`);
+        const layer = s.info().nodes.find((n) => /^(conv|gemm|matmul):/.test(n.kernel))!;
+        if (kernels === 'sparse') expect(layer.kernel).toMatch(/sparse/);
+        if (kernels === 'dense') expect(layer.kernel).not.toMatch(/sparse/);
+        expect(layer.choice).toMatch(kernels === 'auto' ? /zeros/ : /forced/);
+        await s.release();
+      }
+    });
+  }
+});
+
+it('auto picks sparse for a 95%-zero 1x1 conv and dense for a 30%-zero one, and says why', async () => {
+  const spec = CASES[0].spec;
+  const s95 = await InferenceSession.create(buildModel(spec(0.95)));
+  const n95 = s95.info().nodes.find((n) => n.op === 'Conv')!;
+  expect(n95.kernel).toBe('conv:sparse1x1+bn');
+  expect(n95.choice).toMatch(/^sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time\)$/);
+  const s30 = await InferenceSession.create(buildModel(spec(0.3)));
+  const n30 = s30.info().nodes.find((n) => n.op === 'Conv')!;
+  expect(n30.kernel).toBe('conv:gemm1x1+bn');
+  expect(n30.choice).toMatch(/^dense \(\d\d\.\d% zeros\)$/);
+});
+
+it('a depthwise conv stays dense under auto even when sparse', async () => {
+  const model = buildModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], group: 8, pads: [1, 1, 1, 1] } }],
+    inputs: [{ name: 'x', dims: [1, 8, 10, 10] }],
+    outputs: ['y'],
+    initializers: [{ name: 'w', dims: [8, 1, 3, 3], data: pruned(72, 0.95, 3) }],
+  });
+  const s = await InferenceSession.create(model);
+  expect(s.info().nodes[0].kernel).toBe('conv:depthwise');
+  expect(s.info().nodes[0].choice).toMatch(/^dense \(depthwise/);
+});
+
+it('all-zero weights run sparse (nothing to multiply) and give bias + activation', async () => {
+  const model = buildModel(CASES[3].spec(1));
+  const x = randomArray(300, 4);
+  const want = (await runOrt(model, { x: { data: x, dims: [1, 300] } })).y;
+  const s = await InferenceSession.create(model, { kernels: 'sparse' });
+  expectClose((await s.run({ x: new Tensor('float32', x, [1, 300]) })).y.data, want.data, 'all zeros');
+});
+
+it('kernels can be forced per node; a bad option is a typed error that says what to use', async () => {
+  const model = buildModel(CASES[1].spec(0.2));
+  const name = (await InferenceSession.create(model)).info().nodes[0].name;
+  const s = await InferenceSession.create(model, { kernels: { [name]: 'sparse' } });
+  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(ArgumentError);
+  await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense' or 'sparse'/);
+  await expect(InferenceSession.create(model, { kernels: { nope: 'dense' } })).rejects.toThrow(/names node 'nope', which the model does not have/);
+});
+
+it('the cost model: sparse pays more with more zeros, and never at half density', () => {
+  for (const cols of [1, 4, 16, 3136]) {
+    expect(predictedSparseRatio(0.05, cols)).toBeLessThan(predictedSparseRatio(0.2, cols));
+    expect(chooseWeightKernel('auto', 100, () => 50, cols).sparse).toBe(false);
+  }
+  expect(chooseWeightKernel('auto', 100, () => 5, 3136).sparse).toBe(true);
+  let counted = false;
+  expect(chooseWeightKernel('dense', 100, () => ((counted = true), 0), 3136).sparse).toBe(false);
+  expect(counted).toBe(false); // forced: the weights are not even counted
+});
