@@ -2,11 +2,14 @@
 import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes, dimsText, grouped, si, table } from './format.js';
-import type { SessionInfo } from './session-types.js';
+import type { KernelChoice, SessionInfo } from './session-types.js';
 import { parseDims } from './dims.js';
 
 export interface InspectOptions {
   json?: boolean;
+  /** list each layer with weights, its kernel and why */
+  layers?: boolean;
+  kernels?: KernelChoice;
   /** NAME=VALUE for symbolic dims (repeatable) */
   dim?: string[];
 }
@@ -14,10 +17,10 @@ export interface InspectOptions {
 export async function inspect(ctx: CommandContext, model: string, opts: InspectOptions): Promise<void> {
   const modelBytes = await readBytes(model);
   const { InferenceSession } = await ctx.runtime();
-  const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: parseDims(opts.dim) });
+  const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: parseDims(opts.dim), ...(opts.kernels ? { kernels: opts.kernels } : {}) });
   try {
     const info = session.info();
-    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info));
+    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info) + (opts.layers ? formatLayers(info) : ''));
   } finally {
     await session.release();
   }
@@ -48,7 +51,7 @@ export function formatInfo(model: string, info: SessionInfo): string {
     ['weights', bytes(info.weightBytes)],
     ['compute', `${si(info.flops, 'FLOP')} per run`],
     ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
-    ...(info.kernels ? [['kernels', `wasm ${info.kernels}`]] : []),
+    ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
   );
   if (ops.length) {
@@ -57,4 +60,19 @@ export function formatInfo(model: string, info: SessionInfo): string {
     table(ops.map(([op, n]) => [String(n).padStart(width), op])).split('\n').forEach((line) => rows.push(['', line]));
   }
   return `${table(rows)}\n`;
+}
+
+/** ', sparse in 3 of 12 layers with weights' (nothing when no layer has a choice). */
+function sparseSummary(info: SessionInfo): string {
+  const layers = info.nodes.filter((n) => n.choice);
+  if (!layers.length) return '';
+  const sparse = layers.filter((n) => n.kernel.includes('sparse')).length;
+  return `, sparse in ${sparse} of ${layers.length} layer${layers.length === 1 ? '' : 's'} with weights`;
+}
+
+/** One row per layer with weights: name, op, kernel, and why that kernel. */
+export function formatLayers(info: SessionInfo): string {
+  const layers = info.nodes.filter((n) => n.choice);
+  if (!layers.length) return 'no layers with weights\n';
+  return `\n${table([['layer', 'op', 'kernel', 'why'], ...layers.map((n) => [n.name, n.op, n.kernel, n.choice!])])}\n`;
 }

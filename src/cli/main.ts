@@ -7,8 +7,9 @@ import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { inspect } from './inspect.js';
 import { run } from './run.js';
 import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
+import { exportModel } from './export.js';
 import { loadRuntime } from './runtime.js';
-import type { CliRuntime } from './session-types.js';
+import type { CliRuntime, KernelChoice } from './session-types.js';
 
 export interface CliDeps {
   stdout: Output;
@@ -59,8 +60,10 @@ function program(ctx: CommandContext): Command {
     .description("show a model's inputs, outputs, operators, parameters, size, FLOPs and planned peak memory")
     .argument('<model>', 'model file (.onnx)')
     .option('--json', 'print the info as JSON')
+    .option('--layers', 'list each layer with weights: its kernel (dense or sparse) and why')
+    .addOption(kernelsOption())
     .option('--dim <NAME=VALUE>', 'value of a symbolic dim to plan for (repeatable), e.g. --dim batch=8', collect)
-    .action((model: string, opts: { json?: boolean; dim?: string[] }) => inspect(ctx, model, opts));
+    .action((model: string, opts: { json?: boolean; layers?: boolean; dim?: string[]; kernels?: KernelChoice }) => inspect(ctx, model, opts));
 
   p.command('run')
     .description('run a model on .npy inputs and write each output to DIR/<output name>.npy')
@@ -69,7 +72,8 @@ function program(ctx: CommandContext): Command {
     .requiredOption('-o, --out <DIR>', 'directory for the outputs (created if needed)')
     .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
     .option('--dim <NAME=VALUE>', 'value of a symbolic dim (repeatable); by default taken from the inputs', collect)
-    .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed'; dim?: string[] }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
+    .addOption(kernelsOption())
+    .action((model: string, opts: { input?: string[]; out: string; wasm?: 'simd' | 'relaxed'; dim?: string[]; kernels?: KernelChoice }) => run(ctx, model, { ...opts, input: opts.input ?? [] }));
 
   p.command('prune')
     .description('prune a model and write it (.onnx or .epm), printing parameters, non-zeros, FLOPs, file bytes and peak memory before and after')
@@ -85,7 +89,17 @@ function program(ctx: CommandContext): Command {
     .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the compact edgeprune artifact (pruned weights stored sparsely)')
     .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
 
+  p.command('export')
+    .description('convert a model: OUT.onnx gets dense ONNX (loads in onnxruntime), any other name the compact .epm artifact')
+    .argument('<model>', 'model file (.onnx or .epm)')
+    .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the edgeprune artifact')
+    .action((model: string, opts: { out: string }) => exportModel(ctx, model, opts));
+
   return p;
+}
+
+function kernelsOption(): Option {
+  return new Option('--kernels <choice>', 'kernels for layers with weights: auto picks dense or sparse per layer from its zeros (default)').choices(['auto', 'dense', 'sparse']);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

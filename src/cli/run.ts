@@ -12,12 +12,13 @@ import { ensureDir, readBytes, writeBytes } from './files.js';
 import { dimsText } from './format.js';
 import { asFloat32, assignInputs, checkDims } from './inputs.js';
 import { outputStems } from './outputs.js';
-import type { CliSession, CliTensor, CliRuntime, WasmChoice } from './session-types.js';
+import type { CliSession, CliTensor, CliRuntime, WasmChoice, KernelChoice } from './session-types.js';
 
 export interface RunOptions {
   input: string[];
   out: string;
   wasm?: WasmChoice;
+  kernels?: KernelChoice;
   /** NAME=VALUE for symbolic dims (repeatable) */
   dim?: string[];
 }
@@ -28,7 +29,7 @@ export async function run(ctx: CommandContext, model: string, opts: RunOptions):
   }
   const modelBytes = await readBytes(model);
   const runtime = await ctx.runtime();
-  const session = await runtime.InferenceSession.create(modelBytes, { ...(opts.wasm ? { wasm: opts.wasm } : {}), freeDimensionOverrides: parseDims(opts.dim) });
+  const session = await runtime.InferenceSession.create(modelBytes, { ...(opts.wasm ? { wasm: opts.wasm } : {}), ...(opts.kernels ? { kernels: opts.kernels } : {}), freeDimensionOverrides: parseDims(opts.dim) });
   try {
     const feeds = await readFeeds(ctx, session, runtime, opts.input);
     await ensureDir(opts.out); // before running: a bad --out should not cost a model run

@@ -4,6 +4,7 @@
 import type { NpyData } from '../io/npy.js';
 
 export type WasmChoice = 'simd' | 'relaxed';
+export type KernelChoice = 'auto' | 'dense' | 'sparse';
 
 export interface CliTensor {
   readonly type: string;
@@ -27,7 +28,7 @@ export interface SessionInfo {
   inputs: DimsInfo[];
   outputs: DimsInfo[];
   opCounts: Record<string, number>;
-  nodes: { name: string; op: string; kernel: string; outputDims: number[] }[];
+  nodes: { name: string; op: string; kernel: string; choice?: string; outputDims: number[] }[];
   /** which wasm build runs the model */
   kernels?: string;
   opset?: number;
@@ -45,7 +46,7 @@ export interface CliSession {
 /** What `import { InferenceSession, Tensor } from '../runtime/session.js'` provides. */
 export interface CliRuntime {
   InferenceSession: {
-    create(bytes: Uint8Array, options?: { wasm?: WasmChoice; freeDimensionOverrides?: Record<string, number> }): Promise<CliSession>;
+    create(bytes: Uint8Array, options?: { wasm?: WasmChoice; freeDimensionOverrides?: Record<string, number>; kernels?: KernelChoice }): Promise<CliSession>;
   };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => CliTensor;
 }
