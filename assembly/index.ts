@@ -14,6 +14,7 @@ export { prune_abs, prune_square, prune_abs_scale, prune_random_scores, prune_co
 export { channel_lnorm, gather_channels } from './structured';
 export { spmm_csr } from './sparse';
 export { spmv_csr } from './spmv';
+export { spconv_direct } from './sparse-direct';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

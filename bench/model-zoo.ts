@@ -110,3 +110,50 @@ export function tinyModel(nodeCount: number): BenchModel {
   const input = { name: 'x', dims: [1, 16] };
   return { name: `${nodeCount} x Relu on 16 floats`, bytes: buildModel({ nodes, inputs: [input], outputs: [x] }), input };
 }
+
+/** Conv 3→64 then six Conv3x3 64→64 + BN + ReLU on 56x56, global pool, Linear 64→10. */
+export function convStack(): BenchModel {
+  const nodes: NodeSpec[] = [];
+  const init: { name: string; dims: number[]; data: Float32Array }[] = [];
+  let x = 'x';
+  let c = 3;
+  for (let i = 0; i < 7; i++) {
+    const w = `w${i}`;
+    init.push({ name: w, dims: [64, c, 3, 3], data: weights(64 * c * 9, i + 1, Math.sqrt(2 / (c * 9))) });
+    init.push({ name: `g${i}`, dims: [64], data: weights(64, 100 + i, 0.5).map((v) => 1 + v) });
+    init.push({ name: `b${i}`, dims: [64], data: weights(64, 200 + i, 0.1) });
+    init.push({ name: `m${i}`, dims: [64], data: weights(64, 300 + i, 0.1) });
+    init.push({ name: `v${i}`, dims: [64], data: weights(64, 400 + i, 0.2).map((v) => 1 + v) });
+    nodes.push({ op: 'Conv', inputs: [x, w], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } });
+    nodes.push({ op: 'BatchNormalization', inputs: [`c${i}`, `g${i}`, `b${i}`, `m${i}`, `v${i}`], outputs: [`n${i}`] });
+    nodes.push({ op: 'Relu', inputs: [`n${i}`], outputs: [`r${i}`] });
+    x = `r${i}`;
+    c = 64;
+  }
+  nodes.push({ op: 'GlobalAveragePool', inputs: [x], outputs: ['gap'] });
+  nodes.push({ op: 'Flatten', inputs: ['gap'], outputs: ['f'] });
+  init.push({ name: 'fc', dims: [10, 64], data: weights(640, 999, 0.1) });
+  nodes.push({ op: 'Gemm', inputs: ['f', 'fc'], outputs: ['logits'], attrs: { transB: 1 } });
+  const input = { name: 'x', dims: [1, 3, 56, 56] };
+  return { name: 'conv stack 7x Conv3x3 64ch (56x56)', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init }), input };
+}
+
+/** An MLP 784 → 1024 → 1024 → 10 with ReLUs, batch 1: the Linear layers of a classifier head. */
+export function mlp(): BenchModel {
+  const sizes = [784, 1024, 1024, 10];
+  const nodes: NodeSpec[] = [];
+  const init: Init[] = [];
+  let x = 'x';
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    init.push({ name: `w${i}`, dims: [sizes[i + 1], sizes[i]], data: weights(sizes[i] * sizes[i + 1], 10 + i, Math.sqrt(2 / sizes[i])) });
+    init.push({ name: `b${i}`, dims: [sizes[i + 1]], data: weights(sizes[i + 1], 20 + i, 0.05) });
+    nodes.push({ op: 'Gemm', inputs: [x, `w${i}`, `b${i}`], outputs: [`g${i}`], attrs: { transB: 1 } });
+    x = `g${i}`;
+    if (i + 2 < sizes.length) {
+      nodes.push({ op: 'Relu', inputs: [x], outputs: [`r${i}`] });
+      x = `r${i}`;
+    }
+  }
+  const input = { name: 'x', dims: [1, 784] };
+  return { name: 'MLP 784-1024-1024-10 (batch 1)', bytes: buildModel({ nodes, inputs: [input], outputs: [x], initializers: init }), input };
+}

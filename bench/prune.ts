@@ -6,38 +6,11 @@ import { Tensor } from '../src/runtime/tensor.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { exportOnnx } from '../src/onnx/export.js';
 import { lnStructured } from '../src/prune/structured.js';
-import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
 import { measure } from './harness.js';
-import { weights } from './model-zoo.js';
-
-/** Conv 3→64 then six Conv3x3 64→64 + BN + ReLU on 56x56, global pool, Linear 64→10. */
-function convStack(): Uint8Array {
-  const nodes: NodeSpec[] = [];
-  const init: { name: string; dims: number[]; data: Float32Array }[] = [];
-  let x = 'x';
-  let c = 3;
-  for (let i = 0; i < 7; i++) {
-    const w = `w${i}`;
-    init.push({ name: w, dims: [64, c, 3, 3], data: weights(64 * c * 9, i + 1, Math.sqrt(2 / (c * 9))) });
-    init.push({ name: `g${i}`, dims: [64], data: weights(64, 100 + i, 0.5).map((v) => 1 + v) });
-    init.push({ name: `b${i}`, dims: [64], data: weights(64, 200 + i, 0.1) });
-    init.push({ name: `m${i}`, dims: [64], data: weights(64, 300 + i, 0.1) });
-    init.push({ name: `v${i}`, dims: [64], data: weights(64, 400 + i, 0.2).map((v) => 1 + v) });
-    nodes.push({ op: 'Conv', inputs: [x, w], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } });
-    nodes.push({ op: 'BatchNormalization', inputs: [`c${i}`, `g${i}`, `b${i}`, `m${i}`, `v${i}`], outputs: [`n${i}`] });
-    nodes.push({ op: 'Relu', inputs: [`n${i}`], outputs: [`r${i}`] });
-    x = `r${i}`;
-    c = 64;
-  }
-  nodes.push({ op: 'GlobalAveragePool', inputs: [x], outputs: ['gap'] });
-  nodes.push({ op: 'Flatten', inputs: ['gap'], outputs: ['f'] });
-  init.push({ name: 'fc', dims: [10, 64], data: weights(640, 999, 0.1) });
-  nodes.push({ op: 'Gemm', inputs: ['f', 'fc'], outputs: ['logits'], attrs: { transB: 1 } });
-  return buildModel({ nodes, inputs: [{ name: 'x', dims: [1, 3, 56, 56] }], outputs: ['logits'], initializers: init });
-}
+import { convStack, weights } from './model-zoo.js';
 
 async function main() {
-  const dense = convStack();
+  const dense = convStack().bytes;
   const pruned = exportOnnx((await lnStructured(importOnnx(dense), { amount: 0.5, norm: 1 })).graph);
   const x = new Tensor('float32', weights(3 * 56 * 56, 7, 1), [1, 3, 56, 56]);
   const sd = await InferenceSession.create(dense);

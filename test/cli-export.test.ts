@@ -100,7 +100,7 @@ describe('inspect --layers and --kernels', () => {
     const auto = await cli(['inspect', epm, '--layers']);
     expect(auto.code).toBe(0);
     expect(auto.stdout).toMatch(/sparse in [1-3] of 3 layers with weights/);
-    expect(auto.stdout).toMatch(/conv:sparse-im2col\s+sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time\)/);
+    expect(auto.stdout).toMatch(/conv:sparse-direct\s+sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time\)/);
     const dense = await cli(['inspect', epm, '--layers', '--kernels', 'dense']);
     expect(dense.stdout).toMatch(/sparse in 0 of 3 layers/);
     expect(dense.stdout).toMatch(/dense \(forced\)/);

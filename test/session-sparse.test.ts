@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { ArgumentError } from '../src/errors.js';
-import { predictedSparseRatio, chooseWeightKernel } from '../src/runtime/kernel-choice.js';
+import { chooseWeightKernel, directConvRatio, gemmRatio, im2colRatio, spmmRatio } from '../src/runtime/kernel-choice.js';
 import { buildModel, runOrt, type ModelSpec } from './util/onnx.js';
 import { expectClose } from './util/close.js';
 import { randomArray, rng } from './util/rng.js';
@@ -21,6 +21,8 @@ function pruned(n: number, zeros: number, seed: number): Float32Array {
 
 interface Case {
   name: string;
+  /** the kernel 'sparse' runs */
+  sparseKernel: string;
   spec: (zeros: number) => ModelSpec;
   x: number[];
 }
@@ -28,6 +30,7 @@ interface Case {
 const CASES: Case[] = [
   {
     name: '1x1 conv + BN + Relu (folded and fused)',
+    sparseKernel: 'conv:sparse1x1+bn',
     x: [2, 24, 9, 11],
     spec: (z) => ({
       nodes: [
@@ -49,6 +52,7 @@ const CASES: Case[] = [
   },
   {
     name: '3x3 conv, stride 2, asymmetric pads, Clip (im2col columns)',
+    sparseKernel: 'conv:sparse-im2col',
     x: [1, 16, 15, 13],
     spec: (z) => ({
       nodes: [
@@ -68,6 +72,7 @@ const CASES: Case[] = [
   },
   {
     name: 'grouped 3x3 conv with dilation',
+    sparseKernel: 'conv:sparse-direct',
     x: [1, 12, 14, 14],
     spec: (z) => ({
       nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], group: 3, dilations: [2, 1], pads: [2, 1, 2, 1] } }],
@@ -77,7 +82,36 @@ const CASES: Case[] = [
     }),
   },
   {
+    name: '5x3 conv, stride [2, 1], pads, batch 2 (direct, padded copy)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [2, 6, 13, 21],
+    spec: (z) => ({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [5, 3], strides: [2, 1], pads: [2, 1, 1, 0] } },
+        { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: { float: 0.1 } } },
+      ],
+      inputs: [{ name: 'x', dims: [2, 6, 13, 21] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [19, 6, 5, 3], data: pruned(19 * 6 * 15, z, 21) },
+        { name: 'b', dims: [19], data: randomArray(19, 22) },
+      ],
+    }),
+  },
+  {
+    name: '3x3 conv, no pads, 1-D-wide output (direct on the input itself)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [1, 32, 20, 7],
+    spec: (z) => ({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3] } }],
+      inputs: [{ name: 'x', dims: [1, 32, 20, 7] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [20, 32, 3, 3], data: pruned(20 * 32 * 9, z, 23) }],
+    }),
+  },
+  {
     name: 'Gemm transB, batch 1 (SpMV)',
+    sparseKernel: 'gemm:sparse-spmv',
     x: [1, 300],
     spec: (z) => ({
       nodes: [
@@ -94,6 +128,7 @@ const CASES: Case[] = [
   },
   {
     name: 'Gemm with alpha, batch 5 (SpMV per row)',
+    sparseKernel: 'gemm:sparse-spmv',
     x: [5, 64],
     spec: (z) => ({
       nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { alpha: { float: 0.5 }, beta: { float: 2 } } }],
@@ -107,6 +142,7 @@ const CASES: Case[] = [
   },
   {
     name: 'MatMul over a batch of 3 x 7 rows (transposed SpMM)',
+    sparseKernel: 'matmul:sparse-spmm',
     x: [3, 7, 48],
     spec: (z) => ({
       nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
@@ -131,7 +167,7 @@ describe.each(FLAVORS)('sparse layers in a session (%s)', (wasm) => {
         expect([...got.dims]).toEqual(want.dims);
         expectClose(got.data, want.data, `${c.name} (${kernels})`);
         const layer = s.info().nodes.find((n) => /^(conv|gemm|matmul):/.test(n.kernel))!;
-        if (kernels === 'sparse') expect(layer.kernel).toMatch(/sparse/);
+        if (kernels === 'sparse') expect(layer.kernel).toBe(c.sparseKernel);
         if (kernels === 'dense') expect(layer.kernel).not.toMatch(/sparse/);
         expect(layer.choice).toMatch(kernels === 'auto' ? /zeros/ : /forced/);
         await s.release();
@@ -164,31 +200,34 @@ it('a depthwise conv stays dense under auto even when sparse', async () => {
   expect(s.info().nodes[0].choice).toMatch(/^dense \(depthwise/);
 });
 
-it('all-zero weights run sparse (nothing to multiply) and give bias + activation', async () => {
-  const model = buildModel(CASES[3].spec(1));
-  const x = randomArray(300, 4);
-  const want = (await runOrt(model, { x: { data: x, dims: [1, 300] } })).y;
+it.each(['5x3 conv', 'Gemm transB'])('all-zero weights run sparse (nothing to multiply) and give bias + activation: %s', async (which) => {
+  const c = CASES.find((k) => k.name.startsWith(which))!;
+  const model = buildModel(c.spec(1));
+  const x = randomArray(size(c.x), 4);
+  const want = (await runOrt(model, { x: { data: x, dims: c.x } })).y;
   const s = await InferenceSession.create(model, { kernels: 'sparse' });
-  expectClose((await s.run({ x: new Tensor('float32', x, [1, 300]) })).y.data, want.data, 'all zeros');
+  expectClose((await s.run({ x: new Tensor('float32', x, c.x) })).y.data, want.data, 'all zeros');
 });
 
 it('kernels can be forced per node; a bad option is a typed error that says what to use', async () => {
   const model = buildModel(CASES[1].spec(0.2));
   const name = (await InferenceSession.create(model)).info().nodes[0].name;
   const s = await InferenceSession.create(model, { kernels: { [name]: 'sparse' } });
-  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col'); // stride 2 along W
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(ArgumentError);
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense' or 'sparse'/);
   await expect(InferenceSession.create(model, { kernels: { nope: 'dense' } })).rejects.toThrow(/names node 'nope', which the model does not have/);
 });
 
-it('the cost model: sparse pays more with more zeros, and never at half density', () => {
-  for (const cols of [1, 4, 16, 3136]) {
-    expect(predictedSparseRatio(0.05, cols)).toBeLessThan(predictedSparseRatio(0.2, cols));
-    expect(chooseWeightKernel('auto', 100, () => 50, cols).sparse).toBe(false);
+it('the cost models: sparse pays more with more zeros, and never at half density', () => {
+  const models = [(d: number) => spmmRatio(d, 3136), (d: number) => spmmRatio(d, 4), (d: number) => im2colRatio(d, 784),
+    (d: number) => directConvRatio(d, true, 56), (d: number) => directConvRatio(d, false, 7), (d: number) => gemmRatio(d, 1), (d: number) => gemmRatio(d, 8)];
+  for (const m of models) {
+    expect(m(0.05)).toBeLessThan(m(0.2));
+    expect(chooseWeightKernel('auto', 100, () => 50, m).sparse).toBe(false);
   }
-  expect(chooseWeightKernel('auto', 100, () => 5, 3136).sparse).toBe(true);
+  expect(chooseWeightKernel('auto', 100, () => 5, models[0]).sparse).toBe(true);
   let counted = false;
-  expect(chooseWeightKernel('dense', 100, () => ((counted = true), 0), 3136).sparse).toBe(false);
+  expect(chooseWeightKernel('dense', 100, () => ((counted = true), 0), models[0]).sparse).toBe(false);
   expect(counted).toBe(false); // forced: the weights are not even counted
 });

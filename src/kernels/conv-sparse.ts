@@ -1,14 +1,33 @@
-// Conv2d with sparse weights (unstructured pruning): each group's weights, as rows of
-// Cin/group * KH * KW, go through the CSR SpMM of assembly/sparse.ts. A 1x1 stride-1 unpadded
-// conv reads the input planes directly (K = Cin, N = H * W); any other conv multiplies the
-// im2col columns ("Fast Sparse ConvNets" layout: activations as K rows of pixels, blocked by 16).
+// Conv2d with sparse weights (unstructured pruning), three ways:
+//   sparse1x1      1x1, stride 1, no pads: the CSR SpMM of assembly/sparse.ts straight on the
+//                  input planes (K = Cin rows of H * W pixels, blocked by 16);
+//   sparse-direct  any other conv with stride 1 along W: assembly/sparse-direct.ts on a padded
+//                  copy, one byte offset per non-zero (cin, kh, kw), no im2col buffer;
+//   sparse-im2col  the rest (stride 2+ along W): the SpMM over im2col columns.
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
 import { conv2dGeometry, normalizeConvAttributes, type Conv2dAttributes, type ConvShape } from './conv.js';
 import { PackedSparseLinear } from './sparse.js';
+import { activationArgs } from './activation.js';
 
-export type SparseConvPath = 'sparse1x1' | 'sparse-im2col';
+export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
+
+/** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's (cin, kh, kw) to turn into byte offsets per input size. */
+interface DirectGroup {
+  rowPtr: number;
+  values: number;
+  bias: number;
+  cin: Int32Array;
+  kh: Int32Array;
+  kw: Int32Array;
+}
+
+/** The sparse kernel a conv with this kernel size, strides and pads runs. */
+export function sparseConvPath(KH: number, KW: number, strides: readonly number[], pads: readonly number[]): SparseConvPath {
+  if (KH === 1 && KW === 1 && strides[0] === 1 && strides[1] === 1 && pads.every((p) => p === 0)) return 'sparse1x1';
+  return strides[1] === 1 ? 'sparse-direct' : 'sparse-im2col';
+}
 
 export class PackedSparseConv2d implements ConvShape {
   readonly Cout: number;
@@ -23,7 +42,12 @@ export class PackedSparseConv2d implements ConvShape {
   readonly nnz: number;
   readonly density: number;
   private readonly k: Kernels;
-  private layers: PackedSparseLinear[];
+  private layers: PackedSparseLinear[] = [];
+  private direct: DirectGroup[] = [];
+  /** Byte offsets per group for one padded input size ('HpxWp'): built on first use. */
+  private readonly offsets = new Map<string, number[]>();
+  private readonly act: [number, number, number];
+  private disposed = false;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
     checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
@@ -46,14 +70,22 @@ export class PackedSparseConv2d implements ConvShape {
     const CoutG = Cout / group;
     const K = CinG * KH * KW;
     const scale = attrs.outputScale;
-    this.layers = [];
+    this.act = activationArgs(attrs.activation);
+    let nnz = 0;
     for (let g = 0; g < group; g++) {
       let rows = w.subarray(g * CoutG * K, (g + 1) * CoutG * K);
       if (scale) rows = rows.map((v, i) => v * scale[g * CoutG + Math.floor(i / K)]);
-      this.layers.push(new PackedSparseLinear(k, rows, CoutG, K, { bias: bias?.subarray(g * CoutG, (g + 1) * CoutG), activation: attrs.activation }));
+      const gBias = bias?.subarray(g * CoutG, (g + 1) * CoutG);
+      if (this.path() === 'sparse-direct') {
+        this.direct.push(this.packDirect(rows, CoutG, gBias));
+        nnz += this.direct[g].cin.length;
+      } else {
+        this.layers.push(new PackedSparseLinear(k, rows, CoutG, K, { bias: gBias, activation: attrs.activation }));
+        nnz += this.layers[g].nnz;
+      }
     }
-    this.nnz = this.layers.reduce((a, l) => a + l.nnz, 0);
-    this.density = this.nnz / w.length;
+    this.nnz = nnz;
+    this.density = nnz / w.length;
   }
 
   outputDims(xDims: readonly number[]): number[] {
@@ -62,18 +94,21 @@ export class PackedSparseConv2d implements ConvShape {
   }
 
   path(): SparseConvPath {
-    const [pt, pl, pb, pr] = this.pads;
-    return this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && pt + pl + pb + pr === 0 ? 'sparse1x1' : 'sparse-im2col';
+    return sparseConvPath(this.KH, this.KW, this.strides, this.pads);
   }
 
   scratchFloats(xDims: readonly number[]): number {
-    const [, , , , OH, OW] = conv2dGeometry(xDims, this);
-    return this.path() === 'sparse1x1' ? 0 : this.CinG * this.KH * this.KW * OH * OW;
+    const [, C, , , OH, OW, Hp, Wp] = conv2dGeometry(xDims, this);
+    const path = this.path();
+    if (path === 'sparse1x1') return 0;
+    // the padded copy, plus one vector the last pixel block may read past it
+    if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp + 16;
+    return this.CinG * this.KH * this.KW * OH * OW;
   }
 
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
-    if (this.layers.length === 0) throw new ShapeError('Conv: used after dispose()');
-    const [N, C, H, W, OH, OW] = conv2dGeometry(xDims, this);
+    if (this.disposed) throw new ShapeError('Conv: used after dispose()');
+    const [N, C, H, W, OH, OW, Hp, Wp] = conv2dGeometry(xDims, this);
     const k = this.k;
     k.requireFloats(x, sizeOf(xDims), 'Conv input');
     k.requireFloats(y, N * this.Cout * OH * OW, 'Conv output');
@@ -86,6 +121,24 @@ export class PackedSparseConv2d implements ConvShape {
     const [sh, sw] = this.strides;
     const [dh, dw] = this.dilations;
     const [pt, pl] = this.pads;
+    if (this.path() === 'sparse-direct') {
+      const offs = this.directOffsets(Hp, Wp);
+      const [code, p0, p1] = this.act;
+      const padded = this.pads.some((p) => p !== 0);
+      for (let n = 0; n < N; n++) {
+        let xn = x + n * C * inPlane * 4;
+        if (padded) {
+          k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
+          xn = scratch;
+        }
+        for (let g = 0; g < this.group; g++) {
+          const d = this.direct[g];
+          k.fn.spconv_direct(d.rowPtr, offs[g], d.values, CoutG, xn + g * this.CinG * Hp * Wp * 4, OH, sh * Wp * 4, OW,
+            y + (n * this.Cout + g * CoutG) * outPlane * 4, outPlane * 4, d.bias, code, p0, p1);
+        }
+      }
+      return;
+    }
     for (let n = 0; n < N; n++) {
       for (let g = 0; g < this.group; g++) {
         const xg = x + (n * C + g * this.CinG) * inPlane * 4;
@@ -102,6 +155,56 @@ export class PackedSparseConv2d implements ConvShape {
 
   dispose(): void {
     for (const l of this.layers) l.dispose();
+    for (const d of this.direct) this.k.free(d.rowPtr, d.values, d.bias);
+    for (const o of this.offsets.values()) this.k.free(...o);
     this.layers = [];
+    this.direct = [];
+    this.offsets.clear();
+    this.disposed = true;
+  }
+
+  /** CSR of one group's rows (CoutG x CinG*KH*KW) for the direct kernel. */
+  private packDirect(rows: Float32Array, M: number, bias: Float32Array | undefined): DirectGroup {
+    const K = this.CinG * this.KH * this.KW;
+    const taps = this.KH * this.KW;
+    let nnz = 0;
+    for (let i = 0; i < rows.length; i++) if (rows[i] !== 0) nnz++;
+    const rowPtr = new Int32Array(M + 1);
+    const values = new Float32Array(nnz);
+    const cin = new Int32Array(nnz);
+    const kh = new Int32Array(nnz);
+    const kw = new Int32Array(nnz);
+    let j = 0;
+    for (let m = 0; m < M; m++) {
+      rowPtr[m] = j;
+      for (let c = 0; c < K; c++) {
+        const v = rows[m * K + c];
+        if (v === 0) continue;
+        values[j] = v;
+        cin[j] = Math.floor(c / taps);
+        kh[j] = Math.floor((c % taps) / this.KW);
+        kw[j] = c % this.KW;
+        j++;
+      }
+    }
+    rowPtr[M] = j;
+    const k = this.k;
+    return { rowPtr: k.uploadI32(rowPtr), values: k.upload(values), bias: bias ? k.upload(bias) : 0, cin, kh, kw };
+  }
+
+  /** Per group, the byte offset of each non-zero's input row start for a padded input of Hp x Wp. */
+  private directOffsets(Hp: number, Wp: number): number[] {
+    const key = `${Hp}x${Wp}`;
+    let offs = this.offsets.get(key);
+    if (!offs) {
+      const [dh, dw] = this.dilations;
+      offs = this.direct.map((d) => {
+        const o = new Int32Array(d.cin.length);
+        for (let j = 0; j < o.length; j++) o[j] = (d.cin[j] * Hp * Wp + d.kh[j] * dh * Wp + d.kw[j] * dw) * 4;
+        return this.k.uploadI32(o);
+      });
+      this.offsets.set(key, offs);
+    }
+    return offs;
   }
 }

@@ -64,6 +64,13 @@ export function normalizeConvAttributes(attrs: Conv2dAttributes) {
   return { group, strides, pads, dilations };
 }
 
+/** Whether the dense conv runs Winograd F(2x2, 3x3) (unless disabled): 3x3, stride 1, no dilation, enough channels. */
+export function winogradApplies(wDims: readonly number[], group: number, strides: readonly number[], dilations: readonly number[]): boolean {
+  const [Cout, CinG, KH, KW] = wDims;
+  return CinG > 1 && KH === 3 && KW === 3 && strides[0] === 1 && strides[1] === 1 && dilations[0] === 1 && dilations[1] === 1 &&
+    CinG >= WINOGRAD_MIN_CHANNELS && Cout / group >= WINOGRAD_MIN_CHANNELS;
+}
+
 /** A Conv2d layer with its weights packed once. */
 export class PackedConv2d implements PackedLayer {
   readonly Cout: number;
@@ -106,9 +113,7 @@ export class PackedConv2d implements PackedLayer {
     this.depthwise = CinG === 1;
     const CoutG = Cout / group;
     const K = CinG * KH * KW;
-    this.winograd = (attrs.winograd ?? true) && !this.depthwise && KH === 3 && KW === 3 &&
-      strides[0] === 1 && strides[1] === 1 && dilations[0] === 1 && dilations[1] === 1 &&
-      CinG >= WINOGRAD_MIN_CHANNELS && CoutG >= WINOGRAD_MIN_CHANNELS;
+    this.winograd = (attrs.winograd ?? true) && winogradApplies(wDims, group, strides, dilations);
     if (this.depthwise) {
       this.groupWeightFloats = 0;
       this.groupBiasFloats = 0;

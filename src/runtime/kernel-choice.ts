@@ -17,19 +17,52 @@ export const SPARSE_MAX_RATIO = 0.8;
 
 const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse'];
 
+// Predicted sparse time / dense time for weights with this share of non-zeros (density), one
+// function per sparse kernel, each fitted on measurements noted beside it.
+
 /**
- * Predicted sparse time / dense time for a weight matrix with this share of non-zeros.
- * columns: pixels (conv) or rows (Gemm/MatMul) one kernel call multiplies.
- *  - SpMM (16-column blocks, columns >= 16), fitted on W 64x576 x X 576x3136 (bench/sparse.ts):
- *    ratio = 0.05 + 2.5 * density (measured 1.2 at 50% non-zeros, 0.59 at 20%, 0.30 at 10%, 0.17 at 5%);
- *  - SpMV per row (columns < 16) against the packed GEMM, fitted on 1024x1000, 784x300, 128x10 at
- *    batch 1 (2.8 at 50%, 1.15 at 20%, 0.6 at 10%, 0.34 at 5%) and 512x128 x4, 1024x1024 x8:
- *    ratio = 6 * density for one row, 13 * density for more (the dense GEMM amortises its weight
- *    reads over rows, the SpMV does not).
+ * The 16-column CSR SpMM (1x1 convs, Gemm/MatMul with >= 16 rows) against the packed GEMM, fitted
+ * on W 64x576 x X 576x3136 (bench/sparse.ts): 1.2 at 50% non-zeros, 0.59 at 20%, 0.30 at 10%,
+ * 0.17 at 5%. Fewer than 16 columns pad the blocks: the cost grows as 16 / columns.
  */
-export function predictedSparseRatio(density: number, columns: number): number {
-  if (columns >= SPMM_MIN_ROWS) return 0.05 + 2.5 * density;
-  return (columns <= 1 ? 6 : 13) * density;
+export function spmmRatio(density: number, columns: number): number {
+  return (0.05 + 2.5 * density) * Math.max(1, SPMM_MIN_ROWS / Math.max(1, columns));
+}
+
+/**
+ * The same SpMM over im2col columns (stride 2+ along W) against the dense conv: the im2col copy
+ * (K x pixels floats, written then read) adds about what the dense GEMM spends on a fifth of its
+ * weights (bench/sparse-models.ts, MobileNet-style stride-2 stems).
+ */
+export function im2colRatio(density: number, columns: number): number {
+  return spmmRatio(density, columns) + 0.2;
+}
+
+/**
+ * The direct sparse conv (one offset per non-zero, no im2col) against the dense conv: about
+ * 1.5 * density against the direct/im2col GEMM kernels, and 2.25 times that against Winograd
+ * F(2x2, 3x3), which does 2.25x fewer multiplies (bench/sparse-models.ts, 7 Conv3x3 64ch on 56x56,
+ * vs Winograd: 0.96 at 30% non-zeros, 0.74 at 20%, 0.31 at 10%, 0.17 at 5%). Output rows shorter
+ * than 16 pixels run 4 at a time.
+ */
+export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number): number {
+  const short = rowPixels < 16 ? 1.3 : 1;
+  return 1.5 * density * (denseWinograd ? 2.25 : 1) * short;
+}
+
+/**
+ * The CSR SpMV, run once per row (Gemm/MatMul with < 16 rows), against the packed GEMM, fitted on
+ * 1024x1000, 784x300 and 128x10 at one row (2.8 at 50% non-zeros, 1.15 at 20%, 0.6 at 10%, 0.34
+ * at 5%) and 512x128 x 4 rows, 1024x1024 x 8 rows: 6 * density for one row, 13 * density for more
+ * (the dense GEMM amortises its weight reads over rows, the SpMV does not).
+ */
+export function spmvRatio(density: number, rows: number): number {
+  return (rows <= 1 ? 6 : 13) * density;
+}
+
+/** The model for a Gemm/MatMul with this many rows. */
+export function gemmRatio(density: number, rows: number): number {
+  return rows < SPMM_MIN_ROWS ? spmvRatio(density, rows) : spmmRatio(density, rows);
 }
 
 export interface WeightKernelChoice {
@@ -38,8 +71,11 @@ export interface WeightKernelChoice {
   reason: string;
 }
 
-/** The choice for one layer; `countNonZero` runs only when the preference leaves it open. */
-export function chooseWeightKernel(pref: KernelPreference, weights: number, countNonZero: () => number, columns: number, sparseUnfit?: string): WeightKernelChoice {
+/**
+ * The choice for one layer. `countNonZero` runs only when the preference leaves it open; `ratio`
+ * is the layer's cost model (one of the functions above, bound to its shape).
+ */
+export function chooseWeightKernel(pref: KernelPreference, weights: number, countNonZero: () => number, ratio: (density: number) => number, sparseUnfit?: string): WeightKernelChoice {
   if (pref === 'dense') return { sparse: false, reason: 'dense (forced)' };
   if (pref === 'sparse') return { sparse: true, reason: 'sparse (forced)' };
   if (sparseUnfit) return { sparse: false, reason: `dense (${sparseUnfit})` };
@@ -47,9 +83,9 @@ export function chooseWeightKernel(pref: KernelPreference, weights: number, coun
   const density = weights > 0 ? nnz / weights : 1;
   const zeros = `${(100 * (1 - density)).toFixed(1)}% zeros`;
   if (density >= 0.5) return { sparse: false, reason: `dense (${zeros})` };
-  const ratio = predictedSparseRatio(density, columns);
-  const sparse = ratio < SPARSE_MAX_RATIO;
-  return { sparse, reason: `${sparse ? 'sparse' : 'dense'} (${zeros}; sparse predicted at ${ratio.toFixed(2)}x the dense time)` };
+  const r = ratio(density);
+  const sparse = r < SPARSE_MAX_RATIO;
+  return { sparse, reason: `${sparse ? 'sparse' : 'dense'} (${zeros}; sparse predicted at ${r.toFixed(2)}x the dense time)` };
 }
 
 /** Non-zeros among n floats at pointer p (a SIMD count in wasm: no JS loop over the weights). */

@@ -2,9 +2,9 @@
 import { UnsupportedOpError, ModelFormatError } from '../../errors.js';
 import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { PackedConv2d } from '../../kernels/conv.js';
-import { PackedSparseConv2d } from '../../kernels/conv-sparse.js';
-import { chooseWeightKernel, wasmCountNonZero } from '../kernel-choice.js';
+import { PackedConv2d, winogradApplies } from '../../kernels/conv.js';
+import { PackedSparseConv2d, sparseConvPath } from '../../kernels/conv-sparse.js';
+import { chooseWeightKernel, directConvRatio, im2colRatio, spmmRatio, wasmCountNonZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
@@ -86,9 +86,14 @@ export const Conv: OpDef = {
     const g = convGeometry(node, x, need(node, inputs, 1), false);
     const [Cout, CinG, KH, KW] = g.w4;
     const outPixels = size(ctx.outputDims[0].slice(2));
+    const sparsePath = sparseConvPath(KH, KW, g.strides, g.pads);
+    const rowPixels = ctx.outputDims[0][ctx.outputDims[0].length - 1];
+    const ratio = (d: number) => sparsePath === 'sparse1x1' ? spmmRatio(d, outPixels)
+      : sparsePath === 'sparse-im2col' ? im2colRatio(d, outPixels)
+        : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels);
     const choice = chooseWeightKernel(ctx.preference, Cout * CinG * KH * KW,
       () => ctx.once('nnz', () => wasmCountNonZero(k, constFloats(node, inputs, 1, 'the weights'))),
-      outPixels, CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined);
+      ratio, CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined);
     const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () => {
       const w = constFloats(node, inputs, 1, 'the weights');
       const bn = ctx.batchNorm;

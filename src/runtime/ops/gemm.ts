@@ -9,7 +9,7 @@ import { activationArgs } from '../../kernels/activation.js';
 import type { BuildContext, Executor, OpDef } from '../op.js';
 import { foldedBias } from './conv.js';
 import { PackedSparseGemm, SPMM_MIN_ROWS } from '../../kernels/gemm-sparse.js';
-import { chooseWeightKernel, wasmCountNonZero } from '../kernel-choice.js';
+import { chooseWeightKernel, gemmRatio, wasmCountNonZero } from '../kernel-choice.js';
 import { fmt, need, size } from './util.js';
 
 export const Gemm: OpDef = {
@@ -56,7 +56,7 @@ export const Gemm: OpDef = {
       }
     }
     if (bn) bias = foldedBias(bias, bn);
-    const choice = chooseWeightKernel(ctx.preference, K * N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), M);
+    const choice = chooseWeightKernel(ctx.preference, K * N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), (d) => gemmRatio(d, M));
     const opts = { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale };
     const lin = choice.sparse
       ? ctx.once(`sparse-gemm|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, K, N, opts))
@@ -99,7 +99,7 @@ export const MatMul: OpDef = {
       // weights: one packed Linear over all rows of A (its leading dims flattened)
       const rows = size(aDims) / s.K;
       const w = toFloat32(bIn.constant);
-      const choice = chooseWeightKernel(ctx.preference, s.K * s.N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), rows);
+      const choice = chooseWeightKernel(ctx.preference, s.K * s.N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), (d) => gemmRatio(d, rows));
       const lin = choice.sparse
         ? ctx.once(`sparse-matmul|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, s.K, s.N, { activation: ctx.activation }))
         : ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, w, s.K, s.N, { activation: ctx.activation }));
