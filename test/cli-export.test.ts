@@ -100,13 +100,13 @@ describe('inspect --layers and --kernels', () => {
     const auto = await cli(['inspect', epm, '--layers']);
     expect(auto.code).toBe(0);
     expect(auto.stdout).toMatch(/sparse in [1-3] of 3 layers with weights/);
-    expect(auto.stdout).toMatch(/conv:sparse-direct\s+sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time\)/);
+    expect(auto.stdout).toMatch(/conv:sparse-direct\s+sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time[;)]/);
     const dense = await cli(['inspect', epm, '--layers', '--kernels', 'dense']);
     expect(dense.stdout).toMatch(/sparse in 0 of 3 layers/);
     expect(dense.stdout).toMatch(/dense \(forced\)/);
     const bad = await cli(['inspect', epm, '--kernels', 'fast']);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/auto, dense, sparse/);
+    expect(bad.stderr).toMatch(/auto, dense, sparse, slim/);
   });
 
   it('run --kernels sparse gives the outputs of the dense kernels within float tolerance', async () => {

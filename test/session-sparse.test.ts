@@ -161,14 +161,16 @@ describe.each(FLAVORS)('sparse layers in a session (%s)', (wasm) => {
       const model = buildModel(c.spec(0.9));
       const x = randomArray(size(c.x), 99);
       const want = (await runOrt(model, { x: { data: x, dims: c.x } })).y;
-      for (const kernels of ['sparse', 'dense', 'auto'] as const) {
+      for (const kernels of ['sparse', 'dense', 'slim', 'auto'] as const) {
         const s = await InferenceSession.create(model, { wasm, kernels });
         const got = (await s.run({ x: new Tensor('float32', x, c.x) })).y;
         expect([...got.dims]).toEqual(want.dims);
         expectClose(got.data, want.data, `${c.name} (${kernels})`);
         const layer = s.info().nodes.find((n) => /^(conv|gemm|matmul):/.test(n.kernel))!;
         if (kernels === 'sparse') expect(layer.kernel).toBe(c.sparseKernel);
-        if (kernels === 'dense') expect(layer.kernel).not.toMatch(/sparse/);
+        if (kernels === 'dense') expect(layer.kernel).not.toMatch(/sparse|slim/);
+        // slim applies to group-1 convs
+        if (kernels === 'slim') expect(layer.kernel).toMatch(layer.op === 'Conv' && !c.name.startsWith('grouped') ? /^conv:slim \d+\/\d+\+/ : /^(gemm|matmul):(packed|transpose)|^conv:(direct|im2col|gemm1x1|winograd)/);
         expect(layer.choice).toMatch(kernels === 'auto' ? /zeros/ : /forced/);
         await s.release();
       }
@@ -181,7 +183,7 @@ it('auto picks sparse for a 95%-zero 1x1 conv and dense for a 30%-zero one, and 
   const s95 = await InferenceSession.create(buildModel(spec(0.95)));
   const n95 = s95.info().nodes.find((n) => n.op === 'Conv')!;
   expect(n95.kernel).toBe('conv:sparse1x1+bn');
-  expect(n95.choice).toMatch(/^sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time\)$/);
+  expect(n95.choice).toMatch(/^sparse \(9\d\.\d% zeros; sparse predicted at 0\.\d\dx the dense time(; slim \(\d+% of output channels kept\) predicted at 0\.\d\dx)?\)$/);
   const s30 = await InferenceSession.create(buildModel(spec(0.3)));
   const n30 = s30.info().nodes.find((n) => n.op === 'Conv')!;
   expect(n30.kernel).toBe('conv:gemm1x1+bn');
@@ -215,19 +217,76 @@ it('kernels can be forced per node; a bad option is a typed error that says what
   const s = await InferenceSession.create(model, { kernels: { [name]: 'sparse' } });
   expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col'); // stride 2 along W
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(ArgumentError);
-  await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense' or 'sparse'/);
+  await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense', 'sparse' or 'slim'/);
   await expect(InferenceSession.create(model, { kernels: { nope: 'dense' } })).rejects.toThrow(/names node 'nope', which the model does not have/);
 });
 
 it('the cost models: sparse pays more with more zeros, and never at half density', () => {
   const models = [(d: number) => spmmRatio(d, 3136), (d: number) => spmmRatio(d, 4), (d: number) => im2colRatio(d, 784),
     (d: number) => directConvRatio(d, true, 56), (d: number) => directConvRatio(d, false, 7), (d: number) => gemmRatio(d, 1), (d: number) => gemmRatio(d, 8)];
+  const layer = (nnz: number, sparseRatio: (d: number) => number, kept?: number) => ({ weights: 100, countNonZero: () => nnz, sparseRatio, keptRowShare: () => kept });
   for (const m of models) {
     expect(m(0.05)).toBeLessThan(m(0.2));
-    expect(chooseWeightKernel('auto', 100, () => 50, m).sparse).toBe(false);
+    expect(chooseWeightKernel('auto', layer(50, m)).kernel).toBe('dense');
   }
-  expect(chooseWeightKernel('auto', 100, () => 5, models[0]).sparse).toBe(true);
+  expect(chooseWeightKernel('auto', layer(5, models[0])).kernel).toBe('sparse');
+  // half the output channels zero: slim beats sparse at 50% density
+  expect(chooseWeightKernel('auto', layer(50, models[0], 0.5)).kernel).toBe('slim');
+  // but at 5% density the sparse kernel wins even with channels to drop
+  expect(chooseWeightKernel('auto', layer(5, models[0], 0.5)).kernel).toBe('sparse');
   let counted = false;
-  expect(chooseWeightKernel('dense', 100, () => ((counted = true), 0), models[0]).sparse).toBe(false);
+  expect(chooseWeightKernel('dense', { weights: 100, countNonZero: () => ((counted = true), 0), sparseRatio: models[0] }).kernel).toBe('dense');
   expect(counted).toBe(false); // forced: the weights are not even counted
+});
+
+describe.each(FLAVORS)('slimmed dense conv (%s)', (wasm) => {
+  /** A conv whose output channels in `zeroed` have all-zero weights (masks left in place), with BN and Relu after. */
+  function masked(Cout: number, zeroed: Set<number>, k: number, pads: number) {
+    const Cin = 24;
+    const w = randomArray(Cout * Cin * k * k, 31);
+    for (const c of zeroed) w.fill(0, c * Cin * k * k, (c + 1) * Cin * k * k);
+    return buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [k, k], pads: [pads, pads, pads, pads] } },
+        { op: 'BatchNormalization', inputs: ['c', 's', 'sh', 'm', 'v'], outputs: ['n'] },
+        { op: 'Relu', inputs: ['n'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, Cin, 10, 12] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [Cout, Cin, k, k], data: w },
+        { name: 'b', dims: [Cout], data: randomArray(Cout, 32) },
+        { name: 's', dims: [Cout], data: randomArray(Cout, 33).map((v) => 1 + v / 2) },
+        { name: 'sh', dims: [Cout], data: randomArray(Cout, 34) },
+        { name: 'm', dims: [Cout], data: randomArray(Cout, 35) },
+        { name: 'v', dims: [Cout], data: randomArray(Cout, 36).map((v) => 1.5 + v) },
+      ],
+    });
+  }
+
+  it.each([[1, 0], [3, 1]])('a conv (kernel %i, pads %i) with half its output channels zeroed runs slimmed under auto, like onnxruntime', async (k, pads) => {
+    const zeroed = new Set([0, 1, 2, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 31]);
+    const model = masked(32, zeroed, k, pads);
+    const x = randomArray(2 * 24 * 120, 37);
+    const want = (await runOrt(model, { x: { data: x, dims: [2, 24, 10, 12] } })).y;
+    const s = await InferenceSession.create(model, { wasm });
+    const node = s.info().nodes.find((n) => n.op === 'Conv')!;
+    expect(node.kernel).toMatch(/^conv:slim 15\/32\+/);
+    expect(node.choice).toMatch(/^slim \(\d+\.\d% zeros; .*slim \(47% of output channels kept\) predicted at 0\.50x/);
+    const got = (await s.run({ x: new Tensor('float32', x, [2, 24, 10, 12]) })).y;
+    expectClose(got.data, want.data, 'slim');
+  });
+
+  it('every output channel zero: auto runs the sparse kernel, forcing slim says why it cannot', async () => {
+    const model = masked(8, new Set([0, 1, 2, 3, 4, 5, 6, 7]), 3, 1);
+    const x = randomArray(2 * 24 * 120, 38);
+    const want = (await runOrt(model, { x: { data: x, dims: [2, 24, 10, 12] } })).y;
+    for (const kernels of ['auto', 'slim'] as const) {
+      const s = await InferenceSession.create(model, { wasm, kernels });
+      const node = s.info().nodes.find((n) => n.op === 'Conv')!;
+      expect(node.kernel).toMatch(/^conv:sparse/);
+      if (kernels === 'slim') expect(node.choice).toBe('sparse (slim forced, but every output channel is zero)');
+      expectClose((await s.run({ x: new Tensor('float32', x, [2, 24, 10, 12]) })).y.data, want.data, 'all channels zero');
+    }
+  });
 });

@@ -99,7 +99,7 @@ function program(ctx: CommandContext): Command {
 }
 
 function kernelsOption(): Option {
-  return new Option('--kernels <choice>', 'kernels for layers with weights: auto picks dense or sparse per layer from its zeros (default)').choices(['auto', 'dense', 'sparse']);
+  return new Option('--kernels <choice>', 'kernels for layers with weights: auto picks dense, sparse or slim (dense on the non-zero output channels) per layer from its zeros (default)').choices(['auto', 'dense', 'sparse', 'slim']);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

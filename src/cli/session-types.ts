@@ -4,7 +4,7 @@
 import type { NpyData } from '../io/npy.js';
 
 export type WasmChoice = 'simd' | 'relaxed';
-export type KernelChoice = 'auto' | 'dense' | 'sparse';
+export type KernelChoice = 'auto' | 'dense' | 'sparse' | 'slim';
 
 export interface CliTensor {
   readonly type: string;

@@ -23,3 +23,12 @@ export function activationArgs(a: FusedActivation | undefined): [number, number,
       throw new ArgumentError(`unknown fused activation ${JSON.stringify(a)}; use none, relu, clip or leakyRelu`);
   }
 }
+
+/** The activation of one value, in float32 like the kernels' epilogue (for constant outputs). */
+export function activateScalar(a: FusedActivation | undefined, v: number): number {
+  const x = Math.fround(v);
+  if (!a || a.kind === 'none') return x;
+  if (a.kind === 'relu') return x > 0 ? x : 0;
+  if (a.kind === 'clip') return Math.min(Math.max(x, Math.fround(a.min)), Math.fround(a.max));
+  return x >= 0 ? x : Math.fround(x * Math.fround(a.alpha));
+}

@@ -1,21 +1,21 @@
-// Dense or sparse, per node: a layer with constant weights runs the sparse kernels when the cost
-// model predicts they take well under the dense kernel's time for its density and shape. The
-// model is fitted on bench/sparse.ts and bench runs of the batch-1 SpMV (this 2-core VM, relaxed
-// build; the simd build scales alike); a user can force either kernel per node or for all.
+// Dense, sparse or slimmed dense, per node: a layer with constant weights runs the sparse kernels,
+// or the dense ones on its non-zero output channels only, when a cost model predicts they take well
+// under the dense kernel's time for its zeros and shape. The models are fitted on bench runs (this
+// 2-core VM, relaxed build; the simd build scales alike); a user can force a kernel per node or for all.
 import { ArgumentError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { SPMM_MIN_ROWS } from '../kernels/gemm-sparse.js';
 
-export type KernelPreference = 'auto' | 'dense' | 'sparse';
+export type KernelPreference = 'auto' | 'dense' | 'sparse' | 'slim';
 
 /** SessionOptions.kernels: one preference for every layer, or one per node name (others 'auto'). */
 export type KernelOption = KernelPreference | Record<string, KernelPreference>;
 
-/** Sparse is chosen when predicted to take under this share of the dense time (margin for the model's error). */
+/** A kernel other than dense is chosen when predicted to take under this share of the dense time (margin for the models' error). */
 export const SPARSE_MAX_RATIO = 0.8;
 
-const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse'];
+const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse', 'slim'];
 
 // Predicted sparse time / dense time for weights with this share of non-zeros (density), one
 // function per sparse kernel, each fitted on measurements noted beside it.
@@ -65,27 +65,67 @@ export function gemmRatio(density: number, rows: number): number {
   return rows < SPMM_MIN_ROWS ? spmvRatio(density, rows) : spmmRatio(density, rows);
 }
 
+export type WeightKernel = 'dense' | 'sparse' | 'slim';
+
 export interface WeightKernelChoice {
-  sparse: boolean;
-  /** Why, for session.info(): the density and the predicted ratio, or 'forced'. */
+  kernel: WeightKernel;
+  /** Why, for session.info(): the zeros and the predicted ratios, or 'forced'. */
   reason: string;
 }
 
-/**
- * The choice for one layer. `countNonZero` runs only when the preference leaves it open; `ratio`
- * is the layer's cost model (one of the functions above, bound to its shape).
- */
-export function chooseWeightKernel(pref: KernelPreference, weights: number, countNonZero: () => number, ratio: (density: number) => number, sparseUnfit?: string): WeightKernelChoice {
-  if (pref === 'dense') return { sparse: false, reason: 'dense (forced)' };
-  if (pref === 'sparse') return { sparse: true, reason: 'sparse (forced)' };
-  if (sparseUnfit) return { sparse: false, reason: `dense (${sparseUnfit})` };
-  const nnz = countNonZero();
-  const density = weights > 0 ? nnz / weights : 1;
+/** What the choice needs to know about one layer. */
+export interface LayerCost {
+  /** Number of weights. */
+  weights: number;
+  /** Non-zero weights: run only when the preference leaves the choice open. */
+  countNonZero: () => number;
+  /** Predicted sparse time / dense time at a density (one of the models above, bound to the layer's shape). */
+  sparseRatio: (density: number) => number;
+  /** Why the sparse kernels do not suit this layer (depthwise), if so. */
+  sparseUnfit?: string;
+  /**
+   * For layers that can run slimmed: the share of output channels with a non-zero weight (the
+   * slimmed layer's predicted time / dense time, plus a copy). Undefined when slimming does not apply.
+   */
+  keptRowShare?: () => number | undefined;
+}
+
+/** The slimmed layer's predicted time / dense time: its kept rows, and the planes copied into place. */
+export function slimRatio(keptShare: number): number {
+  return keptShare + 0.03;
+}
+
+/** The choice for one layer: forced by the preference, else the cheapest predicted kernel. */
+export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): WeightKernelChoice {
+  if (pref === 'dense') return { kernel: 'dense', reason: 'dense (forced)' };
+  if (pref === 'sparse') return { kernel: 'sparse', reason: 'sparse (forced)' };
+  if (pref === 'slim') {
+    const kept = layer.keptRowShare?.();
+    if (kept === undefined || kept === 0) return { kernel: kept === 0 ? 'sparse' : 'dense', reason: `${kept === 0 ? 'sparse' : 'dense'} (slim forced, but ${kept === 0 ? 'every output channel is zero' : 'only group-1 convs can be slimmed'})` };
+    return { kernel: 'slim', reason: 'slim (forced)' };
+  }
+  if (layer.sparseUnfit) return { kernel: 'dense', reason: `dense (${layer.sparseUnfit})` };
+  const nnz = layer.countNonZero();
+  const density = layer.weights > 0 ? nnz / layer.weights : 1;
   const zeros = `${(100 * (1 - density)).toFixed(1)}% zeros`;
-  if (density >= 0.5) return { sparse: false, reason: `dense (${zeros})` };
-  const r = ratio(density);
-  const sparse = r < SPARSE_MAX_RATIO;
-  return { sparse, reason: `${sparse ? 'sparse' : 'dense'} (${zeros}; sparse predicted at ${r.toFixed(2)}x the dense time)` };
+  if (nnz === 0) return { kernel: 'sparse', reason: `sparse (${zeros}: nothing to multiply)` };
+  // a layer that is mostly non-zero cannot gain from either: skip the row scan
+  if (density >= 0.9) return { kernel: 'dense', reason: `dense (${zeros})` };
+  const candidates: { kernel: WeightKernel; ratio: number; text: string }[] = [{ kernel: 'dense', ratio: 1, text: '' }];
+  if (density < 0.5) {
+    const r = layer.sparseRatio(density);
+    candidates.push({ kernel: 'sparse', ratio: r, text: `sparse predicted at ${r.toFixed(2)}x the dense time` });
+  }
+  const kept = layer.keptRowShare?.();
+  if (kept !== undefined && kept < 1) {
+    const r = slimRatio(kept);
+    candidates.push({ kernel: 'slim', ratio: r, text: `slim (${(100 * kept).toFixed(0)}% of output channels kept) predicted at ${r.toFixed(2)}x` });
+  }
+  // a kernel other than dense must promise a clear gain: the models have errors of ~20%
+  let best = candidates[0];
+  for (const c of candidates.slice(1)) if (c.ratio < SPARSE_MAX_RATIO && c.ratio < best.ratio) best = c;
+  const notes = candidates.slice(1).map((c) => c.text);
+  return { kernel: best.kernel, reason: `${best.kernel} (${[zeros, ...notes].join('; ')})` };
 }
 
 /** Non-zeros among n floats at pointer p (a SIMD count in wasm: no JS loop over the weights). */
@@ -102,14 +142,14 @@ export function wasmCountNonZero(k: Kernels, data: Float32Array): number {
 export function resolveKernelOption(option: KernelOption | undefined, graph: Graph): (nodeName: string) => KernelPreference {
   if (option === undefined) return () => 'auto';
   const check = (v: unknown, where: string): KernelPreference => {
-    if (!PREFERENCES.includes(v as KernelPreference)) throw new ArgumentError(`${where} is ${JSON.stringify(v)}; use 'auto', 'dense' or 'sparse'`);
+    if (!PREFERENCES.includes(v as KernelPreference)) throw new ArgumentError(`${where} is ${JSON.stringify(v)}; use 'auto', 'dense', 'sparse' or 'slim'`);
     return v as KernelPreference;
   };
   if (typeof option === 'string') {
     const p = check(option, 'the kernels option');
     return () => p;
   }
-  if (typeof option !== 'object' || option === null || Array.isArray(option)) throw new ArgumentError(`the kernels option must be 'auto', 'dense', 'sparse' or an object of them keyed by node name`);
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) throw new ArgumentError(`the kernels option must be 'auto', 'dense', 'sparse', 'slim' or an object of them keyed by node name`);
   const names = new Set(graph.nodes.map((n) => n.name));
   const map = new Map<string, KernelPreference>();
   for (const [name, v] of Object.entries(option)) {

@@ -4,6 +4,7 @@ import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { PackedConv2d, winogradApplies } from '../../kernels/conv.js';
 import { PackedSparseConv2d, sparseConvPath } from '../../kernels/conv-sparse.js';
+import { nonZeroRows, SlimConv2d } from '../../kernels/conv-slim.js';
 import { chooseWeightKernel, directConvRatio, im2colRatio, spmmRatio, wasmCountNonZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
@@ -91,18 +92,22 @@ export const Conv: OpDef = {
     const ratio = (d: number) => sparsePath === 'sparse1x1' ? spmmRatio(d, outPixels)
       : sparsePath === 'sparse-im2col' ? im2colRatio(d, outPixels)
         : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels);
-    const choice = chooseWeightKernel(ctx.preference, Cout * CinG * KH * KW,
-      () => ctx.once('nnz', () => wasmCountNonZero(k, constFloats(node, inputs, 1, 'the weights'))),
-      ratio, CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined);
+    const weights = () => constFloats(node, inputs, 1, 'the weights');
+    const choice = chooseWeightKernel(ctx.preference, {
+      weights: Cout * CinG * KH * KW,
+      countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, weights())),
+      sparseRatio: ratio,
+      sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined,
+      keptRowShare: g.group === 1 ? () => ctx.once('kept-rows', () => nonZeroRows(weights(), Cout).length / Cout) : undefined,
+    });
     const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () => {
-      const w = constFloats(node, inputs, 1, 'the weights');
       const bn = ctx.batchNorm;
       const bias = foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
-      return new Layer(k, w, g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
+      return new Layer(k, weights(), g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
     };
-    const conv = choice.sparse
-      ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
-      : ctx.once(`conv|${ctx.activation?.kind}`, make(PackedConv2d));
+    const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
+      : choice.kernel === 'slim' ? ctx.once(`slim-conv|${ctx.activation?.kind}`, make(SlimConv2d))
+        : ctx.once(`conv|${ctx.activation?.kind}`, make(PackedConv2d));
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
     return {

@@ -56,9 +56,9 @@ export const Gemm: OpDef = {
       }
     }
     if (bn) bias = foldedBias(bias, bn);
-    const choice = chooseWeightKernel(ctx.preference, K * N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), (d) => gemmRatio(d, M));
+    const choice = chooseWeightKernel(ctx.preference, { weights: K * N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, M) });
     const opts = { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale };
-    const lin = choice.sparse
+    const lin = choice.kernel === 'sparse'
       ? ctx.once(`sparse-gemm|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, K, N, opts))
       : ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, opts));
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
@@ -99,8 +99,8 @@ export const MatMul: OpDef = {
       // weights: one packed Linear over all rows of A (its leading dims flattened)
       const rows = size(aDims) / s.K;
       const w = toFloat32(bIn.constant);
-      const choice = chooseWeightKernel(ctx.preference, s.K * s.N, () => ctx.once('nnz', () => wasmCountNonZero(k, w)), (d) => gemmRatio(d, rows));
-      const lin = choice.sparse
+      const choice = chooseWeightKernel(ctx.preference, { weights: s.K * s.N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, rows) });
+      const lin = choice.kernel === 'sparse'
         ? ctx.once(`sparse-matmul|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, s.K, s.N, { activation: ctx.activation }))
         : ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, w, s.K, s.N, { activation: ctx.activation }));
       const sparse = lin instanceof PackedSparseGemm;
