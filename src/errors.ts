@@ -69,3 +69,17 @@ export class NpyError extends EdgepruneError {
     super('E_NPY', message);
   }
 }
+
+/** Training data that cannot be used: X and y of different lengths, a label out of range, a non-finite value. */
+export class DataError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_DATA', message);
+  }
+}
+
+/** Training diverged (a NaN or infinite loss): the weights are left at their last good values. */
+export class TrainingError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_TRAINING', message);
+  }
+}
