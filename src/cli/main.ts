@@ -8,6 +8,7 @@ import { inspect } from './inspect.js';
 import { run } from './run.js';
 import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
 import { exportModel } from './export.js';
+import { evalModel, type EvalOptions } from './eval.js';
 import { loadRuntime } from './runtime.js';
 import type { CliRuntime, KernelChoice } from './session-types.js';
 
@@ -88,6 +89,17 @@ function program(ctx: CommandContext): Command {
     .option('--dim <NAME=VALUE>', 'value of a symbolic dim to analyse and measure at (repeatable), e.g. --dim height=224', collect)
     .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the compact edgeprune artifact (pruned weights stored sparsely)')
     .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
+
+  p.command('eval')
+    .description('accuracy on labelled .npy data, size on disk, parameters and median latency per inference')
+    .argument('<model>', 'model file (.onnx or .epm)')
+    .requiredOption('--data <X.npy>', 'samples, float32 or float64, samples along axis 0 (e.g. [n, 1, 28, 28])')
+    .requiredOption('--labels <Y.npy>', 'class index per sample, integer, [n]')
+    .option('--batch <n>', 'batch size when the model has a symbolic batch dim', '64')
+    .option('--json', 'print the result as JSON')
+    .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
+    .addOption(kernelsOption())
+    .action((model: string, opts: EvalOptions) => evalModel(ctx, model, opts));
 
   p.command('export')
     .description('convert a model: OUT.onnx gets dense ONNX (loads in onnxruntime), any other name the compact .epm artifact')
