@@ -546,8 +546,9 @@ describe('specific malformed inputs', () => {
     ['dims not matching a sparse payload', () => edited(base(), (b, v) => v.setBigUint64(dimAt(b, 0), 64n, true)), /bitmask payload .* needs \d+ bytes/],
     ['huge dims (no allocation)', () => edited(base(), (b, v) => v.setBigUint64(dimAt(b, 0), 2n ** 40n, true)), /over 2147483648 bytes decoded: corrupt dims/],
     ['an unknown dtype code', () => edited(base(), (b, v) => v.setUint8(tableEntries(b)[1].at, 8)), /unknown dtype code 8/],
-    ['an unknown encoding', () => edited(base(), (b, v) => v.setUint8(tableEntries(b)[1].at + 1, 7)), /unknown encoding 7/],
-    ['the reserved int8 encoding', () => edited(base(), (b, v) => v.setUint8(tableEntries(b)[1].at + 1, Encoding.INT8_QUANT)), /int8-quant encoding, which this edgeprune version does not read/],
+    ['an unknown encoding', () => edited(base(), (b, v) => v.setUint8(tableEntries(b)[1].at + 1, 8)), /unknown encoding 8/],
+    ['a float payload relabelled int8', () => edited(base(), (b, v) => v.setUint8(tableEntries(b)[1].at + 1, Encoding.INT8)), /int8 payload of 8 values over 8 elements and 8 scales needs 40 bytes but is 32/],
+    ['a non-zero reserved field on a float tensor', () => edited(base(), (b, v) => v.setUint32(tableEntries(b)[1].at + 12, 1, true)), /non-zero reserved field/],
     ['bitmask population ≠ value count', () => edited(base(), (b) => {
       const e = tableEntries(b)[0];
       const at = payloadAt(b, e);

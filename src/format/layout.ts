@@ -43,6 +43,13 @@ export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor ta
  * How a tensor's payload is stored. The sparse forms exist for float storage only (float32, and
  * float16 which the IR holds widened to float32): "zero" means the bit pattern +0.0, so -0.0 and
  * NaNs are kept as values and a round trip is bit-exact.
+ *
+ * The int8 encodings (4..7) hold a tensor marked int8 (ConstTensor.quant, graph/quant.ts): the
+ * same four index forms (encoding & 3) over int8 values, preceded by the per-channel scales.
+ * Payload: C f32 scales (C = dims[axis], the axis in the table entry), then the index part of
+ * the form (as for floats; none for INT8), then the stored int8 values (numel for INT8, else the
+ * non-zero count). Decoding gives data[i] = fround(q · scale[channel of i]); scales must be
+ * positive and finite and q in [-127, 127].
  */
 export const Encoding = {
   /** Dense: every element, little-endian, at the storage width. */
@@ -53,11 +60,27 @@ export const Encoding = {
   DELTA16: 2,
   /** valueCount u32 strictly increasing indices, then the values. */
   INDEX32: 3,
-  /** Reserved for int8 weight quantization (per-channel scales); not written or read yet. */
-  INT8_QUANT: 4,
+  /** int8 with per-channel scales: C f32 scales, then numel int8 values. */
+  INT8: 4,
+  /** int8, zeros dropped: scales, the BITMASK mask, then the non-zero int8 values. */
+  INT8_BITMASK: 5,
+  /** int8, zeros dropped: scales, the DELTA16 deltas, then the non-zero int8 values. */
+  INT8_DELTA16: 6,
+  /** int8, zeros dropped: scales, the INDEX32 indices, then the non-zero int8 values. */
+  INT8_INDEX32: 7,
 } as const;
 
-export const ENCODING_NAMES: Record<number, string> = { 0: 'raw', 1: 'bitmask', 2: 'delta16', 3: 'index32', 4: 'int8-quant' };
+export const ENCODING_NAMES: Record<number, string> = { 0: 'raw', 1: 'bitmask', 2: 'delta16', 3: 'index32', 4: 'int8', 5: 'int8-bitmask', 6: 'int8-delta16', 7: 'int8-index32' };
+
+/** Whether an encoding stores int8 values with scales. */
+export function isInt8Encoding(encoding: number): boolean {
+  return encoding >= Encoding.INT8 && encoding <= Encoding.INT8_INDEX32;
+}
+
+/** The index form of an encoding: RAW (dense), BITMASK, DELTA16 or INDEX32. */
+export function indexForm(encoding: number): number {
+  return encoding & 3;
+}
 
 /** Tensor dtype codes: ONNX TensorProto.DataType numbers (string, 8, cannot be stored). */
 export const DTYPE_CODES: Readonly<Record<Exclude<DType, 'string'>, number>> = Object.fromEntries(

@@ -4,7 +4,8 @@
 //   4  dimCount   u32   total dims of all tensors
 //   8  count × 24-byte entries:
 //        0 dtype u8 (layout.ts DTYPE_CODES)   1 encoding u8   2 rank u16
-//        4 firstDim u32 (index into the dims array)   8 valueCount u32   12 reserved u32 (0)
+//        4 firstDim u32 (index into the dims array)   8 valueCount u32
+//       12 axis u32: the quantization axis for the int8 encodings (< rank), else 0 (reserved)
 //       16 payload offset u32 (within the data section)   20 payload length u32
 //   8 + 24·count: dimCount × u64 dims
 //
@@ -12,8 +13,8 @@
 // so a decoder can trust an entry's numbers.
 import { ModelFormatError } from '../errors.js';
 import type { DType } from '../graph/ir.js';
-import { DTYPE_CODES, DTYPE_OF_CODE, Encoding, ENCODING_NAMES, isFloatStorage, storageWidth } from './layout.js';
-import { sparseBytes, type PlannedTensor } from './tensor-encode.js';
+import { DTYPE_CODES, DTYPE_OF_CODE, Encoding, ENCODING_NAMES, isFloatStorage, isInt8Encoding, storageWidth } from './layout.js';
+import { int8Bytes, sparseBytes, type PlannedTensor } from './tensor-encode.js';
 
 const ENTRY_BYTES = 24;
 const TABLE_HEAD = 8;
@@ -29,6 +30,8 @@ export interface TableEntry {
   dims: number[];
   numel: number;
   valueCount: number;
+  /** The int8 encodings' quantization axis (0 otherwise). */
+  axis: number;
   offset: number;
   length: number;
 }
@@ -51,6 +54,7 @@ export function writeTable(tensors: readonly PlannedTensor[], offsets: readonly 
     view.setUint16(e + 2, t.tensor.dims.length, true);
     view.setUint32(e + 4, firstDim, true);
     view.setUint32(e + 8, t.valueCount, true);
+    view.setUint32(e + 12, t.int8 ? t.int8.axis : 0, true);
     view.setUint32(e + 16, offsets[i], true);
     view.setUint32(e + 20, t.byteLength, true);
     for (const d of t.tensor.dims) {
@@ -88,7 +92,10 @@ export function readTable(table: Uint8Array, dataLength: number): TableEntry[] {
     const reserved = view.getUint32(e + 12, true);
     const offset = view.getUint32(e + 16, true);
     const length = view.getUint32(e + 20, true);
-    if (reserved !== 0) bad(`${where} has a non-zero reserved field`);
+    const int8 = isInt8Encoding(encoding);
+    const axis = int8 ? reserved : 0;
+    if (!int8 && reserved !== 0) bad(`${where} has a non-zero reserved field`);
+    if (int8 && axis >= rank) bad(`${where}: int8 quantization axis ${axis} is outside its rank ${rank}`);
     if (firstDim + rank > dimCount) bad(`${where}: dims ${firstDim}..${firstDim + rank} lie past the ${dimCount} dims stored`);
     const dims: number[] = [];
     let numel = 1;
@@ -117,12 +124,15 @@ export function readTable(table: Uint8Array, dataLength: number): TableEntry[] {
       if (valueCount > numel) bad(`${where}: ${valueCount} stored values for dims [${dims.join(', ')}] (${numel} elements)`);
       const need = sparseBytes(encoding, numel, valueCount);
       if (length !== need) bad(`${where}: ${name} payload of ${valueCount} values over ${numel} elements needs ${need} bytes but is ${length}`);
-    } else if (encoding === Encoding.INT8_QUANT) {
-      bad(`${where} uses the int8-quant encoding, which this edgeprune version does not read yet`);
+    } else if (int8) {
+      if (!isFloatStorage(dtype)) bad(`${where}: ${name} encoding on a ${dtype} tensor (only float tensors are stored int8)`);
+      if (encoding === Encoding.INT8 ? valueCount !== numel : valueCount > numel) bad(`${where}: ${valueCount} stored values for dims [${dims.join(', ')}] (${numel} elements)`);
+      const need = int8Bytes(encoding, numel, valueCount, dims[axis]);
+      if (length !== need) bad(`${where}: ${name} payload of ${valueCount} values over ${numel} elements and ${dims[axis]} scales needs ${need} bytes but is ${length}`);
     } else {
       bad(`${where} has unknown encoding ${encoding}`);
     }
-    entries.push({ dtype, encoding, dims, numel, valueCount, offset, length });
+    entries.push({ dtype, encoding, dims, numel, valueCount, axis, offset, length });
   }
   return entries;
 }

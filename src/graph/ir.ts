@@ -14,6 +14,23 @@ export interface ConstTensor {
   dims: number[];
   /** float16 is stored widened to Float32Array; bool as Uint8Array (0/1); int64 as BigInt64Array. */
   data: TensorArray;
+  /**
+   * Present when the (float32) values are int8 weights: `data` holds the dequantized floats and
+   * every element equals fround(q · scales[c]) exactly, q an integer in [-127, 127], c its index
+   * along `axis`. The artifact stores such a tensor as int8 + scales; the runtime may pack the
+   * floats (dequantize at creation) or recover q (graph/quant.ts int8Weights) for an int8 kernel.
+   * A pass that rewrites the data builds a new tensor without it, so it never goes stale.
+   */
+  quant?: Int8Quant;
+}
+
+/** Symmetric per-channel int8 quantization of a float tensor (graph/quant.ts). */
+export interface Int8Quant {
+  type: 'int8';
+  /** The channel axis: 0 for Conv [Cout, ...] and Gemm transB=1 [N, K]; 1 for MatMul / Gemm [K, N]. */
+  axis: number;
+  /** One positive, finite scale per index along `axis`. */
+  scales: Float32Array;
 }
 
 /** A dimension: a size, or a symbolic name such as 'batch' (ONNX dim_param). */
