@@ -10,3 +10,5 @@ export * from './errors.js';
 export type { Graph, Node, ConstTensor, ValueInfo, Attr, DType, Dim } from './graph/ir.js';
 export { l1Unstructured, randomUnstructured, globalUnstructured, nmSparsity, blockSparsity, wandaUnstructured, remove, lnStructured, channelPrune, type PruneResult, type PruneReport, type LayerPruneReport, type LayerFilter } from './prune/index.js';
 export { collectActivationNorms } from './prune/calibration.js';
+export { quantizeGraph, dequantize, quantizeWeightsPerChannel, type QuantizeGraphOptions, type QuantizeGraphReport } from './graph/quant.js';
+export type { KernelOption, KernelPreference } from './runtime/kernel-choice.js';

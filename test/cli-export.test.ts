@@ -119,3 +119,24 @@ describe('inspect --layers and --kernels', () => {
     expectClose(s, d, 'sparse vs dense kernels');
   });
 });
+
+describe('prune --int8', () => {
+  it('writes int8 weights: a smaller artifact, outputs within the quantization bound, ONNX with the dequantized floats', async () => {
+    const plain = join(dir, 'p90.epm');
+    const q = join(dir, 'p90-int8.epm');
+    const qOnnx = join(dir, 'p90-int8.onnx');
+    expect((await cli(['prune', modelPath, '-m', 'l1-unstructured', '-a', '0.9', '-o', plain])).code).toBe(0);
+    const r = await cli(['prune', modelPath, '-m', 'l1-unstructured', '-a', '0.9', '--int8', '-o', q]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/l1-unstructured pruning \+ int8 weights of/);
+    expect((await cli(['prune', modelPath, '-m', 'l1-unstructured', '-a', '0.9', '--int8', '-o', qOnnx])).code).toBe(0);
+    const qBytes = readFileSync(q);
+    // a 13 kB model: the graph's own bytes weigh more here than in real models (see test/format-int8)
+    expect(qBytes.length).toBeLessThan(readFileSync(plain).length * 0.9);
+    expect(qBytes.length).toBeLessThan(readFileSync(modelPath).length * 0.25);
+    const want = (await runOrt(readFileSync(qOnnx), { x: { data: x, dims } })).y.data;
+    const got = await ours(qBytes);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(2e-3 * scale);
+  });
+});

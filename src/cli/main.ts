@@ -87,6 +87,7 @@ function program(ctx: CommandContext): Command {
     .option('--exclude <names>', 'comma-separated node names to leave alone')
     .option('--seed <n>', 'for --method random: the seed', '0')
     .option('--dim <NAME=VALUE>', 'value of a symbolic dim to analyse and measure at (repeatable), e.g. --dim height=224', collect)
+    .option('--int8', 'also quantize the weights to int8 per output channel (stored as int8 in .epm; ONNX gets the dequantized floats)')
     .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the compact edgeprune artifact (pruned weights stored sparsely)')
     .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
 

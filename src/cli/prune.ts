@@ -21,6 +21,8 @@ export interface PruneOptions {
   seed?: string;
   /** NAME=VALUE for symbolic dims (repeatable) */
   dim?: string[];
+  /** quantize the pruned weights to int8 (per output channel) */
+  int8?: boolean;
   out: string;
 }
 
@@ -73,9 +75,15 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
     default:
       throw new ArgumentError(`unknown --method '${String(opts.method)}'; use one of ${PRUNE_METHODS.join(', ')}`);
   }
+  let pruned = result.graph;
+  if (opts.int8) {
+    // after pruning: the int8 values keep the zeros; ONNX gets their dequantized floats
+    const { quantizeGraph } = await import('../graph/quant.js');
+    pruned = quantizeGraph(pruned).graph;
+  }
   // .onnx for onnxruntime and other tools; any other name gets the compact native artifact (.epm),
-  // which stores pruned weights sparsely
-  const output = opts.out.toLowerCase().endsWith('.onnx') ? exportOnnx(result.graph) : writeArtifact(result.graph);
+  // which stores pruned weights sparsely (and int8 weights as int8)
+  const output = opts.out.toLowerCase().endsWith('.onnx') ? exportOnnx(pruned) : writeArtifact(pruned);
   writeFileSync(opts.out, output);
 
   const { InferenceSession } = await ctx.runtime();
@@ -102,7 +110,7 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
     row('file bytes', (i) => (i === before ? input.length : output.length), grouped),
     row('planned peak memory', (i) => i.plannedPeakBytes, fmtBytes),
   ];
-  ctx.stdout.write(`${opts.method} pruning of ${model} -> ${opts.out}\n${table(rows)}\n`);
+  ctx.stdout.write(`${opts.method} pruning${opts.int8 ? ' + int8 weights' : ''} of ${model} -> ${opts.out}\n${table(rows)}\n`);
   const skipped = result.report.skipped;
   if (skipped.length) {
     ctx.stdout.write(`left unpruned (${skipped.length}):\n`);

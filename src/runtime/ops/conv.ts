@@ -5,7 +5,9 @@ import type { Node } from '../../graph/ir.js';
 import { PackedConv2d, winogradApplies } from '../../kernels/conv.js';
 import { PackedSparseConv2d, sparseConvPath } from '../../kernels/conv-sparse.js';
 import { nonZeroRows, SlimConv2d } from '../../kernels/conv-slim.js';
-import { chooseWeightKernel, directConvRatio, im2colRatio, spmmRatio, wasmCountNonZero } from '../kernel-choice.js';
+import { Int8Conv1x1Layer } from '../../kernels/conv-int8.js';
+import { int8Weights } from '../../graph/quant.js';
+import { chooseWeightKernel, directConvRatio, im2colRatio, INT8_CONV1X1_RATIO, spmmRatio, wasmCountNonZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
@@ -93,21 +95,28 @@ export const Conv: OpDef = {
       : sparsePath === 'sparse-im2col' ? im2colRatio(d, outPixels)
         : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels);
     const weights = () => constFloats(node, inputs, 1, 'the weights');
+    // int8 weights (quantized per output channel) of a plain 1x1 conv run the int8 dot kernel
+    const wConst = inputs[1]?.constant;
+    const int8 = wConst?.quant?.axis === 0 && g.group === 1 && sparsePath === 'sparse1x1';
     const choice = chooseWeightKernel(ctx.preference, {
       weights: Cout * CinG * KH * KW,
       countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, weights())),
       sparseRatio: ratio,
       sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined,
       keptRowShare: g.group === 1 ? () => ctx.once('kept-rows', () => nonZeroRows(weights(), Cout).length / Cout) : undefined,
+      int8Ratio: int8 ? INT8_CONV1X1_RATIO : undefined,
     });
-    const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () => {
-      const bn = ctx.batchNorm;
-      const bias = foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
-      return new Layer(k, weights(), g.w4, bias, { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
-    };
+    const bn = ctx.batchNorm;
+    const bias = () => foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
+    const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () =>
+      new Layer(k, weights(), g.w4, bias(), { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
     const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
       : choice.kernel === 'slim' ? ctx.once(`slim-conv|${ctx.activation?.kind}`, make(SlimConv2d))
-        : ctx.once(`conv|${ctx.activation?.kind}`, make(PackedConv2d));
+        : int8 && choice.kernel === 'dense' ? ctx.once(`int8-conv|${ctx.activation?.kind}`, () => {
+          const { q, scales } = int8Weights(wConst!);
+          return new Int8Conv1x1Layer(k, q, scales, g.w4, { bias: bias(), activation: ctx.activation, outputScale: bn?.scale });
+        })
+          : ctx.once(`conv|${ctx.activation?.kind}`, make(PackedConv2d));
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
     return {

@@ -6,10 +6,14 @@ import { toFloat32 } from '../../graph/tensor.js';
 import { broadcastShape, binaryRun } from '../../kernels/eltwise.js';
 import { matmulRun, matmulShape, packedB8Floats, PackedLinear } from '../../kernels/gemm.js';
 import { activationArgs } from '../../kernels/activation.js';
+import type { Kernels } from '../../wasm/kernels.js';
 import type { BuildContext, Executor, OpDef } from '../op.js';
 import { foldedBias } from './conv.js';
 import { PackedSparseGemm, SPMM_MIN_ROWS } from '../../kernels/gemm-sparse.js';
-import { chooseWeightKernel, gemmRatio, wasmCountNonZero } from '../kernel-choice.js';
+import { chooseWeightKernel, gemmRatio, INT8_LINEAR_RATIO, wasmCountNonZero } from '../kernel-choice.js';
+import { PackedInt8Linear, type Int8LinearOptions } from '../../kernels/quant.js';
+import { int8Weights } from '../../graph/quant.js';
+import type { ConstTensor } from '../../graph/ir.js';
 import { fmt, need, size } from './util.js';
 
 export const Gemm: OpDef = {
@@ -56,15 +60,18 @@ export const Gemm: OpDef = {
       }
     }
     if (bn) bias = foldedBias(bias, bn);
-    const choice = chooseWeightKernel(ctx.preference, { weights: K * N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, M) });
+    // int8 weights quantized along the output axis (0 for transB, 1 otherwise) run the int8 kernel
+    const int8 = bIn.constant.quant?.axis === (transB ? 0 : 1);
+    const choice = chooseWeightKernel(ctx.preference, { weights: K * N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, M), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
     const opts = { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale };
     const lin = choice.kernel === 'sparse'
       ? ctx.once(`sparse-gemm|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, K, N, opts))
-      : ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, opts));
+      : int8 ? ctx.once(`int8-gemm|${ctx.activation?.kind}`, () => int8Linear(k, bIn.constant!, K, N, opts))
+        : ctx.once(`gemm|${ctx.activation?.kind}`, () => new PackedLinear(k, w, K, N, opts));
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
     const aBytes = transA ? M * K * 4 : 0;
     return {
-      kernel: `gemm:${transA ? 'transpose+' : ''}${lin instanceof PackedSparseGemm ? sparseGemmPath(M) : 'packed'}${bn ? '+bn' : ''}`,
+      kernel: `gemm:${transA ? 'transpose+' : ''}${lin instanceof PackedSparseGemm ? sparseGemmPath(M) : lin instanceof PackedInt8Linear ? 'int8' : 'packed'}${bn ? '+bn' : ''}`,
       choice: choice.reason,
       flops: 2 * M * K * N,
       scratchBytes: aBytes + (lin instanceof PackedSparseGemm ? lin.scratchFloats(M) * 4 : 0),
@@ -99,13 +106,15 @@ export const MatMul: OpDef = {
       // weights: one packed Linear over all rows of A (its leading dims flattened)
       const rows = size(aDims) / s.K;
       const w = toFloat32(bIn.constant);
-      const choice = chooseWeightKernel(ctx.preference, { weights: s.K * s.N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, rows) });
+      const int8 = bIn.constant.quant?.axis === 1;
+      const choice = chooseWeightKernel(ctx.preference, { weights: s.K * s.N, countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, w)), sparseRatio: (d) => gemmRatio(d, rows), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
       const lin = choice.kernel === 'sparse'
         ? ctx.once(`sparse-matmul|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, s.K, s.N, { activation: ctx.activation }))
-        : ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, w, s.K, s.N, { activation: ctx.activation }));
+        : int8 ? ctx.once(`int8-matmul|${ctx.activation?.kind}`, () => int8Linear(k, bIn.constant!, s.K, s.N, { activation: ctx.activation }))
+          : ctx.once(`matmul|${ctx.activation?.kind}`, () => new PackedLinear(k, w, s.K, s.N, { activation: ctx.activation }));
       const sparse = lin instanceof PackedSparseGemm;
       return {
-        kernel: `matmul:${sparse ? sparseGemmPath(rows) : 'packed'}`,
+        kernel: `matmul:${sparse ? sparseGemmPath(rows) : lin instanceof PackedInt8Linear ? 'int8' : 'packed'}`,
         choice: choice.reason,
         flops,
         scratchBytes: sparse ? lin.scratchFloats(rows) * 4 : 0,
@@ -140,4 +149,10 @@ export function gemmFusable(op: string, inputs: { dims: number[]; constant?: unk
 /** The sparse kernel a Gemm/MatMul with this many rows runs. */
 function sparseGemmPath(rows: number): string {
   return rows < SPMM_MIN_ROWS ? 'sparse-spmv' : 'sparse-spmm';
+}
+
+/** The int8 kernel for a quantized K x N (or N x K, transposed) weight tensor. */
+function int8Linear(k: Kernels, t: ConstTensor, K: number, N: number, opts: Int8LinearOptions): PackedInt8Linear {
+  const { q, scales } = int8Weights(t);
+  return new PackedInt8Linear(k, q, scales, K, N, opts);
 }
