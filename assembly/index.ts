@@ -16,6 +16,12 @@ export { spmm_csr } from './sparse';
 export { qgemm_a4, qgemm_b8 } from './quant';
 export { spmv_csr } from './spmv';
 export { spconv_direct } from './sparse-direct';
+export { grad_pack_rows4, grad_pack_rows8, grad_pack_cols4, grad_pack_cols8, gemm_packed } from './grad-pack';
+export { grad_im2col_rows8, grad_conv_flip_weights, grad_dw_filter, grad_dw_filter3x3, grad_dw_input, grad_bias_nchw } from './grad-conv';
+export { grad_maxpool2d_fwd, grad_maxpool2d_bwd, grad_avgpool2d_bwd, grad_global_avg_bwd } from './grad-pool';
+export { grad_act, grad_dropout_fwd, grad_dropout_bwd } from './grad-act';
+export { grad_bn_train_fwd, grad_bn_bwd, grad_ce_check_labels, grad_softmax_ce } from './grad-norm';
+export { optim_sgd, optim_adam, optim_sumsq, optim_scale, optim_apply_mask } from './optim';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

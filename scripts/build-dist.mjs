@@ -9,3 +9,5 @@ await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index
 console.log('built dist/lib/index.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });
 console.log('built dist/cli/edgeprune.mjs');
+await build({ ...common, entryPoints: ['src/workflow/run-main-job.ts'], outfile: 'dist/cli/main-job.mjs' });
+console.log('built dist/cli/main-job.mjs');

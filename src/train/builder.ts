@@ -148,6 +148,22 @@ export function relu6(): Layer {
   };
 }
 
+/**
+ * (x - mean) / std with constant scalars, inside the model: the model takes raw inputs (pixels in
+ * 0..1) and normalises them itself, so a page or a Worker feeds what it has.
+ */
+export function normalize(mean: number, std: number): Layer {
+  need(Number.isFinite(mean) && Number.isFinite(std) && std > 0, `normalize needs a finite mean and a positive std, got ${mean}, ${std}`);
+  return (s) => {
+    const m = s.name('norm_mean');
+    const d = s.name('norm_std');
+    s.graph.initializers.set(m, tensor([], new Float32Array([mean])));
+    s.graph.initializers.set(d, tensor([], new Float32Array([std])));
+    const centred = addNode(s, 'Sub', 'sub', [s.value, m])[0];
+    s.value = addNode(s, 'Div', 'div', [centred, d])[0];
+  };
+}
+
 /** Dropout with probability p (active while training, an identity in inference). */
 export function dropout(p = 0.5): Layer {
   need(p >= 0 && p < 1, `dropout probability must be in [0, 1), got ${p}`);
