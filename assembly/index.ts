@@ -13,6 +13,8 @@ export { eltwise_binary4 } from './eltwise';
 export { prune_abs, prune_square, prune_abs_scale, prune_random_scores, prune_count_nonzero, prune_hist, prune_threshold, prune_apply_threshold, prune_rows, prune_nm, prune_block_l1_1x4, prune_block_l1_4x1, prune_block_apply } from './prune';
 export { channel_lnorm, gather_channels } from './structured';
 export { spmm_csr } from './sparse';
+export { spmm_bsr1x4, spmm_bsr1x4_inplace } from './sparse_block';
+export { spmm_nm24 } from './sparse_nm';
 export { qgemm_a4, qgemm_b8 } from './quant';
 export { spmv_csr } from './spmv';
 export { spconv_direct } from './sparse-direct';

@@ -12,3 +12,12 @@ export { l1Unstructured, randomUnstructured, globalUnstructured, nmSparsity, blo
 export { collectActivationNorms } from './prune/calibration.js';
 export { quantizeGraph, dequantize, quantizeWeightsPerChannel, type QuantizeGraphOptions, type QuantizeGraphReport } from './graph/quant.js';
 export type { KernelOption, KernelPreference } from './runtime/kernel-choice.js';
+export { sequential, conv2d, linear, batchNorm, relu, relu6, leakyRelu, maxPool, avgPool, globalAvgPool, flatten, dropout, normalize, residual, type Layer, type SequentialOptions } from './train/builder.js';
+export { Trainer, type TrainerOptions, type FitOptions, type StepInfo } from './train/trainer.js';
+export type { OptimizerConfig } from './train/optimizer.js';
+export { dataset, datasetFromNpy, subset, shuffled, type Dataset } from './train/data.js';
+export { loadMnist } from './train/mnist.js';
+export { accuracy, medianLatencyMs } from './train/evaluate.js';
+export { constantLr, stepLr, cosineLr, sparsityAt, type LrSchedule, type GradualSparsity } from './train/schedules.js';
+export { pruneAndFreeze, gradualPruning, LotteryTicket, rigl, prunableWeights, sparsityOf } from './train/sparse-training.js';
+export { Rng } from './train/rng.js';

@@ -99,6 +99,47 @@ describe.each(FLAVORS)('sparse x dense SpMM (%s build)', (flavor) => {
     expectClose(spmm(k, W, 64, 576, X, 200, { access: 'inPlace' }), want, '64x576x200 in place');
   });
 
+  it('covers K chunks, groups of panels and every column tail on wide operands', async () => {
+    const k = await kernels(flavor);
+    // K around the 96-row chunks (and 1, 95, 97, 600), N across groups of 4 x 28-column panels and 16-column blocks
+    const cases: [number, number, number][] = [[3, 1, 1], [5, 95, 112], [4, 96, 113], [6, 97, 224], [7, 200, 250], [3, 600, 57], [9, 193, 336], [2, 150, 29]];
+    for (const [t, [M, K, N]] of cases.entries()) {
+      const sparsity = [0.5, 0.85, 0.97][t % 3];
+      const W = sparseWeights(M, K, sparsity, 9000 + t);
+      const X = randomArray(K * N, 9100 + t);
+      const bias = t % 2 ? randomArray(M, 9200 + t) : undefined;
+      const act = ACTS[t % 4];
+      const want = spmmRef(W, M, K, X, N, bias, act);
+      for (const access of ['auto', 'panel', 'inPlace'] as const) {
+        expectClose(spmm(k, W, M, K, X, N, { bias, activation: act, access }), want, `M=${M} K=${K} N=${N} sparsity=${sparsity} ${access}`);
+      }
+    }
+  });
+
+  it('re-encodes its offsets when the access mode or the row stride of X changes between runs', async () => {
+    const k = await kernels(flavor);
+    const before = k.heap.liveBytes;
+    const M = 6, K = 210, N = 61;
+    const W = sparseWeights(M, K, 0.7, 31);
+    const bias = randomArray(M, 32);
+    const layer = new PackedSparseLinear(k, W, M, K, { bias });
+    const X = randomArray(K * N, 33);
+    const want = spmmRef(W, M, K, X, N, bias);
+    const y = k.allocF32(M * N);
+    for (const [access, ldx] of [['panel', N], ['inPlace', N], ['inPlace', N + 5], ['panel', N + 5], ['auto', N + 9], ['inPlace', N], ['panel', N]] as const) {
+      const xs = new Float32Array(K * ldx).fill(Number.NaN);
+      for (let c = 0; c < K; c++) xs.set(X.subarray(c * N, (c + 1) * N), c * ldx);
+      const x = k.upload(xs);
+      layer.run(x, N, y, { access, ldx });
+      expectClose(k.download(y, M * N), want, `${access} ldx=${ldx}`);
+      k.free(x);
+    }
+    expect(layer.nnz).toBe(W.filter((v) => v !== 0).length);
+    layer.dispose();
+    k.free(y);
+    expect(k.heap.liveBytes).toBe(before);
+  });
+
   it('handles empty rows, an all-zero matrix (bias only) and reports nnz / density', async () => {
     const k = await kernels(flavor);
     const M = 5, K = 9, N = 37;

@@ -1,16 +1,37 @@
-// Host side of the sparse-weight kernel (assembly/sparse.ts): Y[M x N] = W[M x K] · X[K x N] + bias
-// with W stored as CSR (zeros dropped once, at pack time) and X dense, row-major. Serves a Linear
-// layer applied to N column vectors, a 1x1 conv (K = Cin, N = H·W) or a conv over im2col columns.
+// Host side of the sparse-weight kernels (assembly/sparse*.ts): Y[M x N] = W[M x K] · X[K x N] + bias
+// with W packed once (zeros dropped) and X dense, row-major. Serves a Linear layer applied to N
+// column vectors, a 1x1 conv (K = Cin, N = H·W) or a conv over im2col columns. Three formats:
+//   PackedSparseLinear        unstructured (CSR), any sparsity pattern;
+//   PackedBlockSparseLinear   1x4 blocks: 4 consecutive input channels of one row kept or dropped together;
+//   PackedNMSparseLinear      2:4: at most 2 non-zeros in every group of 4 consecutive input channels.
+// All three run the panel scheme of assembly/sparse.ts (28-column blocks of X copied, K_CHUNK rows
+// at a time, into L1-sized panels); CSR and 1x4 also have an in-place kernel (16-column blocks read
+// where they are, two rows at a time) for sparser weights and narrow X. sparseCostRatio predicts
+// each one's time against our dense kernel on the same operands.
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims } from './check.js';
 
+/** Columns per panel block (assembly/sparse.ts PANEL_W) and bytes per panel row. */
+const PANEL_W = 28;
+const PANEL_ROW_BYTES = PANEL_W * 4;
+/** Columns per in-place block. */
+const IN_PLACE_W = 16;
 /**
- * Below this density 'auto' reads X in place rather than copying it into panels. bench/sparse.ts
- * (64x576x3136, this 2-core VM): the copy wins up to 90% zeros, reading in place wins at 95%.
+ * Most rows of X per panel chunk: 96 x 112 bytes = 10.5 KB, so a panel stays in L1 next to the
+ * stream of weights, and up to 4 of them (4 adjacent 28-column blocks, one visit per row of X) fit
+ * the kernel's 64 KB scratch. bench/sparse.ts at 50% zeros: 1.0x over dense unchunked, 1.26x with
+ * chunks of 192 rows; at 80-90% chunks of 96 and 4 blocks per visit gain another 10-15%.
  */
-export const IN_PLACE_BELOW_DENSITY = 0.08;
+export const K_CHUNK = 96;
+
+/**
+ * Below this density 'auto' reads X in place rather than copying it into panels: where the two
+ * fitted lines of sparseCostRatio cross (bench/sparse.ts, 64x576x3136: the panel wins at 80%
+ * zeros and below, in place from 90%).
+ */
+export const IN_PLACE_BELOW_DENSITY = 0.14;
 
 export interface SparseLinearOptions {
   /** M values, one per output row. */
@@ -20,9 +41,11 @@ export interface SparseLinearOptions {
 
 export interface SparseRunOptions {
   /**
-   * How the kernel reaches X: 'panel' copies each 16-column block into a contiguous panel (best on
-   * denser weights, and robust to row strides that alias in L1), 'inPlace' reads X directly (best
-   * at high sparsity, the only way when K > 1024). Default 'auto': in place when density < IN_PLACE_BELOW_DENSITY.
+   * How the CSR kernel reaches X: 'panel' copies 28-column blocks, up to K_CHUNK rows at a time,
+   * into a contiguous panel (best on denser weights, robust to row strides that alias in L1),
+   * 'inPlace' reads 16-column blocks directly (best on sparse weights and fewer than 28 columns).
+   * Default 'auto': in place when density < IN_PLACE_BELOW_DENSITY or N < 28. The 1x4 format
+   * does the same by its blockDensity (in place only when K % 4 == 0); 2:4 always uses the panel.
    */
   access?: 'auto' | 'panel' | 'inPlace';
   /** Row stride of X in floats (default N). */
@@ -31,59 +54,240 @@ export interface SparseRunOptions {
   ldy?: number;
 }
 
+export type SparseFormat = 'csr' | 'block1x4' | '2:4';
+
+/** Columns the dense GEMM pads its blocks to (gemm_a4's 8-column panels). */
+const DENSE_W = 8;
+
 /**
- * A weight matrix W (M x K) packed once as CSR: row pointers, per non-zero the byte offset of its
- * row k in the kernel's 16-float column panel (k · 64, so the inner loop only adds) and the value.
- * Owns its wasm blocks until dispose().
+ * Predicted time of the sparse kernel / time of our dense kernel (gemm_a4) on the same operands,
+ * for weights with this share of non-zeros: for 'csr' the density, for 'block1x4' the share of
+ * weights in kept blocks (PackedBlockSparseLinear.blockDensity), for '2:4' anything (a 2:4 layer
+ * multiplies half its weights whatever its actual zeros). columns: N, the pixels or rows the layer
+ * runs over; the kernels pad it to whole blocks (28 columns; 16 in place), the dense GEMM to
+ * multiples of 8. Below 1 the sparse kernel is predicted faster. It predicts what access 'auto'
+ * runs.
+ *
+ * Fitted on bench/sparse.ts, Y[64 x 3136] = W[64 x 576] · X[576 x 3136], relaxed build, 3 runs on
+ * a 2-core AMD EPYC VM shared with other jobs (medians of 15 interleaved rounds each; speed-up =
+ * dense time / sparse time):
+ *   csr panel     50%: 1.19 1.18 1.21   70%: 1.75 1.81 1.75   80%: 2.40 2.42 2.25
+ *   csr in place  90%: 4.24 4.12 3.82   95%: 7.48 7.37 8.50
+ *   1x4 panel     80%: 2.51 2.34 2.71   1x4 in place 90%: 4.84 4.16 4.31   2:4: 1.34 1.24 1.27
+ * as lines in the density d: csr panel 0.147 + 1.387 d, in place 0.010 + 2.36 d (they cross at
+ * d = 0.14 = IN_PLACE_BELOW_DENSITY, where 'auto' switches); 1x4 panel 0.12 + 1.387 d, in place
+ * 2.25 d; 2:4 0.78. The simd build's speed-ups over the simd dense GEMM are 10-20% higher (its
+ * dense multiply-adds are slower, the sparse loops are bound by loads). Expect about 15% error:
+ * the VM's spread, and shapes whose X fits in cache or whose rows hold very few non-zeros.
  */
-export class PackedSparseLinear {
+export function sparseCostRatio(format: SparseFormat, density: number, columns = 3136): number {
+  if (!(density >= 0 && density <= 1)) throw new ArgumentError(`sparseCostRatio: density must be in [0, 1], got ${density}`);
+  if (!(columns >= 1)) throw new ArgumentError(`sparseCostRatio: columns must be >= 1, got ${columns}`);
+  let r: number;
+  let width = PANEL_W;
+  switch (format) {
+    case 'csr':
+      // what access 'auto' runs
+      if (density < IN_PLACE_BELOW_DENSITY || columns < PANEL_W) {
+        r = 0.01 + 2.36 * density;
+        width = IN_PLACE_W;
+      } else {
+        r = 0.147 + 1.387 * density;
+      }
+      break;
+    case 'block1x4':
+      if (density < IN_PLACE_BELOW_DENSITY || columns < PANEL_W) {
+        r = 2.25 * density;
+        width = IN_PLACE_W;
+      } else {
+        r = 0.12 + 1.387 * density;
+      }
+      break;
+    case '2:4':
+      r = 0.78;
+      break;
+    default:
+      throw new ArgumentError(`sparseCostRatio: unknown format ${String(format)}; use 'csr', 'block1x4' or '2:4'`);
+  }
+  // both pay for whole blocks, the sparse kernel's and the dense GEMM's (3136 columns pad neither)
+  const padded = (w: number) => Math.ceil(columns / w) * w;
+  return (r * padded(width)) / padded(DENSE_W);
+}
+
+/** Rows per K chunk: K cut into equal chunks of at most K_CHUNK rows, rounded up to a multiple of `multiple`. */
+function chunkRows(K: number, multiple: number): number {
+  const n = Math.ceil(K / K_CHUNK);
+  const kc = Math.ceil(K / n);
+  return Math.ceil(kc / multiple) * multiple;
+}
+
+/** Checks shared by the three formats' constructors. */
+function checkWeights(what: string, w: Float32Array, M: number, K: number, opts: SparseLinearOptions): void {
+  checkDims([M, K], `${what} weights [M, K]`, 2);
+  checkData(w, [M, K], `${what} weights`);
+  if (M === 0 || K === 0) throw new ShapeError(`${what} weights [${M}, ${K}] have an empty dimension`);
+  if (opts.bias && opts.bias.length !== M) throw new ShapeError(`${what} bias has ${opts.bias.length} values but the layer has ${M} outputs`);
+}
+
+/** What the formats share: shape, non-zero count, bias, activation, the run() argument checks. */
+abstract class SparseLinearBase {
   readonly M: number;
   readonly K: number;
-  /** Number of non-zero weights kept. */
+  /** Number of non-zero weights. */
   readonly nnz: number;
   /** nnz / (M · K). */
   readonly density: number;
-  private readonly k: Kernels;
-  private readonly act: [number, number, number];
-  private rowPtr: number;
-  private colOff: number;
-  private values: number;
-  private bias: number;
+  protected readonly k: Kernels;
+  protected readonly act: [number, number, number];
+  protected bias: number;
+  protected disposed = false;
+  private readonly what: string;
 
-  constructor(k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions = {}) {
-    checkDims([M, K], 'SparseLinear weights [M, K]', 2);
-    checkData(w, [M, K], 'SparseLinear weights');
-    if (M === 0 || K === 0) throw new ShapeError(`SparseLinear weights [${M}, ${K}] have an empty dimension`);
-    if (opts.bias && opts.bias.length !== M) throw new ShapeError(`SparseLinear bias has ${opts.bias.length} values but the layer has ${M} outputs`);
+  protected constructor(what: string, k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions) {
+    checkWeights(what, w, M, K, opts);
+    this.what = what;
     this.k = k;
     this.M = M;
     this.K = K;
     this.act = activationArgs(opts.activation);
     let nnz = 0;
     for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
-    const rowPtr = new Int32Array(M + 1);
-    const offs = new Int32Array(nnz);
-    const vals = new Float32Array(nnz);
+    this.nnz = nnz;
+    this.density = nnz / (M * K);
+    this.bias = opts.bias ? k.upload(opts.bias) : 0;
+  }
+
+  /** Validates run()'s arguments; returns [ldx, ldy], or undefined when there is nothing to do (N = 0). */
+  protected checkRun(x: number, N: number, y: number, opts: SparseRunOptions): [number, number] | undefined {
+    const what = this.what;
+    if (this.disposed) throw new ShapeError(`${what}: used after dispose()`);
+    if (!Number.isInteger(N) || N < 0) throw new ShapeError(`${what}: column count N must be a non-negative integer, got ${N}`);
+    const ldx = opts.ldx ?? N;
+    const ldy = opts.ldy ?? N;
+    if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`${what}: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
+    if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`${what}: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
+    const access = opts.access ?? 'auto';
+    if (access !== 'auto' && access !== 'panel' && access !== 'inPlace') throw new ArgumentError(`${what}: access must be 'auto', 'panel' or 'inPlace', got ${String(access)}`);
+    if (N === 0) return undefined;
+    this.k.requireFloats(x, (this.K - 1) * ldx + N, `${what} input`);
+    this.k.requireFloats(y, (this.M - 1) * ldy + N, `${what} output`);
+    return [ldx, ldy];
+  }
+
+  protected release(...ptrs: number[]): void {
+    if (this.disposed) return;
+    this.k.free(this.bias, ...ptrs);
+    this.bias = 0;
+    this.disposed = true;
+  }
+}
+
+/**
+ * A weight matrix W (M x K) packed once as chunked CSR: per K chunk and row, 8-byte records
+ * (byte offset of the X row within the chunk, weight). The offsets are scaled for the kernel that
+ * runs (panel rows of 112 bytes, or ldx * 4 in place, so the inner loop only adds) and rewritten
+ * from wasm memory when the access mode or ldx changes between runs (O(nnz), once per change).
+ * Owns its wasm blocks until dispose().
+ */
+export class PackedSparseLinear extends SparseLinearBase {
+  private rowPtr: number;
+  private records: number;
+  /** How the records are encoded now: in place or not, chunk rows, offset scale (bytes per k). */
+  private enc = { inPlace: false, kc: 0, scale: 0 };
+
+  constructor(k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions = {}) {
+    super('SparseLinear', k, w, M, K, opts);
+    const rowStart = new Int32Array(M + 1);
+    const cols = new Int32Array(this.nnz);
+    const vals = new Float32Array(this.nnz);
     let j = 0;
     for (let m = 0; m < M; m++) {
-      rowPtr[m] = j;
+      rowStart[m] = j;
       const row = m * K;
       for (let c = 0; c < K; c++) {
         const v = w[row + c];
         if (v !== 0) {
-          offs[j] = c * 64;
+          cols[j] = c;
           vals[j] = v;
           j++;
         }
       }
     }
-    rowPtr[M] = j;
-    this.nnz = nnz;
-    this.density = nnz / (M * K);
-    this.rowPtr = k.uploadI32(rowPtr);
-    this.colOff = k.uploadI32(offs);
-    this.values = k.upload(vals);
-    this.bias = opts.bias ? k.upload(opts.bias) : 0;
+    rowStart[M] = j;
+    // room for the most chunks either encoding uses
+    this.rowPtr = k.heap.alloc((Math.ceil(K / chunkRows(K, 1)) * M + 1) * 4);
+    this.records = k.heap.alloc(Math.max(1, this.nnz) * 8);
+    // the panel encoding; an in-place run re-encodes for its ldx (once, then only when ldx changes)
+    this.write(rowStart, cols, vals, false, chunkRows(K, 1), PANEL_ROW_BYTES);
+  }
+
+  /** Rewrites rowPtr and the records for this access mode (in place: one chunk, offsets k * ldx * 4). */
+  private encode(inPlace: boolean, ldx: number): void {
+    const kc = inPlace ? this.K : chunkRows(this.K, 1);
+    const scale = inPlace ? ldx * 4 : PANEL_ROW_BYTES;
+    const e = this.enc;
+    if (e.inPlace === inPlace && e.kc === kc && e.scale === scale) return;
+    const [rowStart, cols, vals] = this.read();
+    this.write(rowStart, cols, vals, inPlace, kc, scale);
+  }
+
+  /** The non-zeros back from wasm memory, row-major: row starts, columns, values. */
+  private read(): [Int32Array, Int32Array, Float32Array] {
+    const { M, K } = this;
+    const { kc, scale } = this.enc;
+    const nChunks = Math.ceil(K / kc);
+    const i32 = this.k.i32;
+    const f32 = this.k.f32;
+    const rp = this.rowPtr >> 2;
+    const rec = this.records >> 2;
+    const rowStart = new Int32Array(M + 1);
+    for (let m = 0; m < M; m++) {
+      let n = 0;
+      for (let c = 0; c < nChunks; c++) n += i32[rp + c * M + m + 1] - i32[rp + c * M + m];
+      rowStart[m + 1] = rowStart[m] + n;
+    }
+    const cols = new Int32Array(this.nnz);
+    const vals = new Float32Array(this.nnz);
+    const next = rowStart.slice(0, M);
+    for (let c = 0; c < nChunks; c++) {
+      for (let m = 0; m < M; m++) {
+        for (let j = i32[rp + c * M + m]; j < i32[rp + c * M + m + 1]; j++) {
+          cols[next[m]] = c * kc + (i32[rec + 2 * j] >>> 0) / scale;
+          vals[next[m]++] = f32[rec + 2 * j + 1];
+        }
+      }
+    }
+    return [rowStart, cols, vals];
+  }
+
+  private write(rowStart: Int32Array, cols: Int32Array, vals: Float32Array, inPlace: boolean, kc: number, scale: number): void {
+    const { M, K } = this;
+    const nChunks = Math.ceil(K / kc);
+    const rowPtr = new Int32Array(nChunks * M + 1);
+    const rec = new Int32Array(this.nnz * 2);
+    const recF = new Float32Array(rec.buffer);
+    const next = rowStart.slice(0, M); // per row, the first non-zero not yet written
+    let j = 0;
+    for (let c = 0; c < nChunks; c++) {
+      const k0 = c * kc;
+      const k1 = Math.min(K, k0 + kc);
+      for (let m = 0; m < M; m++) {
+        rowPtr[c * M + m] = j;
+        let t = next[m];
+        const end = rowStart[m + 1];
+        while (t < end && cols[t] < k1) {
+          rec[2 * j] = (cols[t] - k0) * scale;
+          recF[2 * j + 1] = vals[t];
+          j++;
+          t++;
+        }
+        next[m] = t;
+      }
+    }
+    rowPtr[nChunks * M] = j;
+    this.k.i32.set(rowPtr, this.rowPtr >> 2);
+    this.k.i32.set(rec, this.records >> 2);
+    this.enc = { inPlace, kc, scale };
   }
 
   /**
@@ -91,37 +295,219 @@ export class PackedSparseLinear {
    * ldy, default N).
    */
   run(x: number, N: number, y: number, opts: SparseRunOptions = {}): void {
-    if (this.rowPtr === 0) throw new ShapeError('SparseLinear: used after dispose()');
-    if (!Number.isInteger(N) || N < 0) throw new ShapeError(`SparseLinear: column count N must be a non-negative integer, got ${N}`);
-    const ldx = opts.ldx ?? N;
-    const ldy = opts.ldy ?? N;
-    if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`SparseLinear: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
-    if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`SparseLinear: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
-    if (N === 0) return;
-    this.k.requireFloats(x, (this.K - 1) * ldx + N, 'SparseLinear input');
-    this.k.requireFloats(y, (this.M - 1) * ldy + N, 'SparseLinear output');
+    const strides = this.checkRun(x, N, y, opts);
+    if (!strides) return;
+    const [ldx, ldy] = strides;
     const access = opts.access ?? 'auto';
-    if (access !== 'auto' && access !== 'panel' && access !== 'inPlace') throw new ArgumentError(`SparseLinear: access must be 'auto', 'panel' or 'inPlace', got ${String(access)}`);
-    const inPlace = access === 'inPlace' || (access === 'auto' && this.density < IN_PLACE_BELOW_DENSITY) ? 1 : 0;
+    const inPlace = access === 'inPlace' || (access === 'auto' && (this.density < IN_PLACE_BELOW_DENSITY || N < PANEL_W));
+    if (inPlace && ldx * 4 * (this.K - 1) > 0xffffffff) throw new ShapeError(`SparseLinear: X of ${this.K} rows ${ldx} floats apart is too large to read in place; use access: 'panel'`);
+    this.encode(inPlace, ldx);
     const [code, p0, p1] = this.act;
-    this.k.fn.spmm_csr(this.rowPtr, this.colOff, this.values, this.M, this.K, x, ldx, N, y, ldy, this.bias, code, p0, p1, inPlace);
+    this.k.fn.spmm_csr(this.rowPtr, this.records, this.M, this.K, this.enc.kc, x, ldx, N, y, ldy, this.bias, code, p0, p1, inPlace ? 1 : 0);
   }
 
   dispose(): void {
-    this.k.free(this.rowPtr, this.colOff, this.values, this.bias);
+    this.release(this.rowPtr, this.records);
     this.rowPtr = 0;
-    this.colOff = 0;
-    this.values = 0;
-    this.bias = 0;
+    this.records = 0;
   }
 }
 
-/** One-shot Y = W · X (+ bias, activation) on host arrays (tests, scripts). Packs W on every call. */
-export function spmm(k: Kernels, W: Float32Array, M: number, K: number, X: Float32Array, N: number, opts: SparseLinearOptions & Pick<SparseRunOptions, 'access'> = {}): Float32Array {
+/**
+ * W (M x K) packed once in 1x4 blocks: the input channels are cut into aligned groups of 4
+ * (k = 4g .. 4g+3) and a row keeps a group when any of its 4 weights is non-zero (zeros inside a
+ * kept block are stored). Block CSR: 20-byte records (offset of row 4g of X, 4 weights), chunked
+ * over K for the panel kernel; in place (sparse blocks or fewer than 28 columns, and K % 4 == 0)
+ * the offsets are rewritten for ldx as in PackedSparseLinear. Meant for weights pruned in 1x4
+ * blocks (prune_block_l1_1x4); on unstructured zeros it keeps nearly every block.
+ */
+export class PackedBlockSparseLinear extends SparseLinearBase {
+  /** Kept 1x4 blocks. */
+  readonly blocks: number;
+  /** blocks * 4 / (M · K): the share of weights the kernel multiplies (what sparseCostRatio takes). */
+  readonly blockDensity: number;
+  private rowPtr: number;
+  private records: number;
+  private enc = { inPlace: false, kc: 0, scale: 0 };
+
+  constructor(k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions = {}) {
+    super('BlockSparseLinear', k, w, M, K, opts);
+    const G = Math.ceil(K / 4);
+    const rowStart = new Int32Array(M + 1);
+    const groups: number[] = [];
+    const vals: number[] = [];
+    for (let m = 0; m < M; m++) {
+      rowStart[m] = groups.length;
+      for (let g = 0; g < G; g++) {
+        const c1 = Math.min(K, 4 * g + 4);
+        let keep = false;
+        for (let c = 4 * g; c < c1; c++) if (w[m * K + c] !== 0) keep = true;
+        if (!keep) continue;
+        groups.push(g);
+        for (let i = 0; i < 4; i++) vals.push(4 * g + i < K ? w[m * K + 4 * g + i] : 0);
+      }
+    }
+    rowStart[M] = groups.length;
+    this.blocks = groups.length;
+    this.blockDensity = (this.blocks * 4) / (M * K);
+    this.rowPtr = k.heap.alloc((Math.ceil(K / chunkRows(K, 4)) * M + 1) * 4);
+    this.records = k.heap.alloc(Math.max(1, this.blocks) * 20);
+    this.write(rowStart, Int32Array.from(groups), Float32Array.from(vals), false, chunkRows(K, 4), PANEL_ROW_BYTES);
+  }
+
+  /** The kept blocks back from wasm memory, row-major: row starts, group indices, 4 weights each. */
+  private read(): [Int32Array, Int32Array, Float32Array] {
+    const { M, K } = this;
+    const { kc, scale } = this.enc;
+    const nChunks = Math.ceil(K / kc);
+    const i32 = this.k.i32;
+    const f32 = this.k.f32;
+    const rp = this.rowPtr >> 2;
+    const rec = this.records >> 2;
+    const rowStart = new Int32Array(M + 1);
+    for (let m = 0; m < M; m++) {
+      let n = 0;
+      for (let c = 0; c < nChunks; c++) n += i32[rp + c * M + m + 1] - i32[rp + c * M + m];
+      rowStart[m + 1] = rowStart[m] + n;
+    }
+    const groups = new Int32Array(this.blocks);
+    const vals = new Float32Array(this.blocks * 4);
+    const next = rowStart.slice(0, M);
+    for (let c = 0; c < nChunks; c++) {
+      for (let m = 0; m < M; m++) {
+        for (let j = i32[rp + c * M + m]; j < i32[rp + c * M + m + 1]; j++) {
+          const t = next[m]++;
+          groups[t] = (c * kc + (i32[rec + 5 * j] >>> 0) / scale) / 4;
+          for (let i = 0; i < 4; i++) vals[4 * t + i] = f32[rec + 5 * j + 1 + i];
+        }
+      }
+    }
+    return [rowStart, groups, vals];
+  }
+
+  private write(rowStart: Int32Array, groups: Int32Array, vals: Float32Array, inPlace: boolean, kc: number, scale: number): void {
+    const { M, K } = this;
+    const nChunks = Math.ceil(K / kc);
+    const rowPtr = new Int32Array(nChunks * M + 1);
+    const rec = new Int32Array(this.blocks * 5);
+    const recF = new Float32Array(rec.buffer);
+    const next = rowStart.slice(0, M);
+    let j = 0;
+    for (let c = 0; c < nChunks; c++) {
+      const k0 = c * kc;
+      for (let m = 0; m < M; m++) {
+        rowPtr[c * M + m] = j;
+        let t = next[m];
+        while (t < rowStart[m + 1] && 4 * groups[t] < k0 + kc) {
+          rec[5 * j] = (4 * groups[t] - k0) * scale;
+          for (let i = 0; i < 4; i++) recF[5 * j + 1 + i] = vals[4 * t + i];
+          j++;
+          t++;
+        }
+        next[m] = t;
+      }
+    }
+    rowPtr[nChunks * M] = j;
+    this.k.i32.set(rowPtr, this.rowPtr >> 2);
+    this.k.i32.set(rec, this.records >> 2);
+    this.enc = { inPlace, kc, scale };
+  }
+
+  /**
+   * Same contract as PackedSparseLinear.run. access 'auto' reads X in place when blockDensity <
+   * IN_PLACE_BELOW_DENSITY or N < 28; in place needs K % 4 == 0 (else the panel runs).
+   */
+  run(x: number, N: number, y: number, opts: SparseRunOptions = {}): void {
+    const strides = this.checkRun(x, N, y, opts);
+    if (!strides) return;
+    const [ldx, ldy] = strides;
+    const access = opts.access ?? 'auto';
+    const inPlace = this.K % 4 === 0 && (access === 'inPlace' || (access === 'auto' && (this.blockDensity < IN_PLACE_BELOW_DENSITY || N < PANEL_W)));
+    if (inPlace && ldx * 4 * (this.K - 1) > 0xffffffff) throw new ShapeError(`BlockSparseLinear: X of ${this.K} rows ${ldx} floats apart is too large to read in place; use access: 'panel'`);
+    const kc = inPlace ? this.K : chunkRows(this.K, 4);
+    const scale = inPlace ? ldx * 4 : PANEL_ROW_BYTES;
+    const e = this.enc;
+    if (e.inPlace !== inPlace || e.kc !== kc || e.scale !== scale) {
+      const [rowStart, groups, vals] = this.read();
+      this.write(rowStart, groups, vals, inPlace, kc, scale);
+    }
+    const [code, p0, p1] = this.act;
+    if (inPlace) this.k.fn.spmm_bsr1x4_inplace(this.rowPtr, this.records, this.M, this.K, x, ldx, N, y, ldy, this.bias, code, p0, p1);
+    else this.k.fn.spmm_bsr1x4(this.rowPtr, this.records, this.M, this.K, kc, x, ldx, N, y, ldy, this.bias, code, p0, p1);
+  }
+
+  dispose(): void {
+    this.release(this.rowPtr, this.records);
+    this.rowPtr = 0;
+    this.records = 0;
+  }
+}
+
+/**
+ * W (M x K) packed once as 2:4 sparse: every aligned group of 4 input channels of a row holds at
+ * most 2 non-zeros (prune_nm with N = 2, M = 4), stored as 2 weights and one byte of 2-bit positions
+ * per group (4.5 bytes per kept weight). Throws a ShapeError naming the first group with more.
+ */
+export class PackedNMSparseLinear extends SparseLinearBase {
+  private valsPtr: number;
+  private idxPtr: number;
+  private readonly kc: number;
+
+  constructor(k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions = {}) {
+    super('NMSparseLinear', k, w, M, K, opts);
+    const G = Math.ceil(K / 4);
+    const vals = new Float32Array(M * G * 2);
+    const idx = new Uint8Array(Math.ceil((M * G) / 4) * 4);
+    for (let m = 0; m < M; m++) {
+      for (let g = 0; g < G; g++) {
+        const pos: number[] = [];
+        for (let i = 0; i < 4 && 4 * g + i < K; i++) if (w[m * K + 4 * g + i] !== 0) pos.push(i);
+        if (pos.length > 2) throw new ShapeError(`NMSparseLinear: weights are not 2:4 sparse: row ${m}, input channels ${4 * g}..${Math.min(K, 4 * g + 4) - 1} hold ${pos.length} non-zeros (at most 2 per group of 4); prune them 2:4 first (prune_nm) or use PackedSparseLinear`);
+        // unused slots: weight 0 at a position inside K (the panel rows past K are zero anyway)
+        while (pos.length < 2) pos.push(pos.length ? (pos[0] === 0 ? 1 : 0) : 0);
+        const gi = m * G + g;
+        for (let s = 0; s < 2; s++) vals[2 * gi + s] = 4 * g + pos[s] < K ? w[m * K + 4 * g + pos[s]] : 0;
+        idx[gi] = pos[0] | (pos[1] << 2);
+      }
+    }
+    this.kc = chunkRows(K, 4);
+    this.valsPtr = k.upload(vals);
+    this.idxPtr = k.uploadI32(new Int32Array(idx.buffer));
+  }
+
+  /** Same contract as PackedSparseLinear.run (access is ignored: always the panel kernel). */
+  run(x: number, N: number, y: number, opts: SparseRunOptions = {}): void {
+    const strides = this.checkRun(x, N, y, opts);
+    if (!strides) return;
+    const [ldx, ldy] = strides;
+    const [code, p0, p1] = this.act;
+    this.k.fn.spmm_nm24(this.valsPtr, this.idxPtr, this.M, this.K, this.kc, x, ldx, N, y, ldy, this.bias, code, p0, p1);
+  }
+
+  dispose(): void {
+    this.release(this.valsPtr, this.idxPtr);
+    this.valsPtr = 0;
+    this.idxPtr = 0;
+  }
+}
+
+type AnySparseLinear = PackedSparseLinear | PackedBlockSparseLinear | PackedNMSparseLinear;
+
+/**
+ * One-shot Y = W · X (+ bias, activation) on host arrays (tests, scripts). Packs W on every call,
+ * in the given format (default 'csr').
+ */
+export function spmm(k: Kernels, W: Float32Array, M: number, K: number, X: Float32Array, N: number,
+  opts: SparseLinearOptions & Pick<SparseRunOptions, 'access'> & { format?: SparseFormat } = {}): Float32Array {
   checkDims([M, K, N], 'spmm M, K, N', 3);
   checkData(W, [M, K], 'spmm W [M, K]');
   checkData(X, [K, N], 'spmm X [K, N]');
-  const layer = new PackedSparseLinear(k, W, M, K, opts);
+  const format = opts.format ?? 'csr';
+  let layer: AnySparseLinear;
+  if (format === 'csr') layer = new PackedSparseLinear(k, W, M, K, opts);
+  else if (format === 'block1x4') layer = new PackedBlockSparseLinear(k, W, M, K, opts);
+  else if (format === '2:4') layer = new PackedNMSparseLinear(k, W, M, K, opts);
+  else throw new ArgumentError(`spmm: unknown format ${String(format)}; use 'csr', 'block1x4' or '2:4'`);
   const x = k.upload(X);
   const y = k.allocF32(M * N);
   try {
