@@ -6,6 +6,7 @@ import { ArgumentError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { SPMM_MIN_ROWS } from '../kernels/gemm-sparse.js';
+import { sparseCostRatio } from '../kernels/sparse.js';
 
 export type KernelPreference = 'auto' | 'dense' | 'sparse' | 'slim';
 
@@ -21,12 +22,13 @@ const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse', 'sl
 // function per sparse kernel, each fitted on measurements noted beside it.
 
 /**
- * The 16-column CSR SpMM (1x1 convs, Gemm/MatMul with >= 16 rows) against the packed GEMM, fitted
- * on W 64x576 x X 576x3136 (bench/sparse.ts): 1.2 at 50% non-zeros, 0.59 at 20%, 0.30 at 10%,
- * 0.17 at 5%. Fewer than 16 columns pad the blocks: the cost grows as 16 / columns.
+ * The CSR SpMM (1x1 convs, Gemm/MatMul with >= 16 rows) against the packed GEMM: the model fitted
+ * with the kernel itself (src/kernels/sparse.ts sparseCostRatio: bench/sparse.ts, W 64x576 x X
+ * 576x3136, relaxed build; about 0.15 + 1.39 * density with the panel kernel, 0.01 + 2.36 * density
+ * in place below 14% non-zeros), including the cost of padding few columns to whole blocks.
  */
 export function spmmRatio(density: number, columns: number): number {
-  return (0.05 + 2.5 * density) * Math.max(1, SPMM_MIN_ROWS / Math.max(1, columns));
+  return sparseCostRatio('csr', density, Math.max(1, columns));
 }
 
 /**
