@@ -11,3 +11,12 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/ed
 console.log('built dist/cli/edgeprune.mjs');
 await build({ ...common, entryPoints: ['src/workflow/run-main-job.ts'], outfile: 'dist/cli/main-job.mjs' });
 console.log('built dist/cli/main-job.mjs');
+// edgeprune/runtime: inference only, minified; read-model.ts (ONNX or .epm) swapped for the .epm-only reader
+const artifactOnly = {
+  name: 'artifact-only-reader',
+  setup(b) {
+    b.onResolve({ filter: /\/read-model\.js$/ }, (args) => ({ path: new URL('../src/runtime/read-model-artifact.ts', import.meta.url).pathname }));
+  },
+};
+await build({ ...common, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly] });
+console.log('built dist/runtime/index.mjs');

@@ -20,3 +20,29 @@ it("import { InferenceSession, Tensor } from 'edgeprune' works from the built bu
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual([0, 2, 0, 4]);
 });
+
+it("edgeprune/runtime runs .epm artifacts, carries no ONNX parser, and says how to convert an ONNX file", async () => {
+  const { writeArtifact } = await import('../src/format/index.js');
+  const { importOnnx } = await import('../src/onnx/import.js');
+  const { readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'edgeprune-runtime-'));
+  const onnx = buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [1, 4] }], outputs: ['y'] });
+  writeFileSync(join(dir, 'm.onnx'), onnx);
+  writeFileSync(join(dir, 'm.epm'), writeArtifact(importOnnx(onnx)));
+  const script = `import { InferenceSession, Tensor, ModelFormatError } from 'edgeprune/runtime';
+    import { readFileSync } from 'node:fs';
+    const s = await InferenceSession.create(readFileSync(${JSON.stringify(join(dir, 'm.epm'))}));
+    const out = await s.run({ x: new Tensor('float32', new Float32Array([-1, 2, -3, 4]), [1, 4]) });
+    let err;
+    try { await InferenceSession.create(readFileSync(${JSON.stringify(join(dir, 'm.onnx'))})); } catch (e) { err = e; }
+    console.log(JSON.stringify({ y: Array.from(out.y.data), typed: err instanceof ModelFormatError, message: err.message }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  expect(r.stderr).toBe('');
+  const j = JSON.parse(r.stdout);
+  expect(j.y).toEqual([0, 2, 0, 4]);
+  expect(j.typed).toBe(true);
+  expect(j.message).toMatch(/loads \.epm artifacts only.*edgeprune export model\.onnx --out model\.epm/);
+  // the bundle holds none of the ONNX importer's code nor protobufjs
+  const bundle = readFileSync(new URL('../dist/runtime/index.mjs', import.meta.url), 'utf8');
+  expect(bundle).not.toMatch(/protobuf decode failed|protobufjs|not an ONNX model/);
+});

@@ -2,8 +2,7 @@
 // (InferenceSession.create / inputNames / outputNames / run / release) plus info().
 import { EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
-import { importOnnx } from '../onnx/import.js';
-import { isArtifact, readArtifact } from '../format/read.js';
+import { readModel } from './read-model.js';
 import { simplify } from '../graph/passes/simplify.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -106,7 +105,7 @@ export class InferenceSession {
     let graph: Graph;
     let imported: Graph;
     try {
-      imported = isArtifact(bytes) ? readArtifact(bytes) : importOnnx(bytes);
+      imported = readModel(bytes);
       graph = simplify(imported);
     } catch (e) {
       await kernels.catch(() => {});
