@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { expectClose } from './util/close.js';
+import { cli } from './util/cli.js';
 import { buildModel, runOrt } from './util/onnx.js';
 import { randomArray } from './util/rng.js';
 
@@ -35,13 +35,6 @@ beforeAll(() => {
   writeFileSync(join(dir, 'x.npy'), writeNpy('float64', [2, 4], Float64Array.from(x)));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 describe('edgeprune over the real InferenceSession', () => {
   it('run writes the outputs onnxruntime computes', async () => {

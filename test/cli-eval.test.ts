@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { writeNpy } from '../src/io/npy.js';
+import { cli } from './util/cli.js';
 import { buildModel } from './util/onnx.js';
 
 let dir: string;
@@ -39,13 +39,6 @@ beforeAll(() => {
   writeFileSync(path('y-big.npy'), writeNpy('int64', [n], y.map((v, i) => (i === 9 ? 7n : v))));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 describe('edgeprune eval', () => {
   it.each(['free.onnx', 'one.onnx'])('counts the correct predictions of %s (symbolic batch in batches of 16; fixed batch 1)', async (model) => {

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { expectClose } from './util/close.js';
+import { cli } from './util/cli.js';
 import { buildModel, runOrt } from './util/onnx.js';
 import { randomArray } from './util/rng.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
@@ -40,13 +40,6 @@ beforeAll(() => {
   }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 async function ours(bytes: Uint8Array): Promise<Float32Array> {
   const s = await InferenceSession.create(bytes);

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { expectClose } from './util/close.js';
+import { cli } from './util/cli.js';
 import { buildModel, runOrt } from './util/onnx.js';
 import { randomArray } from './util/rng.js';
 
@@ -55,13 +55,6 @@ beforeAll(() => {
   }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 const METHODS: [string, string[]][] = [
   ['l1-unstructured', ['--amount', '0.5']],

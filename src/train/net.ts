@@ -111,27 +111,22 @@ export class TrainNet {
       this.blocks.push(p);
       return p;
     };
-    const valueBuf = (v: string) => {
-      let p = this.values.get(v);
+    /** The buffer of value v in `map`, allocated on first use (one float per element). */
+    const bufferIn = (map: Map<string, number>) => (v: string) => {
+      let p = map.get(v);
       if (p === undefined) {
         p = alloc(size(dimsOf(v)) * 4);
-        this.values.set(v, p);
+        map.set(v, p);
       }
       return p;
     };
+    const valueBuf = bufferIn(this.values);
     valueBuf(input.name);
     for (const node of graph.nodes) for (const o of node.outputs) if (o) valueBuf(o);
     let maxValue = 0;
     for (const v of this.values.keys()) maxValue = Math.max(maxValue, size(dimsOf(v)));
     const needsGrad = (v: string) => dependsOnParam.has(v);
-    const gradBuf = (v: string) => {
-      let p = this.grads.get(v);
-      if (p === undefined) {
-        p = alloc(size(dimsOf(v)) * 4);
-        this.grads.set(v, p);
-      }
-      return p;
-    };
+    const gradBuf = bufferIn(this.grads);
     const self = this;
     const ctx: TrainContext = {
       k,
