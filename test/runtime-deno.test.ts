@@ -1,0 +1,66 @@
+// Deno (the npm `deno` package's binary) runs examples/deno/classify.ts, which loads a pruned .epm
+// through edgeprune/runtime (dist/runtime/index.mjs, mapped by examples/deno/deno.json), and its
+// outputs are compared with Node's: bit-identical with the simd kernels, within 1e-5 with relaxed.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, bits, findDeno, inputs, maxAbsDiff, nodeOutputs, prunedModel, runtimeOrSkip, writeFixture } from './util/runtimes.js';
+
+const deno = runtimeOrSkip('deno', findDeno, 'npm install (the `deno` devDependency ships the binary)');
+
+describe.skipIf(!deno)('Deno runs edgeprune/runtime', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeprune-deno-'));
+  const feeds = inputs(4);
+  let files: { model: string; inputs: string };
+  let model: Uint8Array;
+
+  beforeAll(async () => {
+    model = await prunedModel();
+    files = writeFixture(dir, model, feeds);
+  });
+
+  function classify(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(deno!, ['run', '--allow-read', '--no-prompt', '--config', join(ROOT, 'examples/deno/deno.json'), join(ROOT, 'examples/deno/classify.ts'), ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      // a fresh cache: nothing from the user's DENO_DIR, nothing written into it
+      env: { ...process.env, DENO_DIR: join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('simd kernels: outputs bit-identical to Node', async () => {
+    const r = classify(files.model, files.inputs, '--wasm', 'simd', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const got = JSON.parse(r.stdout) as { kernels: string; outputs: Record<string, number[]>[] };
+    expect(got.kernels).toBe('simd');
+    const want = await nodeOutputs(model, feeds, 'simd');
+    expect(got.outputs).toHaveLength(feeds.length);
+    got.outputs.forEach((o, i) => expect(bits(o.logits)).toEqual(bits(want[i].logits)));
+  });
+
+  it("'auto' picks relaxed SIMD in Deno: outputs within 1e-5 of Node's relaxed kernels", async () => {
+    const r = classify(files.model, files.inputs, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { kernels: string; outputs: Record<string, number[]>[] };
+    expect(got.kernels).toBe('relaxed');
+    const want = await nodeOutputs(model, feeds, 'relaxed');
+    got.outputs.forEach((o, i) => expect(maxAbsDiff(o.logits, want[i].logits)).toBeLessThanOrEqual(1e-5));
+  });
+
+  it('prints a prediction for a person, and a typed error (no stack) for an ONNX file', async () => {
+    const ok = classify(files.model);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/5\d{3} of 26700 weights non-zero, relaxed kernels/);
+    expect(ok.stdout).toMatch(/input 0: class \d/);
+    const { writeFileSync } = await import('node:fs');
+    const { buildModel } = await import('./util/onnx-build.js');
+    writeFileSync(join(dir, 'm.onnx'), buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [1, 4] }], outputs: ['y'] }));
+    const bad = classify(join(dir, 'm.onnx'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^error: edgeprune\/runtime loads \.epm artifacts only.*edgeprune export model\.onnx --out model\.epm/);
+  });
+});
