@@ -24,6 +24,7 @@ export { grad_maxpool2d_fwd, grad_maxpool2d_bwd, grad_avgpool2d_bwd, grad_global
 export { grad_act, grad_dropout_fwd, grad_dropout_bwd } from './grad-act';
 export { grad_bn_train_fwd, grad_bn_bwd, grad_ce_check_labels, grad_softmax_ce } from './grad-norm';
 export { optim_sgd, optim_adam, optim_sumsq, optim_scale, optim_apply_mask } from './optim';
+export { chol_f64, trsm_lower_f64, trsm_lower_t_f64, gemm_f64, im2col_ld } from './linalg';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

@@ -83,3 +83,13 @@ export class TrainingError extends EdgepruneError {
     super('E_TRAINING', message);
   }
 }
+
+/** A budget given to `fit` cannot be met by any pruning it is allowed to do: the message says the smallest reachable value. */
+export class BudgetError extends EdgepruneError {
+  /** Each budget that cannot be met: its limit and the smallest value the most aggressive allowed plan reached. */
+  readonly unmet: { budget: string; limit: number; smallest: number }[];
+  constructor(message: string, unmet: { budget: string; limit: number; smallest: number }[] = []) {
+    super('E_BUDGET', message);
+    this.unmet = unmet;
+  }
+}

@@ -21,3 +21,4 @@ export { accuracy, medianLatencyMs } from './train/evaluate.js';
 export { constantLr, stepLr, cosineLr, sparsityAt, type LrSchedule, type GradualSparsity } from './train/schedules.js';
 export { pruneAndFreeze, gradualPruning, LotteryTicket, rigl, prunableWeights, sparsityOf } from './train/sparse-training.js';
 export { Rng } from './train/rng.js';
+export * from './fit/index.js';

@@ -7,6 +7,7 @@ import { EXIT_OK, EXIT_USAGE, reportError } from './errors.js';
 import { inspect } from './inspect.js';
 import { run } from './run.js';
 import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
+import { fitCommand, type FitCliOptions } from './fit.js';
 import { exportModel } from './export.js';
 import { evalModel, type EvalOptions } from './eval.js';
 import { loadRuntime } from './runtime.js';
@@ -90,6 +91,29 @@ function program(ctx: CommandContext): Command {
     .option('--int8', 'also quantize the weights to int8 per output channel (stored as int8 in .epm; ONNX gets the dequantized floats)')
     .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the compact edgeprune artifact (pruned weights stored sparsely)')
     .action((model: string, opts: PruneOptions) => prune(ctx, model, opts));
+
+  p.command('fit')
+    .description('prune a model to meet size / memory / latency / FLOP budgets with the least damage, recover accuracy from calibration data, and verify every budget on the written file')
+    .argument('<model>', 'model file (.onnx or .epm)')
+    .option('--max-size <size>', 'largest file: B, kB (1000), KB or KiB (1024), MB, MiB, e.g. 300kB')
+    .option('--max-memory <size>', 'largest peak memory at batch 1 (activation arena + packed weights), e.g. 4MB')
+    .option('--max-latency <time>', 'largest median latency at batch 1 on this machine, e.g. 5ms')
+    .option('--max-flops <n>', 'most FLOPs per inference at batch 1, e.g. 12M')
+    .option('--calib <X.npy>', 'calibration inputs, float32/float64, samples along axis 0 (no labels needed)')
+    .option('--data <X.npy>', 'labelled samples: accuracy before/after, fine-tuning, and calibration when --calib is not given')
+    .option('--labels <Y.npy>', 'class index per --data sample')
+    .option('--finetune-epochs <n>', 'fine-tune this many epochs on --data/--labels after pruning (pruned weights stay zero)')
+    .option('--samples <n>', 'calibration samples used (default 512)')
+    .addOption(new Option('--recovery <how>', 'accuracy recovery without training (default reconstruct)').choices(['reconstruct', 'bias', 'none']))
+    .option('--no-channels', 'do not remove channels')
+    .option('--no-sparse', 'do not zero individual weights')
+    .option('--no-int8', 'do not store weights as int8')
+    .option('--exclude <names>', 'comma-separated node names to leave alone')
+    .option('--report <report.html>', 'write an HTML report (tables, sensitivity curves, size-vs-damage frontier)')
+    .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx (dense floats: only removed channels shrink it), else the .epm artifact (sparse and int8 storage)')
+    .action((model: string, opts: FitCliOptions) => fitCommand(ctx, model, opts));
 
   p.command('eval')
     .description('accuracy on labelled .npy data, size on disk, parameters and median latency per inference')

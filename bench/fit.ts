@@ -1,0 +1,73 @@
+// `node scripts/run-ts.mjs bench/fit.ts [--model wide|res] [--train EPOCHS] [--budget 0.25]
+//  [--format epm|onnx] [--finetune EPOCHS] [--save M.onnx | --load M.onnx]`: times edgeprune fit on a CNN with BatchNorm and
+// residual blocks fitted to a share of its dense ONNX size with 512 calibration digits and no
+// labels. --model wide (default): ~0.9M parameters, ~100 MFLOP, the issue's "about one million
+// parameters in 60 s" case; --model res: a ~60k-parameter residual CNN quick enough to train here.
+// With --train it first trains on the MNIST digits of the `mnist` package and reports test accuracy
+// dense / fitted (least squares) / the same plan by magnitude only (and after --finetune epochs).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { exportOnnx } from '../src/onnx/export.js';
+import { importOnnx } from '../src/onnx/import.js';
+import { fit } from '../src/fit/index.js';
+import { fitFidelityTable, fitLayerTable, fitSummaryTable } from '../src/fit/report.js';
+import { table } from '../src/cli/format.js';
+import { batchNorm, conv2d, flatten, globalAvgPool, linear, maxPool, normalize, relu, residual, sequential } from '../src/train/builder.js';
+import { subset } from '../src/train/data.js';
+import { loadMnist } from '../src/train/mnist.js';
+import { Trainer } from '../src/train/trainer.js';
+
+const arg = (name: string, d: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : d;
+};
+const epochs = Number(arg('train', '0'));
+const share = Number(arg('budget', '0.25'));
+const format = arg('format', 'epm') as 'epm' | 'onnx';
+const finetune = Number(arg('finetune', '0'));
+const kind = arg('model', 'wide');
+
+const block = (c: number) => residual([conv2d(c, 3, { pads: 1, bias: false }), batchNorm(), relu(), conv2d(c, 3, { pads: 1, bias: false }), batchNorm()]);
+let graph = kind === 'res'
+  ? sequential([1, 28, 28], [
+    normalize(0.1307, 0.3081),
+    conv2d(16, 3, { pads: 1, bias: false }), batchNorm(), relu(), block(16), relu(), maxPool(2),
+    conv2d(32, 3, { pads: 1, bias: false }), batchNorm(), relu(), block(32), relu(), maxPool(2),
+    conv2d(64, 3, { pads: 1, bias: false }), batchNorm(), relu(), maxPool(2),
+    flatten(), linear(10),
+  ], { seed: 0 })
+  : sequential([1, 28, 28], [
+    normalize(0.1307, 0.3081),
+    conv2d(32, 3, { pads: 1 }), batchNorm(), relu(), maxPool(2),
+    conv2d(64, 3, { pads: 1 }), batchNorm(), relu(), block(64), relu(), maxPool(2),
+    conv2d(128, 3, { pads: 1 }), batchNorm(), relu(), block(128), relu(),
+    conv2d(256, 3, { pads: 1 }), batchNorm(), relu(),
+    globalAvgPool(), flatten(), linear(512), relu(), linear(10),
+  ], { seed: 0 });
+const params = [...graph.initializers.values()].reduce((a, t) => a + t.data.length, 0);
+console.log(`${kind} CNN: ${params.toLocaleString('en-US')} parameters`);
+const { train, test } = loadMnist();
+if (epochs > 0) {
+  const t = await Trainer.create(graph, { optimizer: { kind: 'adam' }, seed: 0 });
+  const t0 = performance.now();
+  await t.fit(train, { epochs, batch: 64, lr: 1e-3, onEpoch: (e, loss) => console.log(`epoch ${e + 1}: loss ${loss.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`) });
+  graph = t.graph();
+  t.dispose();
+}
+const save = arg('save', '');
+const load = arg('load', '');
+if (load) graph = importOnnx(new Uint8Array(readFileSync(load)));
+const onnx = exportOnnx(graph);
+if (save) writeFileSync(save, onnx);
+const calib = subset(train, Array.from({ length: 512 }, (_, i) => i));
+const t0 = performance.now();
+const r = await fit(graph, { maxSize: Math.floor(share * onnx.length) }, {
+  calibration: { x: calib.x, sampleDims: calib.sampleDims },
+  format,
+  ...(epochs > 0 || load ? { evaluate: test } : {}),
+  ...(finetune > 0 ? { finetune: { data: train, epochs: finetune } } : {}),
+  onProgress: (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}\n`),
+});
+console.log(`fit to ${share} x ${onnx.length.toLocaleString('en-US')} ONNX bytes as .${format}: ${r.seconds.toFixed(1)} s`);
+console.log(table(fitSummaryTable(r)));
+console.log(table(fitFidelityTable(r)));
+console.log(table(fitLayerTable(r)));
