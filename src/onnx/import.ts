@@ -390,6 +390,8 @@ function isLong(v: unknown): v is LongLike {
 
 /** The exact 64-bit value, read as signed or unsigned. */
 function toBigInt(v: unknown, unsigned: boolean): bigint {
+  // the common case (decode.ts gives every exact value as a number): no 64-bit wrapping to do
+  if (typeof v === 'number' && Number.isSafeInteger(v) && (v >= 0 || !unsigned)) return BigInt(v);
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (isLong(v)) b = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
@@ -417,6 +419,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** As a JS number; beyond ±2^53 clamped (exporters use INT64_MAX/MIN as "to the end"). */
 function toSafeInt(v: unknown): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v === 0 ? 0 : v; // (no -0)
   const b = toBigInt(v, false);
   if (b > MAX_SAFE) return Number.MAX_SAFE_INTEGER;
   if (b < -MAX_SAFE) return Number.MIN_SAFE_INTEGER;

@@ -1,7 +1,7 @@
 // Turns a specialized graph into an execution plan: one executor per node (weights packed once),
 // activations fused into the conv/GEMM before them, and a static memory plan over one arena.
 import { InputError, ModelFormatError } from '../errors.js';
-import type { Graph, Node } from '../graph/ir.js';
+import type { Graph, Node, TensorArray } from '../graph/ir.js';
 import { toFloat32 } from '../graph/tensor.js';
 import type { FusedActivation } from '../kernels/activation.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -83,6 +83,17 @@ function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: numb
 }
 
 /**
+ * An exact key for a small constant: its bytes as a string (two per char when aligned). Cheaper
+ * than formatting each value (a cold start built ~1 MB of number strings); -0 and 0 or two NaN
+ * payloads give different keys, which only costs a cache miss.
+ */
+function bytesKey(d: TensorArray): string {
+  const even = d.byteOffset % 2 === 0 && d.byteLength % 2 === 0;
+  const units = even ? new Uint16Array(d.buffer, d.byteOffset, d.byteLength >> 1) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  return String.fromCharCode.apply(null, units as unknown as number[]);
+}
+
+/**
  * Builds the plan. Executors are cached by node and input dims across plans (a session re-plans
  * when run() sees new input dims), so weights are packed once per session. Every wasm block the
  * executors need comes from the session's heap and lives as long as the session.
@@ -147,7 +158,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
     // Executors are reused across plans only for identical inputs: dims, output dims, and the
     // values of small constants (shape tensors folded from the input dims change with them;
     // large constants are weights, the same in every plan)
-    const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? Array.from(i.constant.data as ArrayLike<number | bigint>, String).join(' ') : '')).join(',');
+    const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? bytesKey(i.constant.data) : '')).join(',');
     const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}`;
     if (absorbed.has(node)) {
       exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, run() {} };

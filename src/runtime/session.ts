@@ -99,7 +99,8 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('InferenceSession.create takes the model file as a Uint8Array or ArrayBuffer');
-    // start compiling the kernels first: the engine compiles in the background while we parse
+    // load the kernels first: in Node the package's own module is compiled and instantiated
+    // synchronously right here; elsewhere the compile runs while we parse
     const kernels = loadKernels(options.wasm ?? 'auto');
     kernels.catch(() => {}); // reported by the await below; never an unhandled rejection
     let graph: Graph;

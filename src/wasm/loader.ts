@@ -7,7 +7,11 @@ import { Kernels, type KernelExports } from './kernels.js';
 export type WasmFlavor = 'simd' | 'relaxed';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | WasmFlavor | 'auto';
 
-const compiledFlavors = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
+/**
+ * One compiled module per flavour and process: sessions share its code (and its tier-up). A
+ * Module when it was compiled synchronously (Node reading the package's own file), else a Promise.
+ */
+const compiledFlavors = new Map<WasmFlavor, WebAssembly.Module | Promise<WebAssembly.Module>>();
 
 /** The flavour this host should use: relaxed when it validates, simd otherwise. */
 export function detectFlavor(): WasmFlavor {
@@ -36,12 +40,18 @@ export async function loadKernels(source: WasmSource = 'auto'): Promise<Kernels>
       throw new WasmLoadError("the 'relaxed' kernels need relaxed SIMD, which this host lacks (Node 20: run node with --experimental-wasm-relaxed-simd); use wasm: 'simd' or 'auto'");
     }
     flavor = chosen;
-    // one compiled module per flavour and process: sessions share its code (and its tier-up)
     let compiled = compiledFlavors.get(chosen);
     if (!compiled) {
-      compiled = compileUrl(defaultWasmUrl(chosen));
+      const url = defaultWasmUrl(chosen);
+      const fs = syncFs(url);
+      compiled = fs ? compileBytesSync(readWasmFile(fs, url)) : compileUrl(url);
       compiledFlavors.set(chosen, compiled);
-      compiled.catch(() => compiledFlavors.delete(chosen));
+      if (compiled instanceof Promise) compiled.catch(() => compiledFlavors.delete(chosen));
+    }
+    if (compiled instanceof WebAssembly.Module) {
+      // the whole load is synchronous, so it runs before InferenceSession.create starts parsing
+      // (an await here would let the parse run first and leave the kernels for after it)
+      return kernelsOf(instantiateSync(compiled), chosen);
     }
     module = await compiled;
   } else if (source instanceof WebAssembly.Module) {
@@ -57,8 +67,24 @@ export async function loadKernels(source: WasmSource = 'auto'): Promise<Kernels>
   try {
     instance = await WebAssembly.instantiate(module, {});
   } catch (e) {
-    throw new WasmLoadError(`could not instantiate the kernel module (${(e as Error).message}); pass edgeprune's own wasm/simd.wasm or wasm/relaxed.wasm`);
+    throw instantiateError(e);
   }
+  return kernelsOf(instance, flavor);
+}
+
+function instantiateSync(module: WebAssembly.Module): WebAssembly.Instance {
+  try {
+    return new WebAssembly.Instance(module, {});
+  } catch (e) {
+    throw instantiateError(e);
+  }
+}
+
+function instantiateError(e: unknown): WasmLoadError {
+  return new WasmLoadError(`could not instantiate the kernel module (${(e as Error).message}); pass edgeprune's own wasm/simd.wasm or wasm/relaxed.wasm`);
+}
+
+function kernelsOf(instance: WebAssembly.Instance, flavor: WasmFlavor | 'custom'): Kernels {
   const exports = instance.exports as unknown as KernelExports;
   if (typeof exports.gemm_b8 !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new WasmLoadError("the module passed as 'wasm' is not an edgeprune kernel build (no gemm_b8/memory exports); pass wasm/simd.wasm or wasm/relaxed.wasm from this package version");
@@ -104,17 +130,30 @@ function compileError(e: unknown): WasmLoadError {
   }
 }
 
-async function compileUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:') {
-    const fs = await import('node:fs');
-    let bytes: Uint8Array;
-    try {
-      bytes = fs.readFileSync(url);
-    } catch (e) {
-      throw new WasmLoadError(`cannot read ${url.pathname} (${(e as Error).message}); run 'npm run build' in the edgeprune package, or pass { wasm } explicitly`);
-    }
-    return compileBytesSync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+type NodeFs = typeof import('node:fs');
+
+/**
+ * Node's fs without an await, for a file: URL: `process.getBuiltinModule` (Node 20.16+, Deno,
+ * Bun). Undefined elsewhere (browsers, Workers, older Node), where compileUrl takes the async path.
+ */
+function syncFs(url: URL): NodeFs | undefined {
+  if (url.protocol !== 'file:') return undefined;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:fs') as NodeFs | undefined) : undefined;
+}
+
+function readWasmFile(fs: NodeFs, url: URL): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(url);
+  } catch (e) {
+    throw new WasmLoadError(`cannot read ${url.pathname} (${(e as Error).message}); run 'npm run build' in the edgeprune package, or pass { wasm } explicitly`);
   }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function compileUrl(url: URL): Promise<WebAssembly.Module> {
+  if (url.protocol === 'file:') return compileBytesSync(readWasmFile(await import('node:fs'), url));
   let response: Response;
   try {
     response = await fetch(url);
