@@ -33,3 +33,7 @@ export function heap_base(): usize {
 
 // 1 in the relaxed build, 0 in the simd build, so a host handed a Module can tell which it got.
 export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+
+// The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
+// added, removed or changes meaning, so a module from another version is refused at load.
+export const abi_version: i32 = 1;

@@ -67,7 +67,7 @@ describe('our module from another version', () => {
   // host code was built for. Today the loader checks only gemm_b8 and memory, so a build from
   // before a kernel existed loads and fails later with a TypeError inside run(). When the check
   // lands, this test starts failing: drop `.fails`.
-  it.fails('an older build (missing a kernel) is a WasmLoadError naming the version mismatch at load', async () => {
+  it('an older build (missing a kernel) is a WasmLoadError naming the version mismatch at load', async () => {
     // every kernel but the few the loader and heap look at: today this loads, and run() throws a TypeError
     const keep = new Set(['memory', 'gemm_b8', 'flavor_relaxed', 'heap_base']);
     const old = withoutExports(WebAssembly.Module.exports(new WebAssembly.Module(ourWasm)).map((x) => x.name).filter((n) => !keep.has(n)));
@@ -101,7 +101,7 @@ describe('a host without SIMD (an old browser)', () => {
 
   // Needs src/wasm/loader.ts to check hasSimd() before compiling any source ('simd', bytes, a URL),
   // or compileError() to name SIMD when !hasSimd(): today the engine's own message is all there is.
-  it.fails("the kernels given as bytes: the WasmLoadError names SIMD, whatever the engine's message says", async () => {
+  it("the kernels given as bytes: the WasmLoadError names SIMD, whatever the engine's message says", async () => {
     withoutSimd();
     const e = await InferenceSession.create(model, { wasm: ourWasm }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(WasmLoadError);

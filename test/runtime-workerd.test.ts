@@ -149,7 +149,7 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
   // bundle) cannot exist there: today that is a bare "TypeError: Invalid URL string." from
   // src/wasm/loader.ts's defaultWasmUrl (owned elsewhere). It should be a WasmLoadError that says to
   // import edgeprune/wasm/simd.wasm and pass { wasm: module }; when it is, drop `.fails`.
-  it.fails('create() without { wasm } in a Worker: a WasmLoadError saying to import the .wasm module', async () => {
+  it('create() without { wasm } in a Worker: a WasmLoadError saying to import the .wasm module', async () => {
     const { Miniflare } = await import('miniflare');
     copyFileSync(join(ROOT, 'dist/runtime/index.web.mjs'), join(out, 'runtime.js'));
     const mf = new Miniflare({

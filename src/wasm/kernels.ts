@@ -8,6 +8,8 @@ type Ptr = number;
 export interface KernelExports {
   memory: WebAssembly.Memory;
   flavor_relaxed: WebAssembly.Global;
+  /** Absent in builds older than the check: read with care. */
+  abi_version?: WebAssembly.Global;
   heap_base(): Ptr;
   [kernel: string]: unknown;
 }

@@ -3,6 +3,7 @@
 import { WasmLoadError } from '../errors.js';
 import { hasRelaxedSimd, hasSimd } from './features.js';
 import { Kernels, type KernelExports } from './kernels.js';
+import { KERNEL_ABI_VERSION } from './abi.js';
 
 export type WasmFlavor = 'simd' | 'relaxed';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | WasmFlavor | 'auto';
@@ -24,7 +25,12 @@ export function detectFlavor(): WasmFlavor {
  * both two levels under the package root, so one relative URL serves both.
  */
 export function defaultWasmUrl(flavor: WasmFlavor): URL {
-  return new URL(`../../wasm/${flavor}.wasm`, import.meta.url);
+  try {
+    return new URL(`../../wasm/${flavor}.wasm`, import.meta.url);
+  } catch {
+    // Workers give modules no URL (and may not compile wasm from bytes anyway)
+    throw new WasmLoadError(`this host gives edgeprune no location to load its kernels from: import edgeprune/wasm/simd.wasm (or edgeprune/wasm/relaxed.wasm, the ${flavor === 'relaxed' ? 'build this host would pick' : 'relaxed-SIMD build'}) as a module and pass it, InferenceSession.create(bytes, { wasm: module })`);
+  }
 }
 
 /** Loads and instantiates the kernels. With no source, picks the flavour this host supports. */
@@ -89,6 +95,10 @@ function kernelsOf(instance: WebAssembly.Instance, flavor: WasmFlavor | 'custom'
   if (typeof exports.gemm_b8 !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new WasmLoadError("the module passed as 'wasm' is not an edgeprune kernel build (no gemm_b8/memory exports); pass wasm/simd.wasm or wasm/relaxed.wasm from this package version");
   }
+  const abi = exports.abi_version instanceof WebAssembly.Global ? (exports.abi_version.value as number) : 0;
+  if (abi !== KERNEL_ABI_VERSION) {
+    throw new WasmLoadError(`the kernel module is from another edgeprune version (kernel ABI ${abi || 'unknown'}, this code needs ${KERNEL_ABI_VERSION}); pass wasm/simd.wasm or wasm/relaxed.wasm from the same package version`);
+  }
   // both builds export the same functions; a constant global tells them apart
   const actual: WasmFlavor = exports.flavor_relaxed.value === 1 ? 'relaxed' : 'simd';
   if (flavor !== 'custom' && flavor !== actual) throw new WasmLoadError(`wasm/${flavor}.wasm holds the ${actual} build; rebuild the package with 'npm run build'`);
@@ -123,6 +133,8 @@ function compileError(e: unknown): WasmLoadError {
     if (/relaxed/i.test(msg)) {
       return new WasmLoadError(`this host cannot compile the relaxed-SIMD kernels (${msg}); load 'simd' instead, or on Node 20 run node with --experimental-wasm-relaxed-simd`);
     }
+    // an engine without SIMD says so in its own words, if at all
+    if (!hasSimd()) return new WasmLoadError(`this WebAssembly engine has no SIMD128 support, which edgeprune's kernels need (Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd); the engine said: ${msg}`);
     if (/code generation|disallowed/i.test(msg)) {
       return new WasmLoadError(`this host forbids compiling wasm from bytes (${msg}); import edgeprune/wasm/simd.wasm as a module and pass it as { wasm: module }`);
     }
