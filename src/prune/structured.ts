@@ -8,7 +8,8 @@ import { numel } from '../graph/tensor.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { buildDependencyGraph, type ChannelGroup, type DependencyGraph } from './dependency.js';
-import { channelPowerSums, gatherAxis, groupedGather, groupedPowerSums } from './structured-kernels.js';
+import { channelPowerSums, groupedPowerSums } from './structured-kernels.js';
+import { applyRemoval } from './channel-cut.js';
 import { keptCount, keptPerBlock } from './structured-count.js';
 import type { LayerPruneReport, PruneResult } from './types.js';
 
@@ -116,55 +117,16 @@ function pruneGroups(k: Kernels, dep: DependencyGraph, o: Checked): PruneResult 
       }
     }
   }
-  const channels = (v: string) => dep.dims.get(v)?.[1] ?? 0;
-  const kept = (v: string): number[] => {
-    const r = removed.get(v);
-    return Array.from({ length: channels(v) }, (_, i) => i).filter((i) => !r?.has(i));
-  };
-  const initializers = new Map(g.initializers);
+  const { graph, kept } = applyRemoval(k, dep, removed);
   const changed = new Map<string, Set<string>>(); // node -> initializers it had cut
-  // every (init, axis) at most once; an init cut on two axes (conv: out and in) takes both
-  const cuts = new Map<string, Map<number, { value: string; groups?: number }>>();
   for (const grp of dep.groups) {
     for (const s of grp.params) {
       if (!removed.has(s.value)) continue;
-      if (!cuts.has(s.init)) cuts.set(s.init, new Map());
-      cuts.get(s.init)!.set(s.axis, { value: s.value, groups: s.groups });
       if (!changed.has(s.node)) changed.set(s.node, new Set());
       changed.get(s.node)!.add(s.init);
     }
   }
-  for (const [name, axes] of cuts) {
-    let t = g.initializers.get(name)!;
-    // plain axes first: a grouped axis is cut per chunk of axis 0, which must already be final
-    for (const [axis, c] of axes) if (!c.groups) t = gatherAxis(k, t, axis, kept(c.value));
-    for (const [axis, c] of axes) if (c.groups) t = groupedGather(k, t, axis, localKept(kept(c.value), channels(c.value), c.groups));
-    initializers.set(name, t);
-  }
-  const nodes: Node[] = g.nodes.map((n) => {
-    let out = n;
-    const touched = n.outputs.concat(n.inputs).some((v) => removed.has(v));
-    if (touched) for (const fix of dep.fixups.get(n.name) ?? []) out = fix(out, kept, initializers);
-    return out;
-  });
-  // drop initializers a fixup replaced (old Split sizes, Reshape targets) that nothing reads now
-  const read = new Set(nodes.flatMap((n) => n.inputs));
-  for (const name of [...initializers.keys()]) if (!read.has(name) && !g.outputs.some((v) => v.name === name)) initializers.delete(name);
-  const valueInfo = new Map(g.valueInfo);
-  for (const v of removed.keys()) {
-    const info = valueInfo.get(v);
-    if (info?.dims && info.dims.length >= 2) valueInfo.set(v, { ...info, dims: info.dims.map((d, i) => (i === 1 ? kept(v).length : d)) });
-  }
-  const graph: Graph = { ...g, nodes, initializers, valueInfo };
   return { graph, report: { method: 'ln_structured', layers: layerReports(g, graph, changed, dep, kept), skipped } };
-}
-
-/** Kept channels of a tensor split into `groups` blocks, as local indices within each block. */
-function localKept(keep: readonly number[], total: number, groups: number): number[][] {
-  const size = total / groups;
-  const out: number[][] = Array.from({ length: groups }, () => []);
-  for (const c of keep) out[Math.floor(c / size)].push(c % size);
-  return out;
 }
 
 function layerReports(before: Graph, after: Graph, changed: Map<string, Set<string>>, dep: DependencyGraph, kept: (v: string) => number[]): LayerPruneReport[] {
