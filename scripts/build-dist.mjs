@@ -53,6 +53,9 @@ await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index
 console.log('built dist/lib/index.mjs');
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, errorNames] });
 console.log('built dist/lib/index.web.mjs');
+await build({ ...common, entryPoints: ['src/train-entry.ts'], outfile: 'dist/train/index.mjs' });
+await build({ ...common, entryPoints: ['src/fit-entry.ts'], outfile: 'dist/fit/index.mjs' });
+console.log('built dist/train/index.mjs, dist/fit/index.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });
 console.log('built dist/cli/edgeprune.mjs');
 await build({ ...common, entryPoints: ['src/workflow/run-main-job.ts'], outfile: 'dist/cli/main-job.mjs' });
@@ -74,7 +77,7 @@ console.log('built dist/runtime/index.web.mjs');
 await rm('dist/types', { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 try {
-  execFileSync(process.execPath, [tsc, 'src/index.ts', 'src/runtime-entry.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src',
+  execFileSync(process.execPath, [tsc, 'src/index.ts', 'src/runtime-entry.ts', 'src/train-entry.ts', 'src/fit-entry.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src',
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', '--lib', 'ES2022,DOM'], { stdio: ['ignore', 'ignore', 'inherit'] });
   console.log('built dist/types/');
 } catch {

@@ -1,4 +1,5 @@
-// edgeprune's public API.
+// edgeprune's public API: load (ONNX or .epm), prune, quantize, export and run. Training is
+// 'edgeprune/train', fitting to budgets 'edgeprune/fit', inference-only 'edgeprune/runtime'.
 export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo } from './runtime/session.js';
 export { Tensor, type TensorType } from './runtime/tensor.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
@@ -12,13 +13,3 @@ export { l1Unstructured, randomUnstructured, globalUnstructured, nmSparsity, blo
 export { collectActivationNorms } from './prune/calibration.js';
 export { quantizeGraph, dequantize, quantizeWeightsPerChannel, type QuantizeGraphOptions, type QuantizeGraphReport } from './graph/quant.js';
 export type { KernelOption, KernelPreference } from './runtime/kernel-choice.js';
-export { sequential, conv2d, linear, batchNorm, relu, relu6, leakyRelu, maxPool, avgPool, globalAvgPool, flatten, dropout, normalize, residual, type Layer, type SequentialOptions } from './train/builder.js';
-export { Trainer, type TrainerOptions, type FitOptions, type StepInfo } from './train/trainer.js';
-export type { OptimizerConfig } from './train/optimizer.js';
-export { dataset, datasetFromNpy, subset, shuffled, type Dataset } from './train/data.js';
-export { loadMnist } from './train/mnist.js';
-export { accuracy, medianLatencyMs } from './train/evaluate.js';
-export { constantLr, stepLr, cosineLr, sparsityAt, type LrSchedule, type GradualSparsity } from './train/schedules.js';
-export { pruneAndFreeze, gradualPruning, LotteryTicket, rigl, prunableWeights, sparsityOf } from './train/sparse-training.js';
-export { Rng } from './train/rng.js';
-export * from './fit/index.js';

@@ -46,3 +46,14 @@ it("edgeprune/runtime runs .epm artifacts, carries no ONNX parser, and says how 
   const bundle = readFileSync(new URL('../dist/runtime/index.mjs', import.meta.url), 'utf8');
   expect(bundle).not.toMatch(/protobuf decode failed|protobufjs|not an ONNX model/);
 });
+
+it("edgeprune/train and edgeprune/fit are their own entries; 'edgeprune' does not load them", () => {
+  const script = `import { sequential, conv2d, relu, flatten, linear, Trainer } from 'edgeprune/train';
+    import { fit } from 'edgeprune/fit';
+    import * as main from 'edgeprune';
+    const g = sequential([1, 8, 8], [conv2d(4, 3), relu(), flatten(), linear(3)]);
+    console.log(JSON.stringify({ ops: g.nodes.map((n) => n.op), trainer: typeof Trainer.create, fit: typeof fit, mainHasTrainer: 'Trainer' in main, mainHasFit: 'fit' in main }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({ ops: ['Conv', 'Relu', 'Flatten', 'Gemm'], trainer: 'function', fit: 'function', mainHasTrainer: false, mainHasFit: false });
+});
