@@ -6,21 +6,19 @@
 //   sparse-im2col  the rest (stride 2+ along W): the SpMM over im2col columns.
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { checkData, checkDims, fmt, sizeOf } from './check.js';
-import { conv2dGeometry, normalizeConvAttributes, type Conv2dAttributes, type ConvShape } from './conv.js';
-import { PackedSparseLinear } from './sparse.js';
+import { sizeOf } from './check.js';
+import { checkConvLayer, conv2dGeometry, type Conv2dAttributes, type ConvShape } from './conv.js';
+import { denseToCsr, PackedSparseLinear } from './sparse.js';
 import { activationArgs } from './activation.js';
 
 export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
 
-/** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's (cin, kh, kw) to turn into byte offsets per input size. */
+/** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw) to turn into byte offsets per input size. */
 interface DirectGroup {
   rowPtr: number;
   values: number;
   bias: number;
-  cin: Int32Array;
-  kh: Int32Array;
-  kw: Int32Array;
+  cols: Int32Array;
 }
 
 /** The sparse kernel a conv with this kernel size, strides and pads runs. */
@@ -50,14 +48,8 @@ export class PackedSparseConv2d implements ConvShape {
   private disposed = false;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
-    checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
-    checkData(w, wDims, 'Conv weights');
-    const { group, strides, pads, dilations } = normalizeConvAttributes(attrs);
+    const { group, strides, pads, dilations } = checkConvLayer(w, wDims, bias, attrs);
     const [Cout, CinG, KH, KW] = wDims;
-    if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
-    if (Cout % group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${group} groups`);
-    if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
-    if (attrs.outputScale && attrs.outputScale.length !== Cout) throw new ShapeError(`Conv output scale has ${attrs.outputScale.length} values for ${Cout} output channels`);
     this.Cout = Cout;
     this.CinG = CinG;
     this.KH = KH;
@@ -78,7 +70,7 @@ export class PackedSparseConv2d implements ConvShape {
       const gBias = bias?.subarray(g * CoutG, (g + 1) * CoutG);
       if (this.path() === 'sparse-direct') {
         this.direct.push(this.packDirect(rows, CoutG, gBias));
-        nnz += this.direct[g].cin.length;
+        nnz += this.direct[g].cols.length;
       } else {
         this.layers.push(new PackedSparseLinear(k, rows, CoutG, K, { bias: gBias, activation: attrs.activation }));
         nnz += this.layers[g].nnz;
@@ -165,31 +157,9 @@ export class PackedSparseConv2d implements ConvShape {
 
   /** CSR of one group's rows (CoutG x CinG*KH*KW) for the direct kernel. */
   private packDirect(rows: Float32Array, M: number, bias: Float32Array | undefined): DirectGroup {
-    const K = this.CinG * this.KH * this.KW;
-    const taps = this.KH * this.KW;
-    let nnz = 0;
-    for (let i = 0; i < rows.length; i++) if (rows[i] !== 0) nnz++;
-    const rowPtr = new Int32Array(M + 1);
-    const values = new Float32Array(nnz);
-    const cin = new Int32Array(nnz);
-    const kh = new Int32Array(nnz);
-    const kw = new Int32Array(nnz);
-    let j = 0;
-    for (let m = 0; m < M; m++) {
-      rowPtr[m] = j;
-      for (let c = 0; c < K; c++) {
-        const v = rows[m * K + c];
-        if (v === 0) continue;
-        values[j] = v;
-        cin[j] = Math.floor(c / taps);
-        kh[j] = Math.floor((c % taps) / this.KW);
-        kw[j] = c % this.KW;
-        j++;
-      }
-    }
-    rowPtr[M] = j;
+    const { rowPtr, cols, vals } = denseToCsr(rows, M, this.CinG * this.KH * this.KW);
     const k = this.k;
-    return { rowPtr: k.uploadI32(rowPtr), values: k.upload(values), bias: bias ? k.upload(bias) : 0, cin, kh, kw };
+    return { rowPtr: k.uploadI32(rowPtr), values: k.upload(vals), bias: bias ? k.upload(bias) : 0, cols };
   }
 
   /** Per group, the byte offset of each non-zero's input row start for a padded input of Hp x Wp. */
@@ -199,8 +169,11 @@ export class PackedSparseConv2d implements ConvShape {
     if (!offs) {
       const [dh, dw] = this.dilations;
       offs = this.direct.map((d) => {
-        const o = new Int32Array(d.cin.length);
-        for (let j = 0; j < o.length; j++) o[j] = (d.cin[j] * Hp * Wp + d.kh[j] * dh * Wp + d.kw[j] * dw) * 4;
+        const taps = this.KH * this.KW;
+        const o = d.cols.map((c) => {
+          const kh = Math.floor((c % taps) / this.KW);
+          return (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + (c % this.KW) * dw) * 4;
+        });
         return this.k.uploadI32(o);
       });
       this.offsets.set(key, offs);

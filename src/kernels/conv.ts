@@ -48,6 +48,22 @@ interface Geometry {
   Wp: number;
 }
 
+/**
+ * Checks a conv layer's weights, bias, output scale and attributes (every conv kernel's
+ * constructor does); returns the attributes with their defaults.
+ */
+export function checkConvLayer(w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes) {
+  checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
+  checkData(w, wDims, 'Conv weights');
+  const a = normalizeConvAttributes(attrs);
+  const [Cout, CinG, KH, KW] = wDims;
+  if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
+  if (Cout % a.group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${a.group} groups`);
+  if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
+  if (attrs.outputScale && attrs.outputScale.length !== Cout) throw new ShapeError(`Conv output scale has ${attrs.outputScale.length} values for ${Cout} output channels`);
+  return a;
+}
+
 /** Conv attributes with defaults filled in, checked. */
 export function normalizeConvAttributes(attrs: Conv2dAttributes) {
   const group = attrs.group ?? 1;
@@ -91,13 +107,8 @@ export class PackedConv2d implements PackedLayer {
   private readonly winograd: boolean;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
-    checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
-    checkData(w, wDims, 'Conv weights');
-    const { group, strides, pads, dilations } = normalizeConvAttributes(attrs);
+    const { group, strides, pads, dilations } = checkConvLayer(w, wDims, bias, attrs);
     const [Cout, CinG, KH, KW] = wDims;
-    if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
-    if (Cout % group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${group} groups`);
-    if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
     this.Cout = Cout;
     this.CinG = CinG;
     this.KH = KH;

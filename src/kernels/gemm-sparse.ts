@@ -6,7 +6,7 @@ import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { activationArgs, type FusedActivation } from './activation.js';
 import { checkData, checkDims } from './check.js';
-import { PackedSparseLinear } from './sparse.js';
+import { denseToCsr, PackedSparseLinear } from './sparse.js';
 
 /** From this many rows the transposed SpMM beats one SpMV per row. */
 export const SPMM_MIN_ROWS = 16;
@@ -38,7 +38,7 @@ export class PackedSparseGemm {
   private readonly k: Kernels;
   private readonly act: [number, number, number];
   /** The CSR arrays, kept (nnz-sized) to build the SpMM's packing if a large batch comes. */
-  private readonly csr: { rowPtr: Int32Array; offs: Int32Array; vals: Float32Array };
+  private readonly csr: { rowPtr: Int32Array; cols: Int32Array; vals: Float32Array };
   private readonly opts: SparseGemmOptions;
   private rowPtr = 0;
   private colOff = 0;
@@ -58,27 +58,12 @@ export class PackedSparseGemm {
     this.N = N;
     this.opts = opts;
     this.act = activationArgs(opts.activation);
-    const rows = outputRows(w, K, N, opts);
-    let nnz = 0;
-    for (let i = 0; i < rows.length; i++) if (rows[i] !== 0) nnz++;
-    this.nnz = nnz;
-    this.density = nnz / (K * N);
-    const rowPtr = new Int32Array(N + 1);
-    const offs = new Int32Array(nnz);
-    const vals = new Float32Array(nnz);
-    let j = 0;
-    for (let n = 0; n < N; n++) {
-      rowPtr[n] = j;
-      for (let c = 0; c < K; c++) {
-        const v = rows[n * K + c];
-        if (v !== 0) {
-          offs[j] = c * 4;
-          vals[j++] = v;
-        }
-      }
-    }
-    rowPtr[N] = j;
-    this.csr = { rowPtr, offs, vals };
+    const csr = denseToCsr(outputRows(w, K, N, opts), N, K);
+    this.nnz = csr.vals.length;
+    this.density = this.nnz / (K * N);
+    this.csr = csr;
+    const { rowPtr, vals } = csr;
+    const offs = csr.cols.map((c) => c * 4); // byte offsets: the SpMV loop only adds
     this.rowPtr = k.uploadI32(rowPtr);
     this.colOff = k.uploadI32(offs);
     this.values = k.upload(vals);
@@ -115,9 +100,9 @@ export class PackedSparseGemm {
   }
 
   private denseRows(): Float32Array {
-    const { rowPtr, offs, vals } = this.csr;
+    const { rowPtr, cols, vals } = this.csr;
     const rows = new Float32Array(this.N * this.K);
-    for (let n = 0; n < this.N; n++) for (let j = rowPtr[n]; j < rowPtr[n + 1]; j++) rows[n * this.K + offs[j] / 4] = vals[j];
+    for (let n = 0; n < this.N; n++) for (let j = rowPtr[n]; j < rowPtr[n + 1]; j++) rows[n * this.K + cols[j]] = vals[j];
     return rows;
   }
 

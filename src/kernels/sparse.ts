@@ -189,6 +189,28 @@ abstract class SparseLinearBase {
  * from wasm memory when the access mode or ldx changes between runs (O(nnz), once per change).
  * Owns its wasm blocks until dispose().
  */
+/** CSR of a dense row-major M x K matrix: row starts (M + 1), column of each non-zero, its value. */
+export function denseToCsr(w: Float32Array, M: number, K: number): { rowPtr: Int32Array; cols: Int32Array; vals: Float32Array } {
+  let nnz = 0;
+  for (let i = 0; i < M * K; i++) if (w[i] !== 0) nnz++;
+  const rowPtr = new Int32Array(M + 1);
+  const cols = new Int32Array(nnz);
+  const vals = new Float32Array(nnz);
+  let j = 0;
+  for (let m = 0; m < M; m++) {
+    rowPtr[m] = j;
+    for (let c = 0; c < K; c++) {
+      const v = w[m * K + c];
+      if (v !== 0) {
+        cols[j] = c;
+        vals[j++] = v;
+      }
+    }
+  }
+  rowPtr[M] = j;
+  return { rowPtr, cols, vals };
+}
+
 export class PackedSparseLinear extends SparseLinearBase {
   private rowPtr: number;
   private records: number;
@@ -197,23 +219,7 @@ export class PackedSparseLinear extends SparseLinearBase {
 
   constructor(k: Kernels, w: Float32Array, M: number, K: number, opts: SparseLinearOptions = {}) {
     super('SparseLinear', k, w, M, K, opts);
-    const rowStart = new Int32Array(M + 1);
-    const cols = new Int32Array(this.nnz);
-    const vals = new Float32Array(this.nnz);
-    let j = 0;
-    for (let m = 0; m < M; m++) {
-      rowStart[m] = j;
-      const row = m * K;
-      for (let c = 0; c < K; c++) {
-        const v = w[row + c];
-        if (v !== 0) {
-          cols[j] = c;
-          vals[j] = v;
-          j++;
-        }
-      }
-    }
-    rowStart[M] = j;
+    const { rowPtr: rowStart, cols, vals } = denseToCsr(w, M, K);
     // room for the most chunks either encoding uses
     this.rowPtr = k.heap.alloc((Math.ceil(K / chunkRows(K, 1)) * M + 1) * 4);
     this.records = k.heap.alloc(Math.max(1, this.nnz) * 8);
