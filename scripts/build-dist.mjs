@@ -49,13 +49,18 @@ const errorNames = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.mjs' });
-console.log('built dist/lib/index.mjs');
+// 'edgeprune', 'edgeprune/train' and 'edgeprune/fit' in one build with code splitting: the code
+// they share (errors, Graph, kernels, the wasm instance) lives once in dist/chunks/, so an error
+// thrown by fit() is an instance of the class 'edgeprune' exports, and the three share one kernel
+// instance. dist/chunks/ is two levels under the root too, so the default wasm URL still resolves.
+await rm('dist/chunks', { recursive: true, force: true }); // hashed names: drop the old ones
+await build({
+  ...common, entryPoints: { 'lib/index': 'src/index.ts', 'train/index': 'src/train-entry.ts', 'fit/index': 'src/fit-entry.ts' },
+  outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' },
+});
+console.log('built dist/lib/index.mjs, dist/train/index.mjs, dist/fit/index.mjs (+ dist/chunks/)');
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, errorNames] });
 console.log('built dist/lib/index.web.mjs');
-await build({ ...common, entryPoints: ['src/train-entry.ts'], outfile: 'dist/train/index.mjs' });
-await build({ ...common, entryPoints: ['src/fit-entry.ts'], outfile: 'dist/fit/index.mjs' });
-console.log('built dist/train/index.mjs, dist/fit/index.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });
 console.log('built dist/cli/edgeprune.mjs');
 await build({ ...common, entryPoints: ['src/workflow/run-main-job.ts'], outfile: 'dist/cli/main-job.mjs' });

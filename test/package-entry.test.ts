@@ -57,3 +57,18 @@ it("edgeprune/train and edgeprune/fit are their own entries; 'edgeprune' does no
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual({ ops: ['Conv', 'Relu', 'Flatten', 'Gemm'], trainer: 'function', fit: 'function', mainHasTrainer: false, mainHasFit: false });
 });
+
+it("'edgeprune/fit' and 'edgeprune/train' throw the error classes 'edgeprune' exports (one shared copy of the code)", () => {
+  const script = `import * as lib from 'edgeprune';
+    import { fit } from 'edgeprune/fit';
+    import { datasetFromNpy } from 'edgeprune/train';
+    const errors = [];
+    try { await fit(null, {}, {}); } catch (e) { errors.push(e); }
+    try { datasetFromNpy(new Uint8Array(3), new Uint8Array(3)); } catch (e) { errors.push(e); }
+    console.log(JSON.stringify(errors.map((e) => ({ name: e.name, shared: e instanceof lib.EdgepruneError && e instanceof lib[e.name] }))));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  expect(r.stderr).toBe('');
+  const errors = JSON.parse(r.stdout) as { name: string; shared: boolean }[];
+  expect(errors).toHaveLength(2);
+  for (const e of errors) expect(e.shared, e.name).toBe(true);
+});
