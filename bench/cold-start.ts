@@ -2,19 +2,25 @@
 // and finishes one run. The time reported is the child's own performance.now() at the end,
 // i.e. from process start (Node's bootstrap is included for both runtimes alike).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchModel } from './model-zoo.js';
 
 // the benchmark runs bundled from .build/, so the package root is the working directory (npm runs scripts there)
 const root = process.cwd().replace(/\/?$/, '/');
-const dir = `${root}.build/cold`; // two levels under the root, like src/wasm/, so the default wasm URL resolves
+const dir = `${root}.build/cold`;
 let built: Promise<void> | undefined;
+
+/** Newest modification time under a folder (recursive). */
+function newest(folder: string): number {
+  return readdirSync(folder, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(folder, e.name)) : statSync(join(folder, e.name)).mtimeMs), 0);
+}
 
 async function buildChildren(): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  // edgeprune as a user's bundle would ship it (minified, onnx-proto included)
-  await build({ entryPoints: [`${root}src/index.ts`], outfile: `${dir}/edgeprune-lib.mjs`, bundle: true, minify: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  // edgeprune as the package ships it: dist/lib/index.mjs (minified, protobufjs inlined), built by npm install / npm run build
+  const lib = `${root}dist/lib/index.mjs`;
+  if (newest(`${root}src`) > statSync(lib).mtimeMs) throw new Error('dist/ is older than src/: run `npm run build` before the cold-start benchmark');
   // the drivers stamp the time before importing the library, and at the end of the first run
   const driver = (lib: string, create: string, tensor: string, prelude = '') => `
     const t0 = performance.now();
@@ -27,7 +33,7 @@ async function buildChildren(): Promise<void> {
     await s.run({ [name]: ${tensor} });
     const t1 = performance.now();
     console.log(JSON.stringify({ total: t1, fromImport: t1 - t0 }));`;
-  writeFileSync(`${dir}/edgeprune.mjs`, driver('./edgeprune-lib.mjs', `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
+  writeFileSync(`${dir}/edgeprune.mjs`, driver(lib, `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
   writeFileSync(`${dir}/ort-web.mjs`, driver('onnxruntime-web', `lib.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'] })`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`, 'lib.env.wasm.numThreads = 1;'));
 }
 
