@@ -80,6 +80,8 @@ const artifactOnly = {
   name: 'artifact-only-reader',
   setup(b) {
     b.onResolve({ filter: /\/read-model\.js$/ }, (args) => ({ path: new URL('../src/runtime/read-model-artifact.ts', import.meta.url).pathname }));
+    // artifacts are simplified when written: at plan time only shape arithmetic is left to fold
+    b.onResolve({ filter: /\/fold-dims\.js$/ }, () => ({ path: new URL('../src/runtime/fold-dims-artifact.ts', import.meta.url).pathname }));
   },
 };
 await build({ ...common, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly, errorNames] });

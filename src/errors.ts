@@ -31,10 +31,25 @@ export class WasmLoadError extends EdgepruneError {
   }
 }
 
-/** The kernels' memory cannot grow to what an operation needs. */
+/**
+ * The kernels' memory cannot grow to what an operation needs: over SessionOptions.memoryBudget,
+ * over the 4 GiB of wasm32, or refused by the host. `neededBytes` and `limitBytes` say by how much
+ * when known.
+ */
 export class OutOfMemoryError extends EdgepruneError {
-  constructor(message: string) {
+  readonly neededBytes?: number;
+  readonly limitBytes?: number;
+  constructor(message: string, sizes: { neededBytes?: number; limitBytes?: number } = {}) {
     super('E_OUT_OF_MEMORY', message);
+    this.neededBytes = sizes.neededBytes;
+    this.limitBytes = sizes.limitBytes;
+  }
+}
+
+/** A session was used after release(): create a new one. */
+export class SessionReleasedError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_RELEASED', message);
   }
 }
 

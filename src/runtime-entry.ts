@@ -5,4 +5,6 @@ export { Tensor, type TensorType } from './runtime/tensor.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
 export { isArtifact } from './format/read.js';
 export type { KernelOption, KernelPreference } from './runtime/kernel-choice.js';
+export type { ElasticInfo } from './runtime/elastic.js';
+export type { ElasticLevel } from './format/read-elastic.js';
 export * from './errors.js';

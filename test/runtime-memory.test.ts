@@ -6,6 +6,7 @@ import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import type { Kernels } from '../src/wasm/kernels.js';
 import { inputs, prunedModel } from './util/runtimes.js';
+import { buildModel } from './util/onnx-build.js';
 
 const RUNS = Number(process.env.EDGEPRUNE_MEMORY_RUNS ?? 1000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -63,6 +64,29 @@ describe(`${RUNS} consecutive runs`, () => {
     expect(after).toEqual(before);
     expect(heapUsed() - heapBefore).toBeLessThan(HEAP_SLACK);
     await s.release();
+  });
+
+  it('ever-new input dims keep the tables of the last few plans only: weights and tables stop growing', async () => {
+    // a free width: every run is a new plan with its own strided-copy tables (Transpose, Concat)
+    const model = buildModel({
+      nodes: [
+        { op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 1, 3, 2] } },
+        { op: 'Concat', inputs: ['t', 't'], outputs: ['c'], attrs: { axis: 1 } },
+        { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1, 4, 8, 'W'] }],
+      outputs: ['y'],
+    });
+    const s = await InferenceSession.create(model, { wasm: 'simd' });
+    const tables: number[] = [];
+    for (let w = 1; w <= 60; w++) {
+      const x = new Float32Array(32 * w).map((_, i) => i - 16 * w);
+      const y = await s.run({ x: new Tensor('float32', x, [1, 4, 8, w]) });
+      expect(y.y.data[32 * w + 1]).toBe(Math.max(0, x[w])); // second copy, row 0 col 1 = x[0, 0, 1, 0]
+      tables.push(s.info().weightBytes);
+    }
+    expect(tables[9]).toBeGreaterThan(tables[0]); // each plan does add tables...
+    expect(Math.max(...tables.slice(9))).toBe(tables[9]); // ...but only the last few plans' are kept
   });
 
   it('the measurement sees a leak of the size it guards against', async () => {

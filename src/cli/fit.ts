@@ -22,6 +22,7 @@ export interface FitCliOptions {
   sparse?: boolean;
   int8?: boolean;
   exclude?: string;
+  elastic?: boolean;
   out: string;
   report?: string;
   json?: boolean;
@@ -44,8 +45,9 @@ export async function fitCommand(ctx: CommandContext, model: string, opts: FitCl
   const epochs = int(opts.finetuneEpochs, '--finetune-epochs', 0);
   if (epochs > 0 && !opts.data) throw new CliUsageError('--finetune-epochs needs labelled data: --data X.npy --labels Y.npy');
   const samples = int(opts.samples, '--samples', 512, 1);
+  if (opts.elastic && opts.out.toLowerCase().endsWith('.onnx')) throw new CliUsageError('--elastic writes an .epm artifact (one file, many widths): give --out OUT.epm');
 
-  const [{ parseBudgets, fit }, { fitLayerTable, fitSummaryTable, fitFidelityTable, fitReportHtml }, { importOnnx }, { isArtifact, readArtifact }, { readNpy }, { datasetFromNpy, subset }] = await Promise.all([
+  const [{ parseBudgets, fit }, { fitLayerTable, fitSummaryTable, fitFidelityTable, fitElasticTable, fitReportHtml }, { importOnnx }, { isArtifact, readArtifact }, { readNpy }, { datasetFromNpy, subset }] = await Promise.all([
     import('../fit/index.js'), import('../fit/report.js'), import('../onnx/import.js'), import('../format/index.js'), import('../io/npy.js'), import('../train/data.js'),
   ]);
   // budgets first: a typo in a unit should not cost a model load
@@ -80,6 +82,7 @@ export async function fitCommand(ctx: CommandContext, model: string, opts: FitCl
     sparsity: opts.sparse,
     int8: opts.int8,
     exclude: opts.exclude ? opts.exclude.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    elastic: opts.elastic,
     ...(data && epochs > 0 ? { finetune: { data, epochs } } : {}),
     ...(data ? { evaluate: data } : {}),
     onProgress: say,
@@ -94,5 +97,6 @@ export async function fitCommand(ctx: CommandContext, model: string, opts: FitCl
   }
   ctx.stdout.write(`fit ${model} -> ${opts.out} (${result.bytes.length.toLocaleString('en-US')} bytes, ${result.seconds.toFixed(1)} s)\n\n`);
   ctx.stdout.write(`${table(fitSummaryTable(result))}\n\n${table(fitFidelityTable(result))}\n\n${table(fitLayerTable(result))}\n`);
+  if (result.elastic) ctx.stdout.write(`\nelastic widths (InferenceSession.create(bytes, { memoryBudget }) loads the widest that fits):\n${table(fitElasticTable(result))}\n`);
   if (opts.report) ctx.stdout.write(`\nreport: ${opts.report}\n`);
 }

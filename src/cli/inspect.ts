@@ -52,6 +52,7 @@ export function formatInfo(model: string, info: SessionInfo): string {
     ['compute', `${si(info.flops, 'FLOP')} per run`],
     ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
     ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
+    ...(info.elastic ? [['elastic widths', info.elastic.levels.map((l, i) => `${+(100 * l.channels).toFixed(2)}%${i === info.elastic!.level ? ' (loaded)' : ''}`).join(', ')]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
   );
   if (ops.length) {

@@ -109,6 +109,7 @@ function program(ctx: CommandContext): Command {
     .option('--no-sparse', 'do not zero individual weights')
     .option('--no-int8', 'do not store weights as int8')
     .option('--exclude <names>', 'comma-separated node names to leave alone')
+    .option('--elastic', 'write an elastic .epm: channels in importance order, so a session loads the widest of 100%, 87.5%, ..., 25% width that fits its memoryBudget from a prefix of the file (int8 off)')
     .option('--report <report.html>', 'write an HTML report (tables, sensitivity curves, size-vs-damage frontier)')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'no progress on stderr')

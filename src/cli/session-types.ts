@@ -33,6 +33,8 @@ export interface SessionInfo {
   kernels?: string;
   opset?: number;
   producer?: string;
+  /** elastic models: the loaded width and every width in the file */
+  elastic?: { level: number; levels: { channels: number }[] };
 }
 
 export interface CliSession {

@@ -11,6 +11,9 @@
 //      measured/predicted into the predictions and continue the greedy from there
 //   6. the final model with recovery (least-squares reconstruction or bias compensation),
 //      optional fine-tuning, int8; measured again: the budgets hold on what is returned.
+//   With `elastic`, what is written and measured is the elastic artifact (elastic.ts) of each
+//   plan's model: the size budget holds for the whole file, memory and latency for its widest
+//   width (the fitted model); every width's memory (and accuracy) is recorded in the file.
 import { ArgumentError, BudgetError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { numel } from '../graph/tensor.js';
@@ -22,6 +25,8 @@ import { InferenceSession } from '../runtime/session.js';
 import { Tensor } from '../runtime/tensor.js';
 import type { Dataset } from '../train/data.js';
 import { accuracy, medianLatencyMs } from '../train/evaluate.js';
+import { writeElasticArtifact } from '../format/write-elastic.js';
+import { elasticSpec, measureElastic, type ElasticLevel } from './elastic.js';
 import { prunableWeights } from '../train/sparse-training.js';
 import { Trainer } from '../train/trainer.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
@@ -82,6 +87,12 @@ export interface FitToBudgetOptions {
   latencyRuns?: number;
   /** Verification rounds before giving up (default 8). */
   maxRounds?: number;
+  /**
+   * Write an elastic .epm (elastic.ts): the fitted model's channel groups in importance order, so
+   * that InferenceSession.create(bytes, { memoryBudget }) or ({ width }) loads a narrower width
+   * from a prefix of the file. `widths` defaults to 100%, 87.5%, ..., 25%. int8 storage is off.
+   */
+  elastic?: boolean | { widths?: readonly number[] };
   wasm?: WasmSource;
   onProgress?: (text: string) => void;
   onWarning?: (text: string) => void;
@@ -143,6 +154,8 @@ export interface FitResult {
   rounds: number;
   warnings: string[];
   seconds: number;
+  /** With options.elastic: every width in the written file, widest first (as session.info().elastic.levels). */
+  elastic?: { levels: ElasticLevel[] };
 }
 
 const DEFAULT_RATIOS = [0.25, 0.5, 0.75, 0.9];
@@ -172,6 +185,8 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
   const o = options;
   const format = o.format ?? 'epm';
   if (format !== 'epm' && format !== 'onnx') throw new ArgumentError(`format must be 'epm' or 'onnx', got '${String(format)}'`);
+  const elastic = o.elastic ? (o.elastic === true ? {} : o.elastic) : undefined;
+  if (elastic && format === 'onnx') throw new ArgumentError('an elastic model is an .epm artifact: write .epm (format: "epm") or drop elastic');
   const recovery = o.recovery ?? 'reconstruct';
   if (!['reconstruct', 'bias', 'none'].includes(recovery)) throw new ArgumentError(`recovery must be 'reconstruct', 'bias' or 'none', got '${String(recovery)}'`);
   const warnings: string[] = [];
@@ -206,13 +221,14 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
     exclude,
     channels: o.channels ?? true,
     sparse: (o.sparsity ?? true) && weightsPay,
-    int8: (o.int8 ?? true) && weightsPay,
+    int8: (o.int8 ?? true) && weightsPay && !elastic,
   });
   if (!a.groups.length && !a.layers.some((l) => l.sparsity.length > 1 || l.int8)) throw new ArgumentError('fit found nothing it may prune in this model (no channel group, no layer with weights); check exclude and the allowed methods');
   if (runner.n < 16) warn(`only ${runner.n} calibration samples: sensitivities and reconstructions will be noisy; a few hundred are typical`);
 
   const ctx: FitContext = { k, a, runner, recovery, maxFeatures: o.maxFeatures ?? 3200, scores: new Map(), alphas: new Map(), denseMeans: new Map(), reconstructions: [], warn, progress };
-  const write = (g: Graph) => (format === 'onnx' ? exportOnnx(g) : writeArtifact(g));
+  const elasticOf = (g: Graph) => writeElasticArtifact(elasticSpec(k, g, { widths: elastic?.widths, exclude: [...exclude], inputDims: runner.analysisDims() }));
+  const write = (g: Graph) => (format === 'onnx' ? exportOnnx(g) : elastic ? elasticOf(g) : writeArtifact(g));
   const needLatency = budgets.maxLatencyMs !== undefined;
   const measure = (bytes: Uint8Array, latency = needLatency) => measureBytes(bytes, runner, latency, o.latencyRuns ?? 40);
 
@@ -347,6 +363,13 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
       ...(beforeFinetune ? { beforeFinetune: await accuracyOf(beforeFinetune, o.evaluate, runner) } : {}),
     };
   }
+  let levels: ElasticLevel[] | undefined;
+  if (elastic) {
+    progress(`measuring every width${o.evaluate ? ' (and its accuracy)' : ''}`);
+    // the same size: only the levels section's numbers change
+    ({ bytes, levels } = await measureElastic(bytes, { freeDimensionOverrides: runner.overridesOne, evaluate: o.evaluate, evaluateOverrides: runner.overrides, evaluateBatch: runner.batch, wasm: o.wasm }));
+    if (levels.length < 2) warn('the elastic model has one width: its channel groups are too small to narrow (they keep multiples of 4 channels); a larger budget keeps more channels to narrow');
+  }
   const damage = planDamage(sens, plan);
   return {
     graph: graphOut,
@@ -374,6 +397,7 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
     rounds,
     warnings,
     seconds: (performance.now() - t0) / 1000,
+    ...(levels ? { elastic: { levels } } : {}),
   };
 }
 

@@ -7,4 +7,5 @@ export type { CalibrationData } from './runner.js';
 export type { Recovery } from './reconstruct.js';
 export type { Fidelity } from './fidelity.js';
 export { cholesky, choleskySolve } from './linalg.js';
+export { elasticArtifact, elasticSpec, measureElastic, ELASTIC_WIDTHS, type ElasticLevel, type ElasticOptions, type ElasticArtifactOptions, type ElasticMeasureOptions } from './elastic.js';
 export { fitReportHtml, fitLayerTable, fitSummaryTable, fitFidelityTable } from './report.js';

@@ -44,6 +44,15 @@ export function fitSummaryTable(r: FitResult): string[][] {
   return rows;
 }
 
+/** Elastic widths (header first): what each width keeps, reads, takes in memory, and its accuracy. */
+export function fitElasticTable(r: FitResult): string[][] {
+  const levels = r.elastic?.levels ?? [];
+  const acc = levels.some((l) => l.accuracy !== undefined);
+  const rows = [['width', 'file bytes read', 'weights', 'arena', 'wasm memory (memoryBudget)', ...(acc ? ['accuracy'] : [])]];
+  for (const l of levels) rows.push([pct(l.channels), num(l.bytes), num(l.weightBytes), num(l.peakBytes), num(l.memoryBytes), ...(acc ? [l.accuracy !== undefined ? pct(l.accuracy) : ''] : [])]);
+  return rows;
+}
+
 /** Fidelity rows: dense, fitted (with recovery), same plan without recovery. */
 export function fitFidelityTable(r: FitResult): string[][] {
   const labelled = r.fidelity.dense.accuracy !== undefined;
@@ -68,6 +77,10 @@ export function fitReportHtml(r: FitResult, title = 'edgeprune fit'): string {
   blocks.push({ kind: 'table', rows: fitFidelityTable(r) });
   blocks.push({ kind: 'heading', text: 'Layers' });
   blocks.push({ kind: 'table', rows: fitLayerTable(r) });
+  if (r.elastic) {
+    blocks.push({ kind: 'heading', text: 'Elastic widths (a session loads the widest whose wasm memory fits its memoryBudget)' });
+    blocks.push({ kind: 'table', rows: fitElasticTable(r) });
+  }
   if (r.reconstructions.length) {
     blocks.push({ kind: 'heading', text: 'Least-squares reconstructions (held-out calibration samples)' });
     blocks.push({ kind: 'table', rows: [['layer', 'unknowns per output', 'positions', 'ridge α', 'error: magnitude → refit'], ...r.reconstructions.map((x) => [x.layer, String(x.features), num(x.samples), String(x.alpha), x.priorError !== undefined && x.error !== undefined ? `${x.priorError.toExponential(3)} → ${x.error.toExponential(3)} (${pct(1 - x.error / x.priorError)} less)` : '-'])] });

@@ -5,7 +5,7 @@
 //   header (32 bytes)
 //     0  magic        8 bytes  'E' 'P' 'R' 'U' 'N' 'E' 0x00 0x01
 //     8  version      u16      FORMAT_VERSION
-//    10  flags        u16      0 (no flags defined yet; a reader refuses bits it does not know)
+//    10  flags        u16      HeaderFlags (a reader refuses bits it does not know)
 //    12  sections     u32      number of section table entries
 //    16  total        u32      byte length of the whole artifact
 //    20  crc32        u32      CRC-32 (IEEE) of bytes [32, total): section table + sections
@@ -13,6 +13,12 @@
 //   section table (at 32): per section 16 bytes: kind u32, offset u32, length u32, reserved u32 (0)
 //   sections: each starts on a 64-byte boundary (so payloads can later be mapped and handed to
 //   SIMD kernels without re-alignment); padding between them is zero.
+//
+// Version 2 (ELASTIC_VERSION) is the elastic artifact (write-elastic.ts, read-elastic.ts): the same
+// header except that bytes 24..28 hold headEnd and the CRC covers only [32, headEnd) (the head:
+// section table, graph, tensor table, elastic and levels sections); the tensor data after it is
+// blocks, narrowest width first, each with its own CRC in the levels section, so a width is read
+// from a prefix of the file without touching the rest. A version-1 reader refuses it by version.
 //
 // Section kinds: see SectionKind. The graph section is UTF-8 JSON (graph-json.ts documents
 // the schema) referring to tensors by index into the tensor table (tensor-table.ts documents its
@@ -22,11 +28,22 @@ import { ONNX_DTYPE_CODES } from '../graph/tensor.js';
 
 export const MAGIC = Uint8Array.of(0x45, 0x50, 0x52, 0x55, 0x4e, 0x45, 0x00, 0x01); // "EPRUNE\0\x01"
 export const FORMAT_VERSION = 1;
+/** The elastic artifact's version (one file, many widths; see above). */
+export const ELASTIC_VERSION = 2;
 export const HEADER_BYTES = 32;
 export const SECTION_ENTRY_BYTES = 16;
 export const SECTION_ALIGN = 64;
 export const PAYLOAD_ALIGN = 16;
 export const MAX_U32 = 0xffffffff;
+
+export const HeaderFlags = {
+  /**
+   * The graph was simplified when written (graph/passes/simplify.ts: identities removed, constants
+   * and constant Ifs folded, dead code dropped), so a reader can plan it as stored: the inference-only
+   * `edgeprune/runtime` carries no simplifier and loads only artifacts with this flag.
+   */
+  SIMPLIFIED: 1,
+} as const;
 
 export const SectionKind = {
   /** UTF-8 JSON: the graph structure, tensors referenced by index. */
@@ -35,9 +52,13 @@ export const SectionKind = {
   TENSOR_TABLE: 2,
   /** Tensor payloads. */
   TENSOR_DATA: 3,
+  /** Elastic artifacts: UTF-8 JSON, per-width graph patches and the block map of each narrowing tensor. */
+  ELASTIC: 4,
+  /** Elastic artifacts: binary, one 32-byte entry per width (read-elastic.ts). */
+  LEVELS: 5,
 } as const;
 
-export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor table', 3: 'tensor data' };
+export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor table', 3: 'tensor data', 4: 'elastic', 5: 'levels' };
 
 /**
  * How a tensor's payload is stored. The sparse forms exist for float storage only (float32, and

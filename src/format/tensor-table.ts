@@ -12,6 +12,7 @@
 // readTable checks every field against the section and data sizes before anything is allocated,
 // so a decoder can trust an entry's numbers.
 import { ModelFormatError } from '../errors.js';
+import { TensorBudget } from '../graph/load-limits.js';
 import type { DType } from '../graph/ir.js';
 import { DTYPE_CODES, DTYPE_OF_CODE, Encoding, ENCODING_NAMES, isFloatStorage, isInt8Encoding, storageWidth } from './layout.js';
 import { int8Bytes, sparseBytes, type PlannedTensor } from './tensor-encode.js';
@@ -65,8 +66,12 @@ export function writeTable(tensors: readonly PlannedTensor[], offsets: readonly 
   });
 }
 
-/** Parses and validates the table; `dataLength` is the tensor data section's length. */
-export function readTable(table: Uint8Array, dataLength: number): TableEntry[] {
+/**
+ * Parses and validates the table; `dataLength` is the tensor data section's length. Every
+ * tensor's decoded size is spent from `budget` (graph/load-limits.ts) here, before any decoding
+ * allocates: sparse and int8 payloads are small, but their dims can ask for far more.
+ */
+export function readTable(table: Uint8Array, dataLength: number, budget: TensorBudget = new TensorBudget(dataLength)): TableEntry[] {
   const bad = (what: string): never => {
     throw new ModelFormatError(`malformed edgeprune artifact: tensor table ${what}`);
   };
@@ -114,6 +119,7 @@ export function readTable(table: Uint8Array, dataLength: number): TableEntry[] {
     if (numel * width > MAX_TENSOR_BYTES) bad(`${where} has dims [${dims.join(', ')}], over ${MAX_TENSOR_BYTES} bytes decoded: corrupt dims`);
     total += numel * width;
     if (total > MAX_TOTAL_BYTES) bad(`describes over ${MAX_TOTAL_BYTES} bytes of tensors: corrupt dims`);
+    budget.spend(numel * width, `tensor ${i} of the artifact (${dtype} [${dims.join(', ')}])`);
     if (offset > dataLength || length > dataLength - offset) bad(`${where}: payload [${offset}, ${offset + length}) lies past the end of the ${dataLength}-byte data section`);
     const name = ENCODING_NAMES[encoding];
     if (encoding === Encoding.RAW) {

@@ -10,6 +10,13 @@ export interface PyDict {
 /** Thrown with a message that names the offending position; callers wrap it in their own error. */
 export class PyLiteralSyntaxError extends Error {}
 
+/**
+ * Containers nest at most this deep. A .npy header needs 2 (a dict holding a shape tuple), a
+ * structured dtype a few more; the parser recurses per level, so without a bound a header of
+ * 20,000 '(' overflows the stack (found by the fuzzer, test/fuzz).
+ */
+export const MAX_PY_LITERAL_DEPTH = 64;
+
 export function parsePyLiteral(text: string): PyValue {
   const p = new Parser(text);
   const v = p.value();
@@ -20,6 +27,7 @@ export function parsePyLiteral(text: string): PyValue {
 
 class Parser {
   pos = 0;
+  private depth = 0;
   constructor(readonly text: string) {}
 
   fail(what: string): never {
@@ -35,11 +43,12 @@ class Parser {
     this.skipSpace();
     const c = this.text[this.pos];
     if (c === undefined) this.fail('unexpected end of text');
-    if (c === '{') return this.dict();
-    if (c === '(') return this.paren();
-    if (c === '[') {
-      this.pos++;
-      return this.sequence(']');
+    if (c === '{' || c === '(' || c === '[') {
+      if (this.depth >= MAX_PY_LITERAL_DEPTH) this.fail(`containers nested deeper than ${MAX_PY_LITERAL_DEPTH} levels`);
+      this.depth++;
+      const v = c === '{' ? this.dict() : c === '(' ? this.paren() : (this.pos++, this.sequence(']'));
+      this.depth--;
+      return v;
     }
     if (c === "'" || c === '"') return this.string();
     if (c === '-' || c === '+' || (c >= '0' && c <= '9')) return this.int();

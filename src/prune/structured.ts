@@ -62,8 +62,8 @@ function checkOptions(graph: Graph, opts: LnStructuredOptions): Checked {
   return { amount, norm, roundTo, maxLayerRatio, ignore: new Set(ignore) };
 }
 
-/** Importance of each unit of a group: sum over its 'out' weight slices of their Ln norms. */
-function importance(k: Kernels, dep: DependencyGraph, g: ChannelGroup, p: 1 | 2): Float64Array {
+/** Importance of each unit of a group: sum over its 'out' weight slices of their Ln norms (also fit's elastic width order). */
+export function importance(k: Kernels, dep: DependencyGraph, g: ChannelGroup, p: 1 | 2): Float64Array {
   const scores = new Float64Array(g.units.length);
   for (const s of g.params) {
     if (s.role !== 'out') continue;

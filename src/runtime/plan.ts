@@ -14,6 +14,8 @@ import { attrFloat, attrInt } from '../graph/attrs.js';
 import { foldBatchNorm as foldBatchNormParams } from '../kernels/norm.js';
 import type { Specialized } from './specialize.js';
 import type { KernelPreference } from './kernel-choice.js';
+import type { PlanCache } from './plan-cache.js';
+import { checkBytes, elementCount } from '../graph/size-check.js';
 
 export interface Step {
   node: Node;
@@ -93,12 +95,24 @@ function bytesKey(d: TensorArray): string {
   return String.fromCharCode.apply(null, units as unknown as number[]);
 }
 
+/** A number per typed array: large constants are matched by identity (weights are the same object in every plan). */
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function identity(data: object): number {
+  let id = ids.get(data);
+  if (id === undefined) ids.set(data, (id = ++nextId));
+  return id;
+}
+
 /**
  * Builds the plan. Executors are cached by node and input dims across plans (a session re-plans
- * when run() sees new input dims), so weights are packed once per session. Every wasm block the
- * executors need comes from the session's heap and lives as long as the session.
+ * when run() sees new input dims) and weights are packed once per session (`cache.shared`). Every
+ * wasm block comes from the session's heap; blocks an executor or an uploaded constant owns are
+ * freed when the cache evicts it.
  */
-export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Executor>, uploaded: Map<string, number>, shared: Map<string, unknown>, preferenceOf: (node: string) => KernelPreference = () => 'auto'): Plan {
+export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, preferenceOf: (node: string) => KernelPreference = () => 'auto'): Plan {
+  const generation = ++cache.generation;
+  const shared = cache.shared;
   const g: Graph = spec.graph;
   const dims = spec.dims;
   const inputsOf = (node: Node): (OpInput | undefined)[] =>
@@ -160,13 +174,19 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
     // large constants are weights, the same in every plan)
     const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? bytesKey(i.constant.data) : '')).join(',');
     const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}`;
+    const cached = cache.executors.get(key);
     if (absorbed.has(node)) {
       exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, run() {} };
-    } else if (cache.has(key)) {
-      exec = cache.get(key)!;
+    } else if (cached) {
+      exec = cached.value;
+      cached.used = generation;
     } else {
       const def = OPS[node.op];
-      exec = def.build({
+      // blocks allocated for this executor (tables) are its own; those made inside once() belong
+      // to the session-long shared state
+      const blocks: number[] = [];
+      let inOnce = 0;
+      const build = () => def.build({
         k,
         node,
         inputs,
@@ -175,26 +195,49 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
         activation: fusedInto.get(node),
         batchNorm: bnInto.get(node),
         preference: preferenceOf(node.name),
-        alloc: (bytes) => k.heap.alloc(bytes),
+        alloc: (bytes) => {
+          const p = k.heap.alloc(checkBytes(bytes, `node '${node.name}' (${node.op}) tables`));
+          if (!inOnce) blocks.push(p);
+          return p;
+        },
         once<T>(what: string, make: () => T): T {
           const id = `${node.name}|${what}`;
-          if (!shared.has(id)) shared.set(id, make());
+          if (!shared.has(id)) {
+            inOnce++;
+            try {
+              shared.set(id, make());
+            } finally {
+              inOnce--;
+            }
+          }
           return shared.get(id) as T;
         },
       });
-      cache.set(key, exec);
+      try {
+        exec = build();
+        checkBytes(exec.scratchBytes, `node '${node.name}' (${node.op}) scratch`);
+      } catch (e) {
+        for (const p of blocks) k.heap.release(p); // a refused plan (over the budget) leaves nothing behind
+        throw e;
+      }
+      cache.executors.set(key, { value: exec, blocks, used: generation });
     }
     // constant inputs the op reads from memory: upload once
     const skip = new Set(OPS[node.op]?.constantInputs ?? []);
     const constPtrs = inputs.map((inp, i) => {
       if (!inp?.constant || skip.has(i) || absorbed.has(node)) return 0;
-      let p = uploaded.get(inp.name);
-      if (p === undefined) {
-        const data = toFloat32(inp.constant);
-        p = k.heap.alloc(Math.max(1, data.length) * 4);
-        k.f32.set(data, p >> 2);
-        uploaded.set(inp.name, p);
+      // a constant folded from the input dims keeps its name across plans but not its value
+      const c = inp.constant;
+      const id = `${inp.name}|${c.dims.join('x')}|${c.data.length <= 256 ? bytesKey(c.data) : `#${identity(c.data)}`}`;
+      const entry = cache.constants.get(id);
+      if (entry) {
+        entry.used = generation;
+        return entry.value;
       }
+      const data = toFloat32(c);
+      const p = k.heap.alloc(Math.max(1, data.length) * 4);
+      k.f32.set(data, p >> 2);
+      cache.constants.set(id, { value: p, blocks: [p], used: generation });
       return p;
     });
     steps.push({ node, exec, inputs: [], constPtrs, outputs: [], scratch: -1, outputDims });
@@ -207,14 +250,14 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: Map<string, Exec
   const bufferOf = new Map<string, number>();
   const requests: BufferRequest[] = [];
   const newBuffer = (name: string, from: number) => {
-    const bytes = (dims.get(name) ?? []).reduce((a, b) => a * b, 1) * 4;
+    const bytes = elementCount(dims.get(name) ?? []) * 4;
     requests.push({ bytes, from, to: Math.max(from, lastRead.get(name) ?? from) });
     bufferOf.set(name, requests.length - 1);
     return requests.length - 1;
   };
   const join = (name: string, b: number) => {
     bufferOf.set(name, b);
-    const bytes = (dims.get(name) ?? []).reduce((x, y) => x * y, 1) * 4;
+    const bytes = elementCount(dims.get(name) ?? []) * 4;
     requests[b].bytes = Math.max(requests[b].bytes, bytes);
     requests[b].to = Math.max(requests[b].to, lastRead.get(name) ?? -1);
   };

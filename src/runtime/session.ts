@@ -1,18 +1,22 @@
 // InferenceSession: the public inference API, shaped like onnxruntime-web's
 // (InferenceSession.create / inputNames / outputNames / run / release) plus info().
-import { EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, UnsupportedOpError } from '../errors.js';
+import { ArgumentError, EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
-import { readModel } from './read-model.js';
-import { simplify } from '../graph/passes/simplify.js';
+import { readModel, simplifyLoaded } from './read-model.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { toFloat32 } from '../graph/tensor.js';
 import type { Executor } from './op.js';
 import { buildPlan, type Plan } from './plan.js';
-import { specialize } from './specialize.js';
+import { PlanCache } from './plan-cache.js';
+import { specialize, type Specialized } from './specialize.js';
+import { readFeeds, type Feed } from './feeds.js';
+import { elementCount } from '../graph/size-check.js';
+import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
 import { modelStats, type ModelStats } from './stats.js';
 import { resolveKernelOption, type KernelOption, type KernelPreference } from './kernel-choice.js';
+import { pickLevel, type ElasticInfo } from './elastic.js';
 
 export interface SessionOptions {
   /** Kernel build: a compiled WebAssembly.Module (Workers), bytes, a URL, 'simd', 'relaxed' or 'auto' (default). */
@@ -25,7 +29,24 @@ export interface SessionOptions {
    * object forces it per node name ({ conv3: 'sparse' }), the rest staying 'auto'.
    */
   kernels?: KernelOption;
+  /**
+   * The most wasm memory this session may take, in bytes (default 1 GiB): packed weights and
+   * tables, the activation arena for the current input dims (scratch included) and the kernels'
+   * static data. Creating the session, or a run() whose new input dims need a new plan, throws
+   * OutOfMemoryError before memory grows past it; the message gives the bytes needed and the
+   * budget. Values above 4 GiB (wasm32) mean no cap beyond that.
+   */
+  memoryBudget?: number;
+  /**
+   * Elastic models (`edgeprune fit --elastic`): the fraction of channels to keep; the widest width
+   * at or below it is loaded. Without it, the widest width whose recorded memory fits memoryBudget
+   * (falling back to narrower ones if the session still does not fit). Others take only 1.
+   */
+  width?: number;
 }
+
+/** SessionOptions.memoryBudget when none is given. */
+export const DEFAULT_MEMORY_BUDGET = 2 ** 30;
 
 export interface NodeInfo {
   name: string;
@@ -48,10 +69,12 @@ export interface SessionInfo extends ModelStats {
   inputs: { name: string; dims: (number | string)[]; plannedDims: number[] }[];
   outputs: { name: string; dims: (number | string)[]; plannedDims: number[] }[];
   nodes: NodeInfo[];
+  /** Elastic models: the width running (an index into levels) and every width in the file, widest first. */
+  elastic?: ElasticInfo;
 }
 
-/** Inputs beyond this many elements are refused before anything is allocated (wasm32 holds 4 GiB). */
-const MAX_ELEMENTS = 2 ** 28;
+/** Options of create()'s own retries at a narrower width (they may fall back further). */
+const retries = new WeakSet<SessionOptions>();
 
 interface ResolvedStep {
   exec: Executor;
@@ -62,6 +85,7 @@ interface ResolvedStep {
 
 interface ActivePlan {
   key: string;
+  spec: Specialized;
   plan: Plan;
   arena: number;
   steps: ResolvedStep[];
@@ -69,24 +93,33 @@ interface ActivePlan {
   outputs: { name: string; ptr: number; dims: number[]; constant?: Float32Array }[];
 }
 
+/**
+ * A model ready to run. run() is async in signature (as in onnxruntime-web) but does all of its
+ * work synchronously before its promise settles, so concurrent calls on one session never
+ * interleave: they run one after another in call order, each on its own inputs, each returning
+ * its own output tensors (copies, never views of wasm memory). For parallelism, use one session
+ * per Worker.
+ */
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  private readonly k: Kernels;
+  /** Undefined once released: every later use throws SessionReleasedError. */
+  private kernelsOrNone: Kernels | undefined;
   private readonly graph: Graph;
   private readonly statsOf: () => ModelStats;
   private stats: ModelStats | undefined;
   private readonly overrides: Record<string, number>;
   private readonly preferenceOf: (node: string) => KernelPreference;
-  private readonly executors = new Map<string, Executor>();
-  private readonly uploaded = new Map<string, number>();
-  private readonly shared = new Map<string, unknown>();
+  private cache = new PlanCache();
   private active: ActivePlan | undefined;
   private weightBytes = 0;
-  private released = false;
+  private readonly memoryBudget: number;
+  private elastic: ElasticInfo | undefined;
 
   private constructor(k: Kernels, graph: Graph, stats: () => ModelStats, options: SessionOptions) {
-    this.k = k;
+    this.memoryBudget = checkBudget(options.memoryBudget);
+    k.heap.limit = Math.min(this.memoryBudget, MAX_HEAP_BYTES);
+    this.kernelsOrNone = k;
     this.graph = graph;
     this.preferenceOf = resolveKernelOption(options.kernels, graph);
     this.statsOf = stats; // counted on the first info(): keeps it off the cold-start path
@@ -99,22 +132,35 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
     const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('InferenceSession.create takes the model file as a Uint8Array or ArrayBuffer');
+    checkBudget(options.memoryBudget); // before any work
     // load the kernels first: in Node the package's own module is compiled and instantiated
     // synchronously right here; elsewhere the compile runs while we parse
     const kernels = loadKernels(options.wasm ?? 'auto');
     kernels.catch(() => {}); // reported by the await below; never an unhandled rejection
     let graph: Graph;
     let imported: Graph;
+    let elastic: ElasticInfo | undefined;
     try {
-      imported = readModel(bytes);
-      graph = simplify(imported);
+      imported = readModel(bytes, (levels) => (elastic = pickLevel(levels, options.width, options.memoryBudget)).level);
+      graph = simplifyLoaded(imported);
+      if (!elastic && options.width !== undefined && options.width !== 1) throw new ArgumentError(`width ${options.width}: this model has one width (write an elastic one with edgeprune fit --elastic)`);
     } catch (e) {
       await kernels.catch(() => {});
       throw e;
     }
     const k = await kernels;
     const session = new InferenceSession(k, graph, () => modelStats(imported), options);
-    session.planDefault();
+    session.elastic = elastic;
+    try {
+      session.planDefault();
+    } catch (e) {
+      // the recorded memory fit but the session does not (another kernel build, other dims): narrower
+      const el = elastic as ElasticInfo | undefined;
+      if (!el || (options.width !== undefined && !retries.has(options)) || !(e instanceof OutOfMemoryError) || el.level === el.levels.length - 1) throw e;
+      const next = { ...options, width: el.levels[el.level + 1].channels };
+      retries.add(next);
+      return InferenceSession.create(bytes, next);
+    }
     return session;
   }
 
@@ -124,40 +170,29 @@ export class InferenceSession {
    */
   static async fromGraph(graph: Graph, options: SessionOptions = {}): Promise<InferenceSession> {
     const k = await loadKernels(options.wasm ?? 'auto');
-    const session = new InferenceSession(k, simplify(graph), () => modelStats(graph), options);
+    const session = new InferenceSession(k, simplifyLoaded(graph), () => modelStats(graph), options);
     session.planDefault();
     return session;
   }
 
-  /** Runs the model. Feeds are float32 tensors keyed by input name; returns every output. */
-  async run(feeds: Record<string, Tensor | { type: string; data: unknown; dims: readonly number[] }>): Promise<Record<string, Tensor>> {
-    if (this.released) throw new InputError('this session was released; create a new one');
-    if (typeof feeds !== 'object' || feeds === null) throw new InputError(`run() takes an object of input tensors keyed by name (${this.inputNames.join(', ')})`);
-    const extra = Object.keys(feeds).filter((n) => !this.inputNames.includes(n));
-    if (extra.length) throw new InputError(`unknown input${extra.length > 1 ? 's' : ''} ${extra.map((n) => `'${n}'`).join(', ')}; the model's inputs are ${this.inputNames.map((n) => `'${n}'`).join(', ')}`);
-    const dims: number[][] = [];
-    const data: Float32Array[] = [];
-    for (const info of this.graph.inputs) {
-      const t = feeds[info.name];
-      if (!t) throw new InputError(`missing input '${info.name}'; the model's inputs are ${this.inputNames.map((n) => `'${n}'`).join(', ')}`);
-      if (t.type !== 'float32' || !(t.data instanceof Float32Array)) throw new InputError(`input '${info.name}' is ${t.type}; the model takes float32 (convert with Float32Array.from)`);
-      const d = [...t.dims];
-      if (d.some((v) => !Number.isInteger(v) || v < 0)) throw new InputError(`input '${info.name}' has invalid dims [${d.join(', ')}]`);
-      const n = d.reduce((a, b) => a * b, 1);
-      if (n > MAX_ELEMENTS) throw new InputError(`input '${info.name}' with dims [${d.join(', ')}] has ${n} elements, over the ${MAX_ELEMENTS} limit; use a smaller batch`);
-      if (n !== t.data.length) throw new InputError(`input '${info.name}': dims [${d.join(', ')}] need ${n} values but the data has ${t.data.length}`);
-      this.checkDims(info.name, info.dims, d);
-      dims.push(d);
-      data.push(t.data);
-    }
+  /**
+   * Runs the model. Feeds are float32 tensors keyed by input name; returns every output. Wrong
+   * feeds (missing, extra, not float32, dims that differ from the model's fixed dims, data of the
+   * wrong length) throw InputError; values are not inspected, so NaN and Infinity propagate as in
+   * onnxruntime. New dims for symbolic axes re-plan, within memoryBudget. Concurrent calls run one
+   * after another (see the class comment); after release() this throws SessionReleasedError.
+   */
+  async run(feeds: Record<string, Tensor | Feed>): Promise<Record<string, Tensor>> {
+    const k = this.k;
+    const { dims, data } = readFeeds(this.graph.inputs, feeds);
     const active = this.activate(dims);
-    const f32 = this.k.f32;
+    const f32 = k.f32;
     active.inputPtrs.forEach((p, i) => f32.set(data[i], p >> 2));
     for (const s of active.steps) s.exec.run(s.ins, s.outs, s.scratch);
     const out: Record<string, Tensor> = {};
-    const view = this.k.f32;
+    const view = k.f32;
     for (const o of active.outputs) {
-      const n = o.dims.reduce((a, b) => a * b, 1);
+      const n = elementCount(o.dims);
       const values = o.constant ? o.constant.slice() : view.slice(o.ptr >> 2, (o.ptr >> 2) + n);
       out[o.name] = new Tensor('float32', values, o.dims);
     }
@@ -166,6 +201,7 @@ export class InferenceSession {
 
   /** Parameters, weight bytes, FLOPs, planned peak memory and the kernel chosen per node. */
   info(): SessionInfo {
+    const k = this.k;
     if (!this.active) {
       const symbolic = this.graph.inputs.filter((i) => i.dims?.some((d) => typeof d === 'string')).map((i) => `${i.name}: [${i.dims!.join(', ')}]`);
       throw new InputError(`no plan yet: with its symbolic dims at 1 (${symbolic.join('; ')}) the model does not fit (${this.pendingReason}); pass freeDimensionOverrides (CLI: --dim NAME=VALUE) or run it once`);
@@ -178,22 +214,33 @@ export class InferenceSession {
       weightBytes: this.weightBytes,
       flops: nodes.reduce((acc, n) => acc + n.flops, 0),
       plannedPeakBytes: a.plan.arenaBytes,
-      kernels: this.k.flavor,
+      kernels: k.flavor,
       inputs: this.graph.inputs.map((i) => ({ name: i.name, dims: i.dims ?? [], plannedDims: a.plan.dims.get(i.name) ?? [] })),
       outputs: this.graph.outputs.map((o) => ({ name: o.name, dims: o.dims ?? [], plannedDims: a.outputs.find((x) => x.name === o.name)?.dims ?? [] })),
       nodes,
+      ...(this.elastic ? { elastic: this.elastic } : {}),
     };
   }
 
+  /**
+   * Drops the session's wasm instance and plans, so their memory goes with the next garbage
+   * collection even if the session object is kept. A second release() does nothing; any other
+   * use afterwards throws SessionReleasedError. inputNames and outputNames stay readable.
+   */
   async release(): Promise<void> {
-    if (this.active) this.k.heap.release(this.active.arena);
     this.active = undefined;
-    this.released = true;
+    this.cache = new PlanCache();
+    this.kernelsOrNone = undefined;
   }
 
   /** The kernel instance (for tests and tools that inspect memory). */
   get kernels(): Kernels {
     return this.k;
+  }
+
+  private get k(): Kernels {
+    if (!this.kernelsOrNone) throw new SessionReleasedError('this session was released; create a new one with InferenceSession.create');
+    return this.kernelsOrNone;
   }
 
   private pendingReason = '';
@@ -216,39 +263,103 @@ export class InferenceSession {
   private defaultDims(): number[][] {
     return this.graph.inputs.map((info) => {
       if (!info.dims) throw new ModelFormatError(`input '${info.name}' has no declared shape; edgeprune needs at least its rank (re-export with input shapes)`);
-      return info.dims.map((d) => (typeof d === 'number' ? d : (this.overrides[d] ?? 1)));
+      return info.dims.map((d) => {
+        if (typeof d === 'number') return d;
+        const v = this.overrides[d] ?? 1;
+        if (!Number.isSafeInteger(v) || v < 0) throw new ArgumentError(`freeDimensionOverrides.${d} is ${v}; give a non-negative integer`);
+        return v;
+      });
     });
   }
 
-  private checkDims(name: string, declared: (number | string)[] | undefined, got: number[]): void {
-    if (!declared) return;
-    const bad = declared.length !== got.length || declared.some((d, i) => typeof d === 'number' && d !== got[i]);
-    if (bad) throw new InputError(`input '${name}' has dims [${got.join(', ')}] but the model expects [${declared.join(', ')}]`);
-  }
-
-  /** Makes the plan for these input dims current (re-using it when the dims did not change). */
+  /**
+   * Makes the plan for these input dims current (re-using it when the dims did not change). Memory
+   * never grows past memoryBudget: the heap checks it before each growth, and a plan that does
+   * not fit leaves the previous one current.
+   */
   private activate(dims: number[][]): ActivePlan {
     const key = dims.map((d) => d.join('x')).join('|');
     if (this.active?.key === key) return this.active;
-    const before = this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0);
+    const k = this.k;
     const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])));
-    const plan = buildPlan(this.k, spec, this.executors, this.uploaded, this.shared, this.preferenceOf);
-    this.weightBytes += this.k.heap.liveBytes - (this.active ? this.k.heap.sizeOf(this.active.arena)! : 0) - before;
-    if (this.active) this.k.heap.release(this.active.arena);
-    const arena = this.k.heap.alloc(plan.arenaBytes);
-    const ptr = (b: number) => arena + plan.offsets[b];
-    const steps = plan.steps.map((s) => ({
-      exec: s.exec,
-      ins: s.inputs.map((b, i) => (b >= 0 ? ptr(b) : b === -1 ? s.constPtrs[i] : 0)),
-      outs: s.outputs.map((b) => (b >= 0 ? ptr(b) : 0)),
-      scratch: s.scratch >= 0 ? ptr(s.scratch) : 0,
-    }));
-    const outputs = spec.graph.outputs.map((o) => {
-      const c = spec.graph.initializers.get(o.name);
-      if (c) return { name: o.name, ptr: 0, dims: [...c.dims], constant: toFloat32(c) };
-      return { name: o.name, ptr: ptr(plan.bufferOf.get(o.name)!), dims: plan.dims.get(o.name)! };
-    });
-    this.active = { key, plan, arena, steps, inputPtrs: spec.graph.inputs.map((i) => ptr(plan.bufferOf.get(i.name)!)), outputs };
+    this.checkLargestTensor(spec, dims);
+    let plan: Plan;
+    try {
+      plan = buildPlan(k, spec, this.cache, this.preferenceOf);
+    } catch (e) {
+      throw this.overBudget(e, dims);
+    }
+    const previous = this.active;
+    // what the heap will hold at least (static data and fragmentation aside): an arena past 4 GiB
+    // is refused here as over the budget, not by the heap as over wasm32
+    const atLeast = k.heap.liveBytes - (previous ? k.heap.sizeOf(previous.arena)! : 0) + plan.arenaBytes;
+    if (atLeast > this.memoryBudget) throw this.overBudget(new OutOfMemoryError('', { neededBytes: atLeast, limitBytes: this.memoryBudget }), dims, plan.arenaBytes, 'at least ');
+    if (previous) k.heap.release(previous.arena);
+    let arena: number;
+    try {
+      arena = k.heap.alloc(plan.arenaBytes);
+    } catch (e) {
+      // the previous arena fit a moment ago: take it back so the session stays usable
+      if (previous) this.active = bind(previous.key, previous.spec, previous.plan, k.heap.alloc(previous.plan.arenaBytes));
+      throw this.overBudget(e, dims, plan.arenaBytes);
+    }
+    this.active = bind(key, spec, plan, arena);
+    this.cache.evict(k.heap);
+    this.weightBytes = k.heap.liveBytes - k.heap.sizeOf(arena)!;
     return this.active;
   }
+
+  /** A tensor that alone is over the budget fails here, before executors build tables for it. */
+  private checkLargestTensor(spec: Specialized, dims: number[][]): void {
+    let largest = { name: '', bytes: 0, dims: [] as number[] };
+    for (const [name, d] of spec.dims) {
+      const bytes = elementCount(d) * 4;
+      if (bytes > largest.bytes) largest = { name, bytes, dims: d };
+    }
+    if (largest.bytes > this.memoryBudget) {
+      throw new OutOfMemoryError(`at input dims ${formatInputs(this.graph, dims)}, tensor '${largest.name}' [${largest.dims.join(', ')}] alone needs ${bytes(largest.bytes)}, over the session's memoryBudget of ${bytes(this.memoryBudget)}; ${REMEDY}`, { neededBytes: largest.bytes, limitBytes: this.memoryBudget });
+    }
+  }
+
+  /** The heap's refusal to pass the budget, restated with the input dims and what to do. */
+  private overBudget(e: unknown, dims: number[][], arenaBytes?: number, atLeast = ''): unknown {
+    if (!(e instanceof OutOfMemoryError) || e.limitBytes !== this.memoryBudget || e.neededBytes === undefined) return e;
+    const at = `at input dims ${formatInputs(this.graph, dims)}`;
+    const need = arenaBytes === undefined
+      ? `more than ${bytes(e.neededBytes)} of wasm memory while packing weights and tables`
+      : `${atLeast}${bytes(e.neededBytes)} of wasm memory (${bytes(arenaBytes)} for activations, the rest for weights, tables and static data)`;
+    return new OutOfMemoryError(`${at} the session needs ${need}, over its memoryBudget of ${bytes(this.memoryBudget)}; ${REMEDY}`, { neededBytes: e.neededBytes, limitBytes: this.memoryBudget });
+  }
+}
+
+const REMEDY = 'use a smaller batch or smaller input dims, a pruned model, or a larger memoryBudget';
+
+/** SessionOptions.memoryBudget, checked (undefined: the default). */
+function checkBudget(budget: number | undefined): number {
+  if (budget === undefined) return DEFAULT_MEMORY_BUDGET;
+  if (typeof budget !== 'number' || !(budget > 0)) throw new ArgumentError(`memoryBudget is ${String(budget)}; give the most bytes of wasm memory the session may use (default ${DEFAULT_MEMORY_BUDGET}, 1 GiB)`);
+  return budget;
+}
+
+const bytes = (n: number) => `${n} bytes (${(n / 2 ** 20).toFixed(1)} MiB)`;
+
+function formatInputs(g: Graph, dims: number[][]): string {
+  return g.inputs.map((inp, i) => `${inp.name}: [${dims[i].join(', ')}]`).join(', ');
+}
+
+/** The plan's buffers at their places in the arena. */
+function bind(key: string, spec: Specialized, plan: Plan, arena: number): ActivePlan {
+  const ptr = (b: number) => arena + plan.offsets[b];
+  const steps = plan.steps.map((s) => ({
+    exec: s.exec,
+    ins: s.inputs.map((b, i) => (b >= 0 ? ptr(b) : b === -1 ? s.constPtrs[i] : 0)),
+    outs: s.outputs.map((b) => (b >= 0 ? ptr(b) : 0)),
+    scratch: s.scratch >= 0 ? ptr(s.scratch) : 0,
+  }));
+  const outputs = spec.graph.outputs.map((o) => {
+    const c = spec.graph.initializers.get(o.name);
+    if (c) return { name: o.name, ptr: 0, dims: [...c.dims], constant: toFloat32(c) };
+    return { name: o.name, ptr: ptr(plan.bufferOf.get(o.name)!), dims: plan.dims.get(o.name)! };
+  });
+  return { key, spec, plan, arena, steps, inputPtrs: spec.graph.inputs.map((i) => ptr(plan.bufferOf.get(i.name)!)), outputs };
 }

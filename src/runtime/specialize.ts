@@ -3,9 +3,10 @@
 // Reshape chains). What is left is a graph of run-time float ops with known shapes.
 import { UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
-import { simplify } from '../graph/passes/simplify.js';
+import { foldForDims } from './fold-dims.js';
 import { OPS } from './ops/index.js';
 import type { OpInput } from './op.js';
+import { checkDims } from '../graph/size-check.js';
 
 export interface Specialized {
   graph: Graph;
@@ -39,17 +40,21 @@ function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<stri
       throw e;
     }
     node.outputs.forEach((o, i) => {
-      if (o !== '' && out[i]) dims.set(o, out[i]);
+      if (o === '' || !out[i]) return;
+      // every size the planner computes comes from these dims: check them once, here
+      checkDims(out[i], `node '${node.name}' (${node.op}) output '${o}'`);
+      dims.set(o, out[i]);
     });
   }
   return { dims, complete: true };
 }
 
 export function specialize(graph: Graph, inputDims: Map<string, number[]>): Specialized {
+  for (const [name, d] of inputDims) checkDims(d, `input '${name}'`);
   let g = graph;
   for (let round = 0; round < 32; round++) {
     const { dims, complete } = inferDims(g, inputDims);
-    const next = simplify(g, dims);
+    const next = foldForDims(g, dims);
     const stable = next.nodes.length === g.nodes.length && next.initializers.size === g.initializers.size;
     g = next;
     if (complete && stable) {

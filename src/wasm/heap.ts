@@ -4,7 +4,8 @@ import { ArgumentError, OutOfMemoryError } from '../errors.js';
 
 const ALIGN = 64; // a cache line: every block starts on one, so v128 loads never straddle pages of a block start
 const PAGE = 65536;
-const MAX_BYTES = 4 * 1024 * 1024 * 1024 - PAGE; // wasm32 limit
+/** wasm32 memory holds 65536 pages: one page short of 4 GiB is the most a heap can span. */
+export const MAX_HEAP_BYTES = 4 * 1024 * 1024 * 1024 - PAGE;
 
 interface Block {
   ptr: number;
@@ -18,6 +19,12 @@ export class Heap {
   private readonly used = new Map<number, number>(); // ptr -> bytes
   private starts: number[] = []; // live block starts, sorted (for interior-pointer lookups)
   private top: number;
+  /**
+   * The most wasm memory (bytes, page-rounded) this heap may grow its memory to: a block that
+   * would need more throws OutOfMemoryError before memory.grow runs. A session sets its
+   * memoryBudget here; tools that use the kernels directly keep the wasm32 maximum.
+   */
+  limit = MAX_HEAP_BYTES;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
@@ -27,7 +34,8 @@ export class Heap {
 
   /** Returns a 64-byte-aligned block of at least `bytes` bytes. Contents are unspecified. */
   alloc(bytes: number): number {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ArgumentError(`alloc: byte count must be a non-negative integer, got ${bytes}`);
+    if (bytes > MAX_HEAP_BYTES) throw new OutOfMemoryError(`a block of ${bytes} bytes is over the 4 GiB a WebAssembly memory holds; use a smaller batch or model`, { neededBytes: bytes, limitBytes: MAX_HEAP_BYTES });
     const size = Math.max(ALIGN, roundUp(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i];
@@ -109,15 +117,22 @@ export class Heap {
     return s;
   }
 
+  /** Bytes of wasm memory (whole pages) the heap spans now: its static data, live and free blocks. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Grows memory to hold `end` bytes; checks the wasm32 maximum and `limit` before growing. */
   private ensure(end: number): void {
-    if (end > MAX_BYTES) throw new OutOfMemoryError(`kernels need ${end} bytes of wasm memory, over the 4 GiB wasm32 limit; use a smaller batch or model`);
     const have = this.memory.buffer.byteLength;
+    const needed = Math.max(have, roundUp(end, PAGE));
+    if (needed > MAX_HEAP_BYTES) throw new OutOfMemoryError(`kernels need ${needed} bytes of wasm memory, over the 4 GiB wasm32 limit; use a smaller batch or model`, { neededBytes: needed, limitBytes: MAX_HEAP_BYTES });
+    if (needed > this.limit) throw new OutOfMemoryError(`kernels need ${needed} bytes of wasm memory, over the limit of ${this.limit} bytes; use a smaller batch or model, or raise the limit`, { neededBytes: needed, limitBytes: this.limit });
     if (end <= have) return;
-    const pages = Math.ceil((end - have) / PAGE);
     try {
-      this.memory.grow(pages);
+      this.memory.grow((needed - have) / PAGE);
     } catch (e) {
-      throw new OutOfMemoryError(`cannot grow wasm memory to ${end} bytes (${(e as Error).message}); free sessions you no longer use or use a smaller batch`);
+      throw new OutOfMemoryError(`cannot grow wasm memory to ${needed} bytes (${(e as Error).message}); free sessions you no longer use or use a smaller batch`, { neededBytes: needed });
     }
   }
 }

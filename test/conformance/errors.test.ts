@@ -1,7 +1,7 @@
 // Bad input at the session level: unreadable models, unsupported ops, and feeds that do not
 // match the model, each a typed error whose message names what is wrong.
 import { describe, expect, it } from 'vitest';
-import { InputError, ModelFormatError, UnsupportedOpError } from '../../src/errors.js';
+import { InputError, ModelFormatError, SessionReleasedError, UnsupportedOpError } from '../../src/errors.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { buildModel, w, type ModelSpec } from './harness.js';
@@ -210,6 +210,6 @@ describe('bad feeds → InputError naming the input', () => {
   it('after release', async () => {
     const s = await InferenceSession.create(model);
     await s.release();
-    expect(await rejects(s.run({ x: x() }))).toBeInstanceOf(InputError);
+    expect(await rejects(s.run({ x: x() }))).toBeInstanceOf(SessionReleasedError);
   });
 });

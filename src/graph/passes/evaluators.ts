@@ -8,8 +8,9 @@
 import { ModelFormatError } from '../../errors.js';
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrTensor } from '../attrs.js';
 import type { ConstTensor, DType, Node, TensorArray } from '../ir.js';
-import { allocArray, DTYPE_OF_ONNX_CODE, numel, toNumbers } from '../tensor.js';
+import { allocArray, DTYPE_OF_ONNX_CODE, dtypeBytes, numel, toNumbers } from '../tensor.js';
 import { sliceRange } from '../slice.js';
+import { checkDims } from '../size-check.js';
 
 /** Results larger than this stay with the runtime: folding must not bloat the model. */
 export const MAX_FOLD_ELEMENTS = 1_000_000;
@@ -37,11 +38,36 @@ const isBig = (d: DType) => d === 'int64' || d === 'uint64';
 const isFloat = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16';
 const isInt = (d: DType) => !isFloat(d) && d !== 'bool' && d !== 'string';
 
-/** A zeroed tensor; refuses (NotFoldable) anything above the folding cap or of an unsupported dtype. */
-function alloc(dtype: DType, dims: number[]): ConstTensor {
-  const n = numel(dims);
+/**
+ * Checks a result's dims before anything of that size is built: dims no tensor can have throw a
+ * typed error naming the node; a result above the folding cap is left to the runtime.
+ */
+function fits(node: Node, dims: readonly number[]): number {
+  const n = checkDims(dims, `node '${node.name}' (${node.op}) result`);
   if (n > MAX_FOLD_ELEMENTS) throw new NotFoldable(`result has ${n} elements`);
+  return n;
+}
+
+/** Bytes the current fold may still allocate (fold-constants.ts sets it from its budget). */
+let allocLimit = Infinity;
+
+/** Runs `fn` with results above `bytes` refused (NotFoldable) before they are allocated. */
+export function withAllocLimit<T>(bytes: number, fn: () => T): T {
+  const saved = allocLimit;
+  allocLimit = bytes;
+  try {
+    return fn();
+  } finally {
+    allocLimit = saved;
+  }
+}
+
+/** A zeroed tensor; refuses (NotFoldable) anything above the folding cap, over the allocation limit, or of an unsupported dtype. */
+function alloc(node: Node, dtype: DType, dims: number[]): ConstTensor {
+  const n = fits(node, dims);
   if (dtype === 'string') throw new NotFoldable('string tensors are not folded');
+  const bytes = n * dtypeBytes(dtype);
+  if (bytes > allocLimit) throw new NotFoldable(`result of ${bytes} bytes is over the folding budget`);
   return { dtype, dims, data: allocArray(dtype, n) };
 }
 
@@ -165,8 +191,8 @@ function broadcastMap(outDims: readonly number[], inDims: readonly number[]): In
   return linearMap(outDims, st);
 }
 
-function gatherInto(t: ConstTensor, dims: number[], map: Int32Array): ConstTensor {
-  const out = alloc(t.dtype, dims);
+function gatherInto(node: Node, t: ConstTensor, dims: number[], map: Int32Array): ConstTensor {
+  const out = alloc(node, t.dtype, dims);
   const o = cells(out.data);
   const src = cells(t.data);
   for (let i = 0; i < map.length; i++) o[i] = src[map[i]];
@@ -207,7 +233,7 @@ function arith(def: BinaryDef): Evaluator {
     const dtype = sameDtype(node, [a, b]);
     if (dtype === 'bool' || dtype === 'string') throw new NotFoldable(`${node.op} on ${dtype}`);
     const dims = broadcastDims(node, [a.dims, b.dims]);
-    const out = alloc(dtype, dims);
+    const out = alloc(node, dtype, dims);
     const ma = broadcastMap(dims, a.dims);
     const mb = broadcastMap(dims, b.dims);
     const o = cells(out.data);
@@ -242,7 +268,7 @@ function compare(fn: (a: Scalar, b: Scalar) => boolean): Evaluator {
     const b = req(node, inputs, 1, 'B');
     sameDtype(node, [a, b]);
     const dims = broadcastDims(node, [a.dims, b.dims]);
-    const out = alloc('bool', dims);
+    const out = alloc(node, 'bool', dims);
     const ma = broadcastMap(dims, a.dims);
     const mb = broadcastMap(dims, b.dims);
     const o = out.data as Uint8Array;
@@ -259,7 +285,7 @@ function minMax(pickFirst: (a: Scalar, b: Scalar) => boolean): Evaluator {
     const dtype = sameDtype(node, ts);
     if (dtype === 'bool' || dtype === 'string') throw new NotFoldable(`${node.op} on ${dtype}`);
     const dims = broadcastDims(node, ts.map((t) => t.dims));
-    const out = alloc(dtype, dims);
+    const out = alloc(node, dtype, dims);
     const o = cells(out.data);
     const maps = ts.map((t) => broadcastMap(dims, t.dims));
     for (let i = 0; i < o.length; i++) {
@@ -280,7 +306,7 @@ function unary(allowed: (d: DType) => boolean, fn: (a: number) => number, big?: 
     arity(node, 1, 1);
     const x = req(node, inputs, 0, 'X');
     if (!allowed(x.dtype)) throw new NotFoldable(`${node.op} on ${x.dtype}`);
-    const out = alloc(x.dtype, [...x.dims]);
+    const out = alloc(node, x.dtype, [...x.dims]);
     const o = cells(out.data);
     const X = cells(x.data);
     if (isBig(x.dtype)) {
@@ -301,7 +327,7 @@ const where: Evaluator = (node, inputs) => {
   if (c.dtype !== 'bool') bad(node, `condition must be bool, got ${c.dtype}`);
   const dtype = sameDtype(node, [x, y]);
   const dims = broadcastDims(node, [c.dims, x.dims, y.dims]);
-  const out = alloc(dtype, dims);
+  const out = alloc(node, dtype, dims);
   const [mc, mx, my] = [c, x, y].map((t) => broadcastMap(dims, t.dims));
   const o = cells(out.data);
   for (let i = 0; i < o.length; i++) o[i] = c.data[mc[i]] ? x.data[mx[i]] : y.data[my[i]];
@@ -327,7 +353,7 @@ const clip: Evaluator = (node, inputs, opset) => {
     lo = l ? scalarOf(node, l, 'min') : big ? -(2n ** 63n) : -Infinity;
     hi = h ? scalarOf(node, h, 'max') : big ? 2n ** 64n : Infinity;
   }
-  const out = alloc(x.dtype, [...x.dims]);
+  const out = alloc(node, x.dtype, [...x.dims]);
   const o = cells(out.data);
   for (let i = 0; i < o.length; i++) {
     const v = x.data[i];
@@ -354,7 +380,7 @@ const cast: Evaluator = (node, inputs) => {
   const to = DTYPE_OF_ONNX_CODE[code];
   if (!to) throw new NotFoldable(`Cast to type code ${code}`);
   if (to === 'string' || x.dtype === 'string') throw new NotFoldable('Cast with strings');
-  const out = alloc(to, [...x.dims]);
+  const out = alloc(node, to, [...x.dims]);
   const o = cells(out.data);
   const fromFloat = isFloat(x.dtype);
   for (let i = 0; i < o.length; i++) {
@@ -479,7 +505,7 @@ const concat: Evaluator = (node, inputs) => {
   }
   const dims = [...ts[0].dims];
   dims[axis] = ts.reduce((s, t) => s + t.dims[axis], 0);
-  const out = alloc(dtype, dims);
+  const out = alloc(node, dtype, dims);
   const outer = numel(dims.slice(0, axis));
   const inner = numel(dims.slice(axis + 1));
   const o = cells(out.data);
@@ -505,6 +531,7 @@ const split: Evaluator = (node, inputs, opset) => {
   if (!sizes) {
     // before opset 18 the parts must be equal; opset 18's num_outputs lets the last be smaller
     const parts = attrInt(node, 'num_outputs');
+    if (parts !== undefined && parts !== k) bad(node, `num_outputs is ${parts} but the node has ${k} outputs`);
     if (parts === undefined && d % k !== 0) bad(node, `cannot split dim ${d} into ${k} equal parts`);
     const n = parts ?? k;
     const size = Math.ceil(d / n);
@@ -519,7 +546,7 @@ const split: Evaluator = (node, inputs, opset) => {
   return sizes.map((s) => {
     const dims = [...x.dims];
     dims[axis] = s;
-    const out = alloc(x.dtype, dims);
+    const out = alloc(node, x.dtype, dims);
     const o = cells(out.data);
     let p = 0;
     for (let i = 0; i < outer; i++) for (let j = 0; j < s * inner; j++) o[p++] = src[(i * d + start) * inner + j];
@@ -538,7 +565,7 @@ const transpose: Evaluator = (node, inputs) => {
   if (perm.length !== r || seen.size !== r || perm.some((p) => p < 0 || p >= r)) bad(node, `perm [${perm}] is not a permutation of 0..${r - 1}`);
   const st = stridesOf(x.dims);
   const dims = perm.map((p) => x.dims[p]);
-  return [gatherInto(x, dims, linearMap(dims, perm.map((p) => st[p])))];
+  return [gatherInto(node, x, dims, linearMap(dims, perm.map((p) => st[p])))];
 };
 
 /** Slice: starts/ends/axes attributes before opset 10; from 10 inputs with optional axes and steps. */
@@ -581,7 +608,7 @@ const slice: Evaluator = (node, inputs, opset) => {
     strides[a] = st[a] * step;
     base += dims[a] > 0 ? s * st[a] : 0;
   });
-  return [gatherInto(x, dims, linearMap(dims, strides, base))];
+  return [gatherInto(node, x, dims, linearMap(dims, strides, base))];
 };
 
 const gather: Evaluator = (node, inputs) => {
@@ -598,7 +625,7 @@ const gather: Evaluator = (node, inputs) => {
     return v < 0 ? v + d : v;
   });
   const dims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
-  const out = alloc(x.dtype, dims);
+  const out = alloc(node, x.dtype, dims);
   const outer = numel(x.dims.slice(0, axis));
   const inner = numel(x.dims.slice(axis + 1));
   const o = cells(out.data);
@@ -615,8 +642,8 @@ const expand: Evaluator = (node, inputs) => {
   const shape = intList(node, req(node, inputs, 1, 'shape'), 'shape');
   if (shape.some((v) => v < 0)) bad(node, `shape [${shape}] has a negative dim`);
   const dims = broadcastDims(node, [x.dims, shape]);
-  if (numel(dims) > MAX_FOLD_ELEMENTS) throw new NotFoldable('too large');
-  return [gatherInto(x, dims, broadcastMap(dims, x.dims))];
+  fits(node, dims);
+  return [gatherInto(node, x, dims, broadcastMap(dims, x.dims))];
 };
 
 const tile: Evaluator = (node, inputs) => {
@@ -625,7 +652,8 @@ const tile: Evaluator = (node, inputs) => {
   const reps = intList(node, req(node, inputs, 1, 'repeats'), 'repeats');
   if (reps.length !== x.dims.length || reps.some((v) => v < 0)) bad(node, `repeats [${reps}] must be ${x.dims.length} non-negative counts`);
   const dims = x.dims.map((d, i) => d * reps[i]);
-  if (numel(dims) > MAX_FOLD_ELEMENTS) throw new NotFoldable('too large');
+  // an empty result needs no index map (whose axes could still be huge)
+  if (fits(node, dims) === 0) return [alloc(node, x.dtype, dims)];
   // output coord c reads input coord c mod dim: build the index map axis by axis
   const st = stridesOf(x.dims);
   let map = Int32Array.of(0);
@@ -634,7 +662,7 @@ const tile: Evaluator = (node, inputs) => {
     for (let i = 0; i < map.length; i++) for (let c = 0; c < dim; c++) next[i * dim + c] = map[i] + (c % x.dims[a]) * st[a];
     map = next;
   });
-  return [gatherInto(x, dims, map)];
+  return [gatherInto(node, x, dims, map)];
 };
 
 /** Pad: `pads` (and `value`) attributes before opset 11, inputs from 11; constant/edge/reflect. */
@@ -660,6 +688,8 @@ const pad: Evaluator = (node, inputs, opset) => {
   if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect') bad(node, `unknown mode '${mode}'`);
   const dims = x.dims.map((d, i) => d + pads[i] + pads[i + r]);
   if (dims.some((d) => d < 0)) bad(node, `pads [${pads}] remove more than dims [${x.dims}]`);
+  // before the per-axis tables below, which are as long as the output's axes
+  if (fits(node, dims) === 0) return [alloc(node, x.dtype, dims)];
   if (mode !== 'constant' && x.dims.some((d, i) => d === 0 && dims[i] > 0)) bad(node, `${mode} padding of an empty axis`);
   // per axis, the input coordinate each output coordinate reads (-1 = the pad value)
   const src = x.dims.map((d, a) =>
@@ -674,7 +704,7 @@ const pad: Evaluator = (node, inputs, opset) => {
       return i < d ? i : period - i;
     }),
   );
-  const out = alloc(x.dtype, dims);
+  const out = alloc(node, x.dtype, dims);
   const st = stridesOf(x.dims);
   const o = cells(out.data);
   const X = cells(x.data);
@@ -697,7 +727,7 @@ const constantOfShape: Evaluator = (node, inputs) => {
   if (dims.some((d) => d < 0)) bad(node, `shape [${dims}] has a negative dim`);
   const v = attrTensor(node, 'value') ?? { dtype: 'float32', dims: [1], data: new Float32Array(1) };
   if (v.data.length !== 1) bad(node, `value must have one element, has ${v.data.length}`);
-  const out = alloc(v.dtype, dims);
+  const out = alloc(node, v.dtype, dims);
   (out.data as { fill(x: Scalar): unknown }).fill(v.data[0]);
   return [out];
 };
@@ -724,7 +754,7 @@ const range: Evaluator = (node, inputs) => {
   }
   n = Math.max(0, n);
   if (!Number.isFinite(n)) bad(node, 'the range is infinite');
-  const out = alloc(dtype, [n]);
+  const out = alloc(node, dtype, [n]);
   const o = cells(out.data);
   let v = start;
   for (let i = 0; i < n; i++) {
@@ -754,7 +784,7 @@ function reducer(kind: ReduceKind, inputFrom: number): Evaluator {
     const keptDims = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
     const outSt = stridesOf(keptDims).map((s, i) => (axes.includes(i) ? 0 : s));
     const map = linearMap(x.dims, outSt);
-    const out = alloc(x.dtype, keep ? keptDims : x.dims.filter((_, i) => !axes.includes(i)));
+    const out = alloc(node, x.dtype, keep ? keptDims : x.dims.filter((_, i) => !axes.includes(i)));
     const count = numel(x.dims) / Math.max(1, numel(keptDims));
     const o = cells(out.data);
     if (isBig(x.dtype)) {

@@ -16,51 +16,66 @@ export function removeIdentity(g: Graph, dims?: ReadonlyMap<string, number[]>): 
   const res = cloneGraph(g);
   const graphOutputs = new Set(g.outputs.map((v) => v.name));
   const graphInputs = new Set(g.inputs.map((v) => v.name));
+  // Renames are collected and applied once at the end: renaming every node per removed Identity
+  // cost n² (a chain of 20,000 nodes took minutes; found by the fuzzer, test/fuzz). Each alias
+  // maps a name that is gone to the one that replaces it; resolve() follows the chain, so the
+  // nodes seen later in the loop read as if the earlier renames had been applied.
+  const alias = new Map<string, string>();
+  const resolve = (name: string): string => {
+    let n = name;
+    for (let next = alias.get(n); next !== undefined; next = alias.get(n)) n = next;
+    return n;
+  };
+  const removed = new Set<number>();
 
   for (let i = 0; i < res.nodes.length; i++) {
     const node = res.nodes[i];
     if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
     if (node.op !== 'Identity' && node.op !== 'Dropout') continue;
     if (!node.inputs[0] || !node.outputs[0]) continue;
-    if (node.op === 'Dropout' && !dropoutIsIdentity(node, res)) continue;
-    const [x] = node.inputs;
-    const [y, mask] = node.outputs;
+    if (node.op === 'Dropout' && !dropoutIsIdentity(node, res, resolve)) continue;
+    const x = resolve(node.inputs[0]);
+    const y = resolve(node.outputs[0]);
+    const mask = node.outputs[1] ? resolve(node.outputs[1]) : undefined;
 
     let maskConst: ConstTensor | undefined;
-    if (node.op === 'Dropout' && mask && isRead(res, mask, i)) {
+    if (node.op === 'Dropout' && mask && isRead(res, mask, i, resolve, removed)) {
       maskConst = allTrueMask(res, x, dims);
       if (!maskConst) continue; // the mask's dims are unknown: the runtime computes it
     }
 
-    let map: Map<string, string>;
+    let from: string;
+    let to: string;
     if (!graphOutputs.has(y)) {
-      map = new Map([[y, x]]); // readers of y read x
+      [from, to] = [y, x]; // readers of y read x
     } else if (graphInputs.has(x) || res.initializers.has(x) || graphOutputs.has(x)) {
       continue; // renaming x would rename a graph input/initializer/output: keep the copy
     } else {
-      map = new Map([[x, y]]); // x's producer writes the graph output directly
+      [from, to] = [x, y]; // x's producer writes the graph output directly
     }
-    res.nodes.splice(i, 1);
-    i--;
-    res.nodes = res.nodes.map((n) => renameNode(n, map, true));
-    if (maskConst) res.initializers.set(mask, maskConst);
-    for (const old of map.keys()) res.valueInfo.delete(old);
+    removed.add(i);
+    if (from !== to) alias.set(from, to);
+    if (maskConst && mask) res.initializers.set(mask, maskConst);
+    res.valueInfo.delete(from);
   }
+  if (removed.size === 0) return res;
+  const map = new Map([...alias.keys()].map((k) => [k, resolve(k)]));
+  res.nodes = res.nodes.filter((_, i) => !removed.has(i)).map((n) => (map.size ? renameNode(n, map, true) : n));
   return res;
 }
 
 /** Dropout copies its input when training_mode is absent or a constant false (opset 12+). */
-function dropoutIsIdentity(node: Node, g: Graph): boolean {
+function dropoutIsIdentity(node: Node, g: Graph, resolve: (name: string) => string): boolean {
   const tm = node.inputs[2];
   if (!tm) return true;
-  const t = g.initializers.get(tm);
+  const t = g.initializers.get(resolve(tm));
   return !!t && t.data.length === 1 && !t.data[0];
 }
 
-/** Whether any node after `self`, or a graph output, reads `name`. */
-function isRead(g: Graph, name: string, self: number): boolean {
+/** Whether any other node still in the graph, or a graph output, reads `name` (node inputs seen through `resolve`). */
+function isRead(g: Graph, name: string, self: number, resolve: (name: string) => string, removed: ReadonlySet<number>): boolean {
   if (g.outputs.some((v) => v.name === name)) return true;
-  return g.nodes.some((n, j) => j !== self && (n.inputs.includes(name) || Object.values(n.attrs).some((a) => a.kind === 'graph')));
+  return g.nodes.some((n, j) => j !== self && !removed.has(j) && (n.inputs.some((x) => resolve(x) === name) || Object.values(n.attrs).some((a) => a.kind === 'graph')));
 }
 
 /** Dropout's mask at inference: all true (bool from opset 10; ones of the input's type before). */

@@ -3,7 +3,7 @@
 // a Shape's input known), so they repeat until the graph stops changing.
 import type { Graph } from '../ir.js';
 import { removeDeadCode } from './dead-code.js';
-import { foldConstants } from './fold-constants.js';
+import { foldBudget, foldConstants } from './fold-constants.js';
 import { foldIf } from './fold-if.js';
 import { removeIdentity } from './remove-identity.js';
 
@@ -14,8 +14,10 @@ export const MAX_SIMPLIFY_ROUNDS = 16;
 export function simplify(g: Graph, dims?: ReadonlyMap<string, number[]>): Graph {
   let cur = g;
   let sig = signature(cur);
+  // one budget for every round: each round's folded results are the next round's initializers
+  const budget = foldBudget(g);
   for (let round = 0; round < MAX_SIMPLIFY_ROUNDS; round++) {
-    cur = removeDeadCode(foldConstants(foldIf(removeIdentity(cur, dims)), dims));
+    cur = removeDeadCode(foldConstants(foldIf(removeIdentity(cur, dims)), dims, budget));
     const next = signature(cur);
     if (next === sig) break;
     sig = next;

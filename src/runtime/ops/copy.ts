@@ -57,6 +57,7 @@ function splitSizes(node: Node, inputs: (OpInput | undefined)[], opset: number, 
     return given;
   }
   const n = attrInt(node, 'num_outputs', node.outputs.length);
+  if (n !== node.outputs.length) throw new ModelFormatError(`node '${node.name}' (Split): num_outputs is ${n} but the node has ${node.outputs.length} outputs`);
   const chunk = Math.ceil(dim / n);
   return Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
 }

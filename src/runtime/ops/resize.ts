@@ -2,8 +2,9 @@
 import { ArgumentError, ModelFormatError, ShapeError, UnsupportedOpError } from '../../errors.js';
 import { attrFloats, attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { COORDINATE_TRANSFORMATION_MODES, NEAREST_MODES, RESIZE_MODES, resizePlan, type CoordinateTransformationMode, type NearestMode, type ResizeMode, type ResizeOptions } from '../../kernels/resize.js';
+import { COORDINATE_TRANSFORMATION_MODES, NEAREST_MODES, RESIZE_MODES, resizeOutputDims, resizePlan, type CoordinateTransformationMode, type NearestMode, type ResizeMode, type ResizeOptions } from '../../kernels/resize.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
+import { checkDims } from '../../graph/size-check.js';
 import { axisOf, fmt, need, optionalConstNumbers, size } from './util.js';
 
 /** An attribute value the kernels do not implement, as an UnsupportedOpError naming the node. */
@@ -55,22 +56,31 @@ function resizeOptions(node: Node, inputs: (OpInput | undefined)[], opset: numbe
   };
 }
 
+/** The kernel's checks, restated with the node that failed them. */
+function restated<T>(node: Node, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UnsupportedOpError(node.op, node.name, e.message);
+    if (e instanceof ShapeError) throw new ModelFormatError(`node '${node.name}' (${node.op}): ${e.message}`);
+    throw e;
+  }
+}
+
 function resizeOp(): OpDef {
   return {
     constantInputs: [1, 2, 3],
     shape(node, inputs, opset) {
       const opts = resizeOptions(node, inputs, opset);
-      try {
-        return [resizePlan(need(node, inputs, 0).dims, opts).outDims];
-      } catch (e) {
-        // the kernel's checks, restated with the node that failed them
-        if (e instanceof ArgumentError) throw new UnsupportedOpError(node.op, node.name, e.message);
-        if (e instanceof ShapeError) throw new ModelFormatError(`node '${node.name}' (${node.op}): ${e.message}`);
-        throw e;
-      }
+      const x = need(node, inputs, 0).dims;
+      // dims only: the plan's tables are as long as the output's axes, so they are built once the
+      // planner has checked those dims against the memory budget
+      const out = restated(node, () => resizeOutputDims(x, opts.scales, opts.sizes));
+      checkDims(out, `node '${node.name}' (${node.op}) output`);
+      return [out];
     },
     build(ctx): Executor {
-      const plan = resizePlan(need(ctx.node, ctx.inputs, 0).dims, resizeOptions(ctx.node, ctx.inputs, ctx.opset));
+      const plan = restated(ctx.node, () => resizePlan(need(ctx.node, ctx.inputs, 0).dims, resizeOptions(ctx.node, ctx.inputs, ctx.opset)));
       const table = plan.tableWords ? ctx.alloc(plan.tableWords * 4) : 0;
       if (table) ctx.k.i32.set(new Int32Array(plan.table), table >> 2);
       const fn = plan.mode === 'nearest' ? ctx.k.fn.resize_nearest_f32 : ctx.k.fn.resize_linear_f32;
