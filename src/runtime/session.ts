@@ -281,7 +281,7 @@ export class InferenceSession {
     const key = dims.map((d) => d.join('x')).join('|');
     if (this.active?.key === key) return this.active;
     const k = this.k;
-    const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])));
+    const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])), { simplified: true });
     this.checkLargestTensor(spec, dims);
     let plan: Plan;
     try {

@@ -49,22 +49,29 @@ function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<stri
   return { dims, complete: true };
 }
 
-export function specialize(graph: Graph, inputDims: Map<string, number[]>): Specialized {
+/** Nodes whose folding depends on the dims: Shape and Size read them, a Dropout's mask takes them. */
+const DIMS_FOLDABLE = new Set(['Shape', 'Size', 'Dropout']);
+
+/**
+ * `simplified`: the graph is already at the simplifier's fixed point without dims (a session's
+ * graph: simplified at load, or stored simplified in the .epm). Then, when every dim is inferred
+ * and no node folds on dims, the fold round cannot change anything and is skipped (a cold start
+ * otherwise runs the whole simplifier a second time for nothing).
+ */
+export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts: { simplified?: boolean } = {}): Specialized {
   for (const [name, d] of inputDims) checkDims(d, `input '${name}'`);
   let g = graph;
   for (let round = 0; round < 32; round++) {
     const { dims, complete } = inferDims(g, inputDims);
+    if (round === 0 && complete && opts.simplified && !g.nodes.some((n) => DIMS_FOLDABLE.has(n.op))) {
+      checkImplemented(g);
+      return { graph: g, dims };
+    }
     const next = foldForDims(g, dims);
     const stable = next.nodes.length === g.nodes.length && next.initializers.size === g.initializers.size;
     g = next;
     if (complete && stable) {
-      for (const node of g.nodes) {
-        const key = node.domain === '' ? node.op : `${node.domain}:${node.op}`;
-        if (!OPS[key]) {
-          const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
-          throw new UnsupportedOpError(node.op, node.name, detail);
-        }
-      }
+      checkImplemented(g);
       return { graph: g, dims: inferDims(g, inputDims).dims };
     }
     if (!complete && stable) {
@@ -79,4 +86,15 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>): Spec
     }
   }
   throw new UnsupportedOpError('graph', graph.name, 'shape inference did not settle after 32 rounds');
+}
+
+/** Every node left has a run-time implementation, else a typed error naming it. */
+function checkImplemented(g: Graph): void {
+  for (const node of g.nodes) {
+    const key = node.domain === '' ? node.op : `${node.domain}:${node.op}`;
+    if (!OPS[key]) {
+      const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
+      throw new UnsupportedOpError(node.op, node.name, detail);
+    }
+  }
 }
