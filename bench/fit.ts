@@ -11,7 +11,7 @@ import { importOnnx } from '../src/onnx/import.js';
 import { fit } from '../src/fit/index.js';
 import { fitFidelityTable, fitLayerTable, fitSummaryTable } from '../src/fit/report.js';
 import { table } from '../src/cli/format.js';
-import { batchNorm, conv2d, flatten, globalAvgPool, linear, maxPool, normalize, relu, residual, sequential } from '../src/train/builder.js';
+import { residualCnn, wideResidualCnn } from '../src/workflow/models.js';
 import { subset } from '../src/train/data.js';
 import { loadMnist } from '../src/train/mnist.js';
 import { accuracy } from '../src/train/evaluate.js';
@@ -30,23 +30,7 @@ const format = arg('format', 'epm') as 'epm' | 'onnx';
 const finetune = Number(arg('finetune', '0'));
 const kind = arg('model', 'wide');
 
-const block = (c: number) => residual([conv2d(c, 3, { pads: 1, bias: false }), batchNorm(), relu(), conv2d(c, 3, { pads: 1, bias: false }), batchNorm()]);
-let graph = kind === 'res'
-  ? sequential([1, 28, 28], [
-    normalize(0.1307, 0.3081),
-    conv2d(16, 3, { pads: 1, bias: false }), batchNorm(), relu(), block(16), relu(), maxPool(2),
-    conv2d(32, 3, { pads: 1, bias: false }), batchNorm(), relu(), block(32), relu(), maxPool(2),
-    conv2d(64, 3, { pads: 1, bias: false }), batchNorm(), relu(), maxPool(2),
-    flatten(), linear(10),
-  ], { seed: 0 })
-  : sequential([1, 28, 28], [
-    normalize(0.1307, 0.3081),
-    conv2d(32, 3, { pads: 1 }), batchNorm(), relu(), maxPool(2),
-    conv2d(64, 3, { pads: 1 }), batchNorm(), relu(), block(64), relu(), maxPool(2),
-    conv2d(128, 3, { pads: 1 }), batchNorm(), relu(), block(128), relu(),
-    conv2d(256, 3, { pads: 1 }), batchNorm(), relu(),
-    globalAvgPool(), flatten(), linear(512), relu(), linear(10),
-  ], { seed: 0 });
+let graph = kind === 'res' ? residualCnn() : wideResidualCnn();
 const params = [...graph.initializers.values()].reduce((a, t) => a + t.data.length, 0);
 console.log(`${kind} CNN: ${params.toLocaleString('en-US')} parameters`);
 const { train, test } = loadMnist();

@@ -31,7 +31,7 @@ import { prunableWeights } from '../train/sparse-training.js';
 import { Trainer } from '../train/trainer.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import { analyse } from './analysis.js';
-import { densePlan, extremePlan, samePlan, type Plan } from './apply.js';
+import { applyInt8, densePlan, extremePlan, samePlan, type Plan } from './apply.js';
 import { BUDGET_KINDS, formatBudget, limitOf, parseBudgets, type BudgetInput, type BudgetKind, type Budgets } from './budget.js';
 import { Scorer, type Fidelity } from './fidelity.js';
 import { materialize, type FitContext } from './materialize.js';
@@ -320,6 +320,10 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
     ctx.reconstructions.length = 0;
     graphOut = await materialize(ctx, plan, recovery, finetune ? async (g) => {
       beforeFinetune = g;
+      // fine-tuning keeps the shapes and the zeros: when what recovery added (a bias) already
+      // breaks the size budget, the epochs would be spent on a plan about to be tightened, so skip
+      // them (the same bytes miss the budget below, and the loop tightens the plan)
+      if (targets.size !== undefined && write(applyInt8(g, a, plan)).length > targets.size) return g;
       return finetune(g);
     } : undefined);
     bytes = write(graphOut);
