@@ -315,7 +315,10 @@ const utf8 = new TextDecoder();
 
 function attrsFromProto(n: NodeProto, nodeName: string, ctx: Ctx, scope: ReadonlySet<string>): Record<string, Attr> {
   const attrs: Record<string, Attr> = {};
-  for (const a of n.attribute ?? []) attrs[a.name ?? ''] = attrFromProto(a, n.opType ?? '', nodeName, ctx, scope);
+  for (const a of n.attribute ?? []) {
+    // defineProperty: an attribute named '__proto__' must be an own property, not the object's prototype
+    Object.defineProperty(attrs, a.name ?? '', { value: attrFromProto(a, n.opType ?? '', nodeName, ctx, scope), enumerable: true, writable: true, configurable: true });
+  }
   return attrs;
 }
 

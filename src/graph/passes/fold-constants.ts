@@ -96,7 +96,8 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dimsOf: (nam
     checkDims(d, `'${node.inputs[0]}' (read by node '${node.name}' (${node.op}))`);
     return [node.op === 'Shape' ? evalShape(node, d) : evalSize(d)];
   }
-  const ev = EVALUATORS[node.op];
+  // own keys only: an op named 'constructor' or '__proto__' (a hostile file) is no evaluator
+  const ev = Object.prototype.hasOwnProperty.call(EVALUATORS, node.op) ? EVALUATORS[node.op] : undefined;
   if (!ev) return undefined;
   // an input that is neither omitted nor constant keeps the node
   const inputs: (ConstTensor | undefined)[] = [];

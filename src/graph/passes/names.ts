@@ -10,7 +10,8 @@ export function renameNode(node: Node, map: ReadonlyMap<string, string>, outputs
   for (const [k, a] of Object.entries(node.attrs)) {
     if (a.kind !== 'graph') continue;
     if (attrs === node.attrs) attrs = { ...node.attrs };
-    attrs[k] = { kind: 'graph', value: renameGraph(a.value, map) };
+    // (defineProperty: an attribute named '__proto__' stays an own property)
+    Object.defineProperty(attrs, k, { value: { kind: 'graph', value: renameGraph(a.value, map) }, enumerable: true, writable: true, configurable: true });
   }
   return { ...node, inputs: node.inputs.map(r), outputs: outputs ? node.outputs.map(r) : node.outputs, attrs };
 }
