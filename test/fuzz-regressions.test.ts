@@ -19,6 +19,7 @@ import { simplify } from '../src/graph/passes/simplify.js';
 import { readNpy } from '../src/io/npy.js';
 import { MAX_PY_LITERAL_DEPTH, parsePyLiteral, PyLiteralSyntaxError } from '../src/io/py-literal.js';
 import { importOnnx } from '../src/onnx/import.js';
+import { InferenceSession } from '../src/runtime/session.js';
 import { KNOWN_RUNTIME_BUGS, runCase, type Loader } from './fuzz/oracle.js';
 import { rng } from './util/rng.js';
 
@@ -128,6 +129,19 @@ describe('fix: loaders count tensor memory before allocating it (src/graph/load-
     expect(s.dims).toEqual([1000, 1000]);
     expect(s.data[5]).toBe(7);
     expect(Array.from(s.data as Float32Array).reduce((a, v) => a + v, 0)).toBe(7);
+  });
+
+  it("InferenceSession.create's memoryBudget also bounds what the loader decodes: refused before the dense copy is made", async () => {
+    const bytes = sparseModel(1000, 1000); // 4,000,000 bytes dense
+    let err: unknown;
+    try {
+      await InferenceSession.create(bytes, { memoryBudget: 2 ** 20 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OutOfMemoryError);
+    expect((err as OutOfMemoryError).message).toMatch(/^sparse tensor 'S' \(dims \[1000, 1000\], held densely\) needs 4000000 bytes/);
+    expect((err as OutOfMemoryError).limitBytes).toBe(2 ** 20);
   });
 
   it('readArtifact: an all-zero tensor (a 0-byte payload) past maxTensorBytes is refused before decoding; the default is 1 GiB', () => {

@@ -53,6 +53,7 @@ const BN_FOLDERS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
 function foldableBatchNorm(layer: Node, bn: Node, g: Graph): { scale: Float32Array; shift: Float32Array } | undefined {
   if (attrInt(bn, 'training_mode', 0) || bn.outputs.slice(1).some((o) => o !== '')) return undefined;
   const w = g.initializers.get(layer.inputs[1]);
+  if (bn.inputs.length !== 5) return undefined; // malformed (the op itself reports it)
   const params = bn.inputs.slice(1, 5).map((name) => g.initializers.get(name));
   if (!w || params.some((p) => !p)) return undefined;
   let C: number;

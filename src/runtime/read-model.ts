@@ -7,10 +7,11 @@ import { simplify } from '../graph/passes/simplify.js';
 import { importOnnx } from '../onnx/import.js';
 import { isArtifact, readArtifact } from '../format/read.js';
 import type { ChooseLevel } from '../format/read-elastic.js';
+import type { LoadOptions } from '../graph/load-limits.js';
 
-/** `choose` picks the width of an elastic artifact. */
-export function readModel(bytes: Uint8Array, choose?: ChooseLevel): Graph {
-  return isArtifact(bytes) ? readArtifact(bytes, choose) : importOnnx(bytes);
+/** `choose` picks the width of an elastic artifact; `load` bounds the tensors decoded (load-limits.ts). */
+export function readModel(bytes: Uint8Array, choose?: ChooseLevel, load: LoadOptions = {}): Graph {
+  return isArtifact(bytes) ? readArtifact(bytes, choose, load) : importOnnx(bytes, load);
 }
 
 /** The graph a session plans: identities removed, constants and constant Ifs folded, dead code dropped. */

@@ -141,7 +141,8 @@ export class InferenceSession {
     let imported: Graph;
     let elastic: ElasticInfo | undefined;
     try {
-      imported = readModel(bytes, (levels) => (elastic = pickLevel(levels, options.width, options.memoryBudget)).level);
+      // the session's budget also bounds what the loader may decode (never below what the file size justifies)
+      imported = readModel(bytes, (levels) => (elastic = pickLevel(levels, options.width, options.memoryBudget)).level, options.memoryBudget !== undefined ? { maxTensorBytes: options.memoryBudget } : {});
       graph = simplifyLoaded(imported);
       if (!elastic && options.width !== undefined && options.width !== 1) throw new ArgumentError(`width ${options.width}: this model has one width (write an elastic one with edgeprune fit --elastic)`);
     } catch (e) {

@@ -65,12 +65,7 @@ export interface Outcome {
  * these pass (printing them); `npm run fuzz` still counts them as failures. Remove an entry once
  * its bug is fixed: test/fuzz-regressions.test.ts replays each and fails when it stops crashing.
  */
-export const KNOWN_RUNTIME_BUGS: { id: string; pattern: RegExp }[] = [
-  // BatchNormalization with fewer than 5 inputs after a Conv/Gemm: plan.ts reads params[3]
-  { id: 'foldableBatchNorm', pattern: /TypeError[\s\S]*\bat foldableBatchNorm\b/ },
-  // an op named after an Object.prototype key ('__proto__', 'constructor'): OPS[op] finds it in specialize.ts/plan.ts
-  { id: 'prototype-op', pattern: /TypeError: def\.shape is not a function[\s\S]*\bat inferDims\b/ },
-];
+export const KNOWN_RUNTIME_BUGS: { id: string; pattern: RegExp }[] = [];
 
 // ---- memory instruments ------------------------------------------------------------------------
 

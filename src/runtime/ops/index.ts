@@ -11,7 +11,9 @@ import { Cast, Flatten, Identity, Reshape, Squeeze, Transpose, Unsqueeze } from 
 import { Concat, Gather, Pad, Slice, Split } from './copy.js';
 import { Resize, Upsample } from './resize.js';
 
-export const OPS: Readonly<Record<string, OpDef>> = {
+// A null-prototype object: an op named '__proto__', 'constructor' or 'toString' (a hostile file)
+// finds nothing here instead of Object.prototype's members.
+export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(null) as Record<string, OpDef>, {
   Conv, ConvTranspose, Gemm, MatMul,
   Add, Sub, Mul, Div, Max, Min, Pow, PRelu,
   Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Exp, Log, Erf, Neg, Abs,
@@ -21,4 +23,4 @@ export const OPS: Readonly<Record<string, OpDef>> = {
   Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: Identity, Cast, Transpose,
   Concat, Split, Slice, Gather, Pad,
   Resize, Upsample,
-};
+});
