@@ -148,7 +148,7 @@ export function col2im_add(col: usize, C: usize, H: usize, W: usize, KH: usize, 
  * the whole plane, each output vector is nine fused taps with no loop or weight loads.
  * Stride 1: 4 pixels from unaligned loads; stride 2: the even lanes of two loads.
  */
-function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: usize, y: usize, OH: usize, OW: usize,
+export function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: usize, y: usize, OH: usize, OW: usize,
   bs: f32, act: i32, p0: f32, p1: f32): void {
   const w0 = v128.load32_splat(w), w1 = v128.load32_splat(w, 4), w2 = v128.load32_splat(w, 8);
   const w3 = v128.load32_splat(w, 12), w4 = v128.load32_splat(w, 16), w5 = v128.load32_splat(w, 20);

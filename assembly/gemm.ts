@@ -139,7 +139,7 @@ export function tile_a4_8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, m
  * The same tile over `nsub` consecutive panels (columns 8s..8s+7 of C for panel s), in one call:
  * with short K (1x1 convs) the call and set-up of each tile is a visible share of the work.
  */
-function tiles_a4_8(w: usize, kc: usize, b: usize, nsub: usize, c: usize, ldc: usize, mv: usize, nvLast: usize,
+export function tiles_a4_8(w: usize, kc: usize, b: usize, nsub: usize, c: usize, ldc: usize, mv: usize, nvLast: usize,
   first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
   const panelB = kc << 5;
   for (let s: usize = 0; s < nsub; s++) {
