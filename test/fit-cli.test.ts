@@ -5,13 +5,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { writeNpy } from '../src/io/npy.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { images, SAMPLE, smallCnn } from './fit-model.js';
 import { expectClose } from './util/close.js';
 import { runOrt } from './util/onnx.js';
+import { cli } from './util/cli.js';
 
 let dir: string;
 let model: string;
@@ -28,12 +28,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
 
 describe('edgeprune fit', () => {
   it('writes an .epm within --max-size, prints the per-layer table and writes the HTML report', async () => {

@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { ArgumentError, ModelFormatError, OutOfMemoryError } from '../src/errors.js';
 import { elasticArtifact, ELASTIC_WIDTHS, fit } from '../src/fit/index.js';
 import { readArtifact } from '../src/format/read.js';
@@ -24,6 +23,7 @@ import { Tensor } from '../src/runtime/tensor.js';
 import { images, SAMPLE, smallCnn } from './fit-model.js';
 import { buildModel, type NodeSpec } from './util/onnx-build.js';
 import { randomArray } from './util/rng.js';
+import { cli } from './util/cli.js';
 
 type Init = { name: string; dims: number[]; data: Float32Array | BigInt64Array };
 
@@ -329,12 +329,6 @@ describe('edgeprune fit --elastic', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(['node', 'edgeprune', ...args], { stdout: { write: (s) => void (stdout += s) }, stderr: { write: (s) => void (stderr += s) }, env: {} });
-    return { code, stdout, stderr };
-  }
 
   it('writes an elastic .epm, prints the widths with their memory and accuracy; memoryBudget picks from it', async () => {
     const model = join(dir, 'net.onnx');
