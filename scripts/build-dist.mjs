@@ -84,9 +84,22 @@ const artifactOnly = {
     b.onResolve({ filter: /\/fold-dims\.js$/ }, () => ({ path: new URL('../src/runtime/fold-dims-artifact.ts', import.meta.url).pathname }));
   },
 };
-await build({ ...common, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly, errorNames] });
+// - globalThis.EDGEPRUNE_RUNTIME: the kernels' re-checks of what the runtime's ops and planner already
+//   checked are compiled out (src/kernels/check.ts says which);
+// - class fields as assignments (TypeScript's pre-ES2022 semantics): no field declarations in the
+//   class bodies; none of our classes can tell the difference (no field shadows an accessor, no
+//   base constructor sets a subclass field).
+const lean = { define: { 'globalThis.EDGEPRUNE_RUNTIME': 'true' }, tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } } };
+await build({ ...common, ...lean, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly, errorNames] });
 console.log('built dist/runtime/index.mjs');
-await build({ ...web, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.web.mjs', minify: true, plugins: [artifactOnly, noNodeBuiltins, errorNames] });
+// browsers and Workers have no files: the web runtime reads no file: URL (src/wasm/file-url-web.ts)
+const noFiles = {
+  name: 'no-file-urls',
+  setup(b) {
+    b.onResolve({ filter: /\/file-url\.js$/ }, () => ({ path: new URL('../src/wasm/file-url-web.ts', import.meta.url).pathname }));
+  },
+};
+await build({ ...web, ...lean, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.web.mjs', minify: true, plugins: [artifactOnly, noFiles, noNodeBuiltins, errorNames] });
 console.log('built dist/runtime/index.web.mjs');
 
 // Type declarations for the two public entries (package.json "exports" → "types"), so TypeScript

@@ -2,6 +2,20 @@
 // pointer reaches wasm, so a wrong size can never make a kernel read or write outside a buffer.
 import { ShapeError } from '../errors.js';
 
+declare global {
+  /**
+   * True only in the `edgeprune/runtime` bundles (scripts/build-dist.mjs defines
+   * globalThis.EDGEPRUNE_RUNTIME, so the bundler drops what it guards). There every kernel is
+   * driven by the runtime's ops and planner, which have already checked what a kernel would check
+   * again: buffer sizes (requireFloats), the input dims a layer or plan was made for, weight, bias
+   * and scale lengths the .epm decoder and the ops guarantee, use after dispose (the runtime never
+   * disposes). Only such re-checks are guarded with `!globalThis.EDGEPRUNE_RUNTIME`; a check on a
+   * value the model itself supplies (an attribute, a bias that may not match) runs everywhere.
+   * Sources, tests, train, prune and the full entry run every check.
+   */
+  var EDGEPRUNE_RUNTIME: true | undefined;
+}
+
 export function checkDims(dims: readonly number[], what: string, rank?: number): void {
   if (!Array.isArray(dims)) throw new ShapeError(`${what}: dims must be an array of non-negative integers`);
   if (rank !== undefined && dims.length !== rank) throw new ShapeError(`${what}: expected ${rank} dims, got [${dims.join(', ')}]`);

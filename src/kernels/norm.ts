@@ -20,7 +20,7 @@ export function foldBatchNorm(p: BatchNormParams, C?: number): { scale: Float32A
   const eps = p.epsilon ?? 1e-5;
   if (!Number.isFinite(eps) || eps < 0) throw new ArgumentError(`BatchNormalization: epsilon must be a finite number >= 0, got ${eps}`);
   for (const [name, v] of [['scale', p.scale], ['bias', p.bias], ['mean', p.mean], ['variance', p.variance]] as const) {
-    if (!(v instanceof Float32Array)) throw new ArgumentError(`BatchNormalization: ${name} must be a Float32Array of one value per channel`);
+    if (!globalThis.EDGEPRUNE_RUNTIME && !(v instanceof Float32Array)) throw new ArgumentError(`BatchNormalization: ${name} must be a Float32Array of one value per channel`);
     if (v.length !== n) throw new ShapeError(`BatchNormalization: ${name} has ${v.length} values but the input has ${n} channels; pass one value per channel`);
   }
   const scale = new Float32Array(n);
@@ -35,7 +35,7 @@ export function foldBatchNorm(p: BatchNormParams, C?: number): { scale: Float32A
 
 /** [N, C, inner] of a BatchNormalization input (N x C x D1 x ...; rank 1 means C only). */
 export function batchNormShape(xDims: readonly number[]): { N: number; C: number; inner: number } {
-  checkDims(xDims, 'BatchNormalization input');
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, 'BatchNormalization input'); // the runtime's dims are checked (runtime/specialize.ts)
   if (xDims.length === 0) throw new ShapeError('BatchNormalization: input must have a channel axis (N x C x ...), got a scalar');
   if (xDims.length === 1) return { N: 1, C: xDims[0], inner: 1 };
   return { N: xDims[0], C: xDims[1], inner: sizeOf(xDims.slice(2)) };
@@ -48,10 +48,12 @@ export function batchNormShape(xDims: readonly number[]): { N: number; C: number
 export function batchNormRun(k: Kernels, x: number, xDims: readonly number[], scale: number, shift: number, y: number): number[] {
   const { N, C, inner } = batchNormShape(xDims);
   const n = sizeOf(xDims);
-  k.requireFloats(x, n, 'BatchNormalization input');
-  k.requireFloats(y, n, 'BatchNormalization output');
-  k.requireFloats(scale, C, `BatchNormalization scale (one per channel, C = ${C})`);
-  k.requireFloats(shift, C, `BatchNormalization shift (one per channel, C = ${C})`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, n, 'BatchNormalization input');
+    k.requireFloats(y, n, 'BatchNormalization output');
+    k.requireFloats(scale, C, `BatchNormalization scale (one per channel, C = ${C})`);
+    k.requireFloats(shift, C, `BatchNormalization shift (one per channel, C = ${C})`);
+  }
   if (n > 0) k.fn.norm_batch(x, N, C, inner, scale, shift, y);
   return [...xDims];
 }
@@ -91,10 +93,12 @@ export function layerNormRun(k: Kernels, x: number, xDims: readonly number[], ga
   const { rows, D } = layerNormShape(xDims, axis);
   if (!Number.isFinite(epsilon) || epsilon < 0) throw new ArgumentError(`LayerNormalization: epsilon must be a finite number >= 0, got ${epsilon}`);
   const n = rows * D;
-  k.requireFloats(x, n, 'LayerNormalization input');
-  k.requireFloats(y, n, 'LayerNormalization output');
-  k.requireFloats(gamma, D, `LayerNormalization scale (${D} values: the normalized dims)`);
-  if (beta !== 0) k.requireFloats(beta, D, `LayerNormalization bias (${D} values: the normalized dims)`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, n, 'LayerNormalization input');
+    k.requireFloats(y, n, 'LayerNormalization output');
+    k.requireFloats(gamma, D, `LayerNormalization scale (${D} values: the normalized dims)`);
+    if (beta !== 0) k.requireFloats(beta, D, `LayerNormalization bias (${D} values: the normalized dims)`);
+  }
   if (n > 0) k.fn.norm_layer(x, rows, D, gamma, beta, epsilon, y);
   return [...xDims];
 }

@@ -4,9 +4,9 @@
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 
-/** w (uploaded, M rows of K) *= scale[row]. */
+/** w (uploaded, M rows of K) *= scale[row]. The runtime's scales come from a checked BatchNormalization or Gemm alpha. */
 export function scaleRows(k: Kernels, w: number, M: number, K: number, scale: Float32Array, what: string): void {
-  if (scale.length !== M) throw new ShapeError(`${what}: output scale has ${scale.length} values for ${M} output channels`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && scale.length !== M) throw new ShapeError(`${what}: output scale has ${scale.length} values for ${M} output channels`);
   const s = k.upload(scale);
   k.fn.scale_rows(w, M, K, s);
   k.free(s);
@@ -14,7 +14,7 @@ export function scaleRows(k: Kernels, w: number, M: number, K: number, scale: Fl
 
 /** w (uploaded, M rows of N) *= scale[column]. */
 export function scaleCols(k: Kernels, w: number, M: number, N: number, scale: Float32Array, what: string): void {
-  if (scale.length !== N) throw new ShapeError(`${what}: column scale has ${scale.length} values for ${N} columns`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && scale.length !== N) throw new ShapeError(`${what}: column scale has ${scale.length} values for ${N} columns`);
   const s = k.upload(scale);
   k.fn.scale_cols(w, M, N, s);
   k.free(s);

@@ -84,9 +84,9 @@ function intList(v: readonly number[] | undefined, n: number, dflt: number, min:
 
 /** Checks the attributes against the input dims and resolves pads and the output shape. */
 export function pool2dGeometry(xDims: readonly number[], attrs: PoolAttrs, what = 'Pool'): Pool2dGeometry {
-  checkDims(xDims, `${what} input`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, `${what} input`); // the runtime's dims are checked (runtime/specialize.ts)
   if (xDims.length !== 3 && xDims.length !== 4) throw new ShapeError(`${what}: input must be N x C x H x W (or N x C x L), got ${fmt(xDims)}`);
-  if (!attrs || !Array.isArray(attrs.kernelShape)) throw new ArgumentError(`${what}: kernelShape is required (one size per spatial axis)`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && (!attrs || !Array.isArray(attrs.kernelShape))) throw new ArgumentError(`${what}: kernelShape is required (one size per spatial axis)`);
   const sp = xDims.length - 2;
   const kernel = intList(attrs.kernelShape, sp, 1, 1, what, 'kernelShape');
   const strides = intList(attrs.strides, sp, 1, 1, what, 'strides');
@@ -148,8 +148,10 @@ export function poolOutputShape(xDims: readonly number[], attrs: PoolAttrs): num
 /** MaxPool on pointers: x holds sizeOf(xDims) floats, y receives sizeOf(output dims). Returns the output dims. */
 export function maxPoolRun(k: Kernels, x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
   const g = pool2dGeometry(xDims, attrs, 'MaxPool');
-  k.requireFloats(x, sizeOf(xDims), 'MaxPool input');
-  k.requireFloats(y, sizeOf(g.outDims), 'MaxPool output');
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, sizeOf(xDims), 'MaxPool input');
+    k.requireFloats(y, sizeOf(g.outDims), 'MaxPool output');
+  }
   if (sizeOf(g.outDims) === 0) return g.outDims;
   k.fn.pool_max2d(x, g.N * g.C, g.H, g.W, g.KH, g.KW, g.sh, g.sw, g.pads[0], g.pads[1], g.dh, g.dw, y, g.OH, g.OW);
   return g.outDims;
@@ -159,8 +161,10 @@ export function maxPoolRun(k: Kernels, x: number, xDims: readonly number[], y: n
 export function averagePoolRun(k: Kernels, x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
   const g = pool2dGeometry(xDims, attrs, 'AveragePool');
   if (g.dh !== 1 || g.dw !== 1) throw new ArgumentError(`AveragePool: dilations ${fmt(attrs.dilations ?? [])} are not supported; only 1 (use MaxPool for dilated windows)`);
-  k.requireFloats(x, sizeOf(xDims), 'AveragePool input');
-  k.requireFloats(y, sizeOf(g.outDims), 'AveragePool output');
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, sizeOf(xDims), 'AveragePool input');
+    k.requireFloats(y, sizeOf(g.outDims), 'AveragePool output');
+  }
   if (sizeOf(g.outDims) === 0) return g.outDims;
   const [pt, pl, pb, pr] = g.pads;
   k.fn.pool_avg2d(x, g.N * g.C, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, pb, pr, attrs.countIncludePad ? 1 : 0, y, g.OH, g.OW);
@@ -169,7 +173,7 @@ export function averagePoolRun(k: Kernels, x: number, xDims: readonly number[], 
 
 /** Output dims of GlobalAveragePool / GlobalMaxPool: N x C x 1 x ... x 1. */
 export function globalPoolOutputShape(xDims: readonly number[], what = 'GlobalPool'): number[] {
-  checkDims(xDims, `${what} input`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, `${what} input`); // the runtime's dims are checked (runtime/specialize.ts)
   if (xDims.length < 3) throw new ShapeError(`${what}: input must be N x C x spatial..., got ${fmt(xDims)}`);
   return [xDims[0], xDims[1], ...xDims.slice(2).map(() => 1)];
 }
@@ -177,8 +181,10 @@ export function globalPoolOutputShape(xDims: readonly number[], what = 'GlobalPo
 function globalRun(k: Kernels, fn: 'pool_global_avg' | 'pool_global_max', what: string, x: number, xDims: readonly number[], y: number): number[] {
   const out = globalPoolOutputShape(xDims, what);
   const P = xDims[0] * xDims[1];
-  k.requireFloats(x, sizeOf(xDims), `${what} input`);
-  k.requireFloats(y, P, `${what} output`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, sizeOf(xDims), `${what} input`);
+    k.requireFloats(y, P, `${what} output`);
+  }
   if (P === 0) return out;
   const HW = sizeOf(xDims.slice(2));
   if (HW === 0) throw new ShapeError(`${what}: input ${fmt(xDims)} has an empty spatial extent; there is nothing to pool`);

@@ -27,7 +27,9 @@ export interface Int8LinearOptions extends Int8LayerOptions {
   transposed?: boolean;
 }
 
+/** Re-checks in edgeprune/runtime, where int8Weights (graph/quant.ts) made q and the decoder checked the scales. */
 function checkInt8(q: Int8Array, scales: Float32Array, n: number, outputs: number, what: string): void {
+  if (globalThis.EDGEPRUNE_RUNTIME) return;
   if (!(q instanceof Int8Array)) throw new ArgumentError(`${what}: the weights must be an Int8Array`);
   if (q.length !== n) throw new ShapeError(`${what}: ${q.length} int8 weights, the shape needs ${n}`);
   if (!(scales instanceof Float32Array) || scales.length !== outputs) throw new ShapeError(`${what}: needs ${outputs} scales (one per output), got ${scales?.length}`);
@@ -37,7 +39,7 @@ function checkInt8(q: Int8Array, scales: Float32Array, n: number, outputs: numbe
 /** The per-output scales the kernel multiplies by (int8 scale × outputScale), padded with zeros to `padded`. */
 function outputScales(scales: Float32Array, padded: number, opts: Int8LayerOptions, what: string): Float32Array {
   const n = scales.length;
-  if (opts.outputScale && opts.outputScale.length !== n) throw new ShapeError(`${what}: outputScale has ${opts.outputScale.length} values but the layer has ${n} outputs`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && opts.outputScale && opts.outputScale.length !== n) throw new ShapeError(`${what}: outputScale has ${opts.outputScale.length} values but the layer has ${n} outputs`);
   const s = new Float32Array(padded);
   for (let i = 0; i < n; i++) s[i] = scales[i] * (opts.outputScale ? opts.outputScale[i] : 1);
   return s;
@@ -83,7 +85,7 @@ export class PackedInt8Linear {
   private bias: number;
 
   constructor(k: Kernels, q: Int8Array, scales: Float32Array, K: number, N: number, opts: Int8LinearOptions = {}) {
-    checkDims([K, N], 'int8 Linear weights', 2);
+    if (!globalThis.EDGEPRUNE_RUNTIME) checkDims([K, N], 'int8 Linear weights', 2);
     if (K === 0) throw new ShapeError('int8 Linear: K (input features) must be at least 1');
     checkInt8(q, scales, K * N, N, 'int8 Linear');
     this.k = k;
@@ -109,10 +111,12 @@ export class PackedInt8Linear {
 
   /** x: M x K floats at pointer x (row stride K); writes M x N floats at y. */
   run(x: number, M: number, y: number): void {
-    if (!Number.isInteger(M) || M < 0) throw new ShapeError(`int8 Linear: row count must be a non-negative integer, got ${M}`);
-    if (this.packed === 0) throw new ShapeError('int8 Linear: used after dispose()');
-    this.k.requireFloats(x, M * this.K, 'int8 Linear input');
-    this.k.requireFloats(y, M * this.N, 'int8 Linear output');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (!Number.isInteger(M) || M < 0) throw new ShapeError(`int8 Linear: row count must be a non-negative integer, got ${M}`);
+      if (this.packed === 0) throw new ShapeError('int8 Linear: used after dispose()');
+      this.k.requireFloats(x, M * this.K, 'int8 Linear input');
+      this.k.requireFloats(y, M * this.N, 'int8 Linear output');
+    }
     if (M === 0 || this.N === 0) return;
     const [code, p0, p1] = this.act;
     this.k.fn.qgemm_b8(x, this.K, M, this.N, this.K, this.packed, this.scales, y, this.N, this.bias, code, p0, p1);
@@ -149,7 +153,7 @@ export class PackedInt8Conv1x1 {
   private bias: number;
 
   constructor(k: Kernels, q: Int8Array, scales: Float32Array, M: number, K: number, opts: Int8LayerOptions = {}) {
-    checkDims([M, K], 'int8 Conv1x1 weights [M, K]', 2);
+    if (!globalThis.EDGEPRUNE_RUNTIME) checkDims([M, K], 'int8 Conv1x1 weights [M, K]', 2);
     if (M === 0 || K === 0) throw new ShapeError(`int8 Conv1x1 weights [${M}, ${K}] have an empty dimension`);
     checkInt8(q, scales, M * K, M, 'int8 Conv1x1');
     this.k = k;
@@ -172,15 +176,19 @@ export class PackedInt8Conv1x1 {
 
   /** x: K x N floats at pointer x (row stride ldx, default N); writes M x N floats at y (row stride ldy, default N). */
   run(x: number, N: number, y: number, opts: Int8Conv1x1RunOptions = {}): void {
-    if (this.packed === 0) throw new ShapeError('int8 Conv1x1: used after dispose()');
-    if (!Number.isInteger(N) || N < 0) throw new ShapeError(`int8 Conv1x1: column count N must be a non-negative integer, got ${N}`);
     const ldx = opts.ldx ?? N;
     const ldy = opts.ldy ?? N;
-    if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`int8 Conv1x1: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
-    if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`int8 Conv1x1: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (this.packed === 0) throw new ShapeError('int8 Conv1x1: used after dispose()');
+      if (!Number.isInteger(N) || N < 0) throw new ShapeError(`int8 Conv1x1: column count N must be a non-negative integer, got ${N}`);
+      if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`int8 Conv1x1: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
+      if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`int8 Conv1x1: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
+    }
     if (N === 0) return;
-    this.k.requireFloats(x, (this.K - 1) * ldx + N, 'int8 Conv1x1 input');
-    this.k.requireFloats(y, (this.M - 1) * ldy + N, 'int8 Conv1x1 output');
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      this.k.requireFloats(x, (this.K - 1) * ldx + N, 'int8 Conv1x1 input');
+      this.k.requireFloats(y, (this.M - 1) * ldy + N, 'int8 Conv1x1 output');
+    }
     const [code, p0, p1] = this.act;
     this.k.fn.qgemm_a4(this.packed, this.scales, this.M, this.K, x, ldx, N, y, ldy, this.bias, code, p0, p1);
   }

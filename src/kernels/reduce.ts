@@ -41,7 +41,7 @@ export interface ReducePlan {
 
 /** Normalizes ONNX axes: each in [-rank, rank), no duplicates; returns them sorted and non-negative. */
 export function normalizeAxes(axes: readonly number[], rank: number, what = 'Reduce'): number[] {
-  if (!Array.isArray(axes)) throw new ArgumentError(`${what}: axes must be an array of integers`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && !Array.isArray(axes)) throw new ArgumentError(`${what}: axes must be an array of integers`);
   const seen = new Set<number>();
   for (const a of axes) {
     if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ArgumentError(`${what}: axis ${a} is out of range for rank ${rank}; use -${rank}..${rank - 1}`);
@@ -54,7 +54,7 @@ export function normalizeAxes(axes: readonly number[], rank: number, what = 'Red
 
 /** Output shape and the pass sequence of a reduction. */
 export function reducePlan(dims: readonly number[], opts: ReduceOptions = {}, what = 'Reduce'): ReducePlan {
-  checkDims(dims, `${what} input`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(dims, `${what} input`); // the runtime's dims are checked (runtime/specialize.ts)
   const rank = dims.length;
   const keepdims = opts.keepdims ?? true;
   let axes = normalizeAxes(opts.axes ?? [], rank, what);
@@ -100,14 +100,16 @@ export function reducePlan(dims: readonly number[], opts: ReduceOptions = {}, wh
  * holds plan.scratchFloats floats (0 is fine when that is 0). Returns the output dims.
  */
 export function reduceRun(k: Kernels, op: ReduceOp, x: number, dims: readonly number[], y: number, scratch: number, opts: ReduceOptions = {}): number[] {
-  if (op !== 'sum' && op !== 'mean' && op !== 'max') throw new ArgumentError(`Reduce: unknown operation '${op}'; use sum, mean or max`);
+  if (!globalThis.EDGEPRUNE_RUNTIME && op !== 'sum' && op !== 'mean' && op !== 'max') throw new ArgumentError(`Reduce: unknown operation '${op}'; use sum, mean or max`);
   const what = op === 'sum' ? 'ReduceSum' : op === 'mean' ? 'ReduceMean' : 'ReduceMax';
   const plan = reducePlan(dims, opts, what);
   const nIn = sizeOf(dims);
   const nOut = sizeOf(plan.outDims);
-  k.requireFloats(x, nIn, `${what} input`);
-  k.requireFloats(y, nOut, `${what} output`);
-  if (plan.scratchFloats > 0) k.requireFloats(scratch, plan.scratchFloats, `${what} scratch (see reducePlan().scratchFloats)`);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, nIn, `${what} input`);
+    k.requireFloats(y, nOut, `${what} output`);
+    if (plan.scratchFloats > 0) k.requireFloats(scratch, plan.scratchFloats, `${what} scratch (see reducePlan().scratchFloats)`);
+  }
   if (plan.identity) {
     if (x !== y) k.f32.copyWithin(y >> 2, x >> 2, (x >> 2) + nIn);
     return plan.outDims;

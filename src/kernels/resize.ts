@@ -31,7 +31,8 @@ const f = Math.fround;
 
 function checkOneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, what: string): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value)) {
+  // the runtime's Resize has named the node for an unsupported value already
+  if (!globalThis.EDGEPRUNE_RUNTIME && !allowed.includes(value)) {
     throw new ArgumentError(`Resize: unsupported ${what} '${String(value)}'; supported: ${allowed.join(', ')}`);
   }
   return value;
@@ -44,7 +45,7 @@ function checkOneOf<T extends string>(value: T | undefined, allowed: readonly T[
  * (the given scale, or out / in when sizes were given).
  */
 export function resizeShape(dims: readonly number[], scales?: readonly number[], sizes?: readonly number[]): { dims: number[]; scales: number[] } {
-  checkDims(dims, 'Resize input');
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(dims, 'Resize input'); // the runtime's dims are checked (runtime/specialize.ts)
   const rank = dims.length;
   if (rank === 0) throw new ShapeError('Resize: the input is a scalar; give it at least one axis');
   const hasScales = scales !== undefined && scales.length > 0;

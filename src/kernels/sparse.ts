@@ -81,8 +81,11 @@ const DENSE_W = 8;
  * the VM's spread, and shapes whose X fits in cache or whose rows hold very few non-zeros.
  */
 export function sparseCostRatio(format: SparseFormat, density: number, columns = 3136): number {
-  if (!(density >= 0 && density <= 1)) throw new ArgumentError(`sparseCostRatio: density must be in [0, 1], got ${density}`);
-  if (!(columns >= 1)) throw new ArgumentError(`sparseCostRatio: columns must be >= 1, got ${columns}`);
+  // the runtime's kernel choice passes a density in [0, 1], at least one column and a known format
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    if (!(density >= 0 && density <= 1)) throw new ArgumentError(`sparseCostRatio: density must be in [0, 1], got ${density}`);
+    if (!(columns >= 1)) throw new ArgumentError(`sparseCostRatio: columns must be >= 1, got ${columns}`);
+  }
   let r: number;
   let width = PANEL_W;
   switch (format) {
@@ -123,6 +126,8 @@ function chunkRows(K: number, multiple: number): number {
 
 /** Checks shared by the three formats' constructors. */
 function checkWeights(what: string, w: Float32Array, M: number, K: number, opts: SparseLinearOptions): void {
+  // the runtime's sparse conv and Gemm have checked the layer (checkConvLayer, PackedSparseGemm) before packing it here
+  if (globalThis.EDGEPRUNE_RUNTIME) return;
   checkDims([M, K], `${what} weights [M, K]`, 2);
   checkData(w, [M, K], `${what} weights`);
   if (M === 0 || K === 0) throw new ShapeError(`${what} weights [${M}, ${K}] have an empty dimension`);
@@ -160,17 +165,22 @@ abstract class SparseLinearBase {
   /** Validates run()'s arguments; returns [ldx, ldy], or undefined when there is nothing to do (N = 0). */
   protected checkRun(x: number, N: number, y: number, opts: SparseRunOptions): [number, number] | undefined {
     const what = this.what;
-    if (this.disposed) throw new ShapeError(`${what}: used after dispose()`);
-    if (!Number.isInteger(N) || N < 0) throw new ShapeError(`${what}: column count N must be a non-negative integer, got ${N}`);
     const ldx = opts.ldx ?? N;
     const ldy = opts.ldy ?? N;
-    if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`${what}: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
-    if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`${what}: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
-    const access = opts.access ?? 'auto';
-    if (access !== 'auto' && access !== 'panel' && access !== 'inPlace') throw new ArgumentError(`${what}: access must be 'auto', 'panel' or 'inPlace', got ${String(access)}`);
+    // the runtime runs these layers on whole planned tensors, with the default strides and access
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      if (this.disposed) throw new ShapeError(`${what}: used after dispose()`);
+      if (!Number.isInteger(N) || N < 0) throw new ShapeError(`${what}: column count N must be a non-negative integer, got ${N}`);
+      if (!Number.isInteger(ldx) || ldx < N) throw new ShapeError(`${what}: X row stride ldx must be an integer >= N (${N}), got ${ldx}`);
+      if (!Number.isInteger(ldy) || ldy < N) throw new ShapeError(`${what}: Y row stride ldy must be an integer >= N (${N}), got ${ldy}`);
+      const access = opts.access ?? 'auto';
+      if (access !== 'auto' && access !== 'panel' && access !== 'inPlace') throw new ArgumentError(`${what}: access must be 'auto', 'panel' or 'inPlace', got ${String(access)}`);
+    }
     if (N === 0) return undefined;
-    this.k.requireFloats(x, (this.K - 1) * ldx + N, `${what} input`);
-    this.k.requireFloats(y, (this.M - 1) * ldy + N, `${what} output`);
+    if (!globalThis.EDGEPRUNE_RUNTIME) {
+      this.k.requireFloats(x, (this.K - 1) * ldx + N, `${what} input`);
+      this.k.requireFloats(y, (this.M - 1) * ldy + N, `${what} output`);
+    }
     return [ldx, ldy];
   }
 
@@ -306,7 +316,8 @@ export class PackedSparseLinear extends SparseLinearBase {
     const [ldx, ldy] = strides;
     const access = opts.access ?? 'auto';
     const inPlace = access === 'inPlace' || (access === 'auto' && (this.density < IN_PLACE_BELOW_DENSITY || N < PANEL_W));
-    if (inPlace && ldx * 4 * (this.K - 1) > 0xffffffff) throw new ShapeError(`SparseLinear: X of ${this.K} rows ${ldx} floats apart is too large to read in place; use access: 'panel'`);
+    // (in the runtime X is a whole tensor in wasm memory, so its rows span less than 4 GiB)
+    if (!globalThis.EDGEPRUNE_RUNTIME && inPlace && ldx * 4 * (this.K - 1) > 0xffffffff) throw new ShapeError(`SparseLinear: X of ${this.K} rows ${ldx} floats apart is too large to read in place; use access: 'panel'`);
     this.encode(inPlace, ldx);
     const [code, p0, p1] = this.act;
     this.k.fn.spmm_csr(this.rowPtr, this.records, this.M, this.K, this.enc.kc, x, ldx, N, y, ldy, this.bias, code, p0, p1, inPlace ? 1 : 0);

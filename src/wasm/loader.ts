@@ -4,6 +4,7 @@ import { WasmLoadError } from '../errors.js';
 import { hasRelaxedSimd, hasSimd } from './features.js';
 import { Kernels, type KernelExports } from './kernels.js';
 import { KERNEL_ABI_VERSION } from './abi.js';
+import { readFileUrl, readFileUrlSync } from './file-url.js';
 
 export type WasmFlavor = 'simd' | 'relaxed';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | WasmFlavor | 'auto';
@@ -14,9 +15,14 @@ export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | UR
  */
 const compiledFlavors = new Map<WasmFlavor, WebAssembly.Module | Promise<WebAssembly.Module>>();
 
+/** Said when the engine has no SIMD128 (at detection, or when it fails to compile our module). */
+const NO_SIMD = 'this WebAssembly engine has no SIMD128 support; edgeprune needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd';
+/** What to pass instead of a module that is not ours, or not of this version. */
+const PASS_OURS = 'pass wasm/simd.wasm or wasm/relaxed.wasm from this edgeprune version';
+
 /** The flavour this host should use: relaxed when it validates, simd otherwise. */
 export function detectFlavor(): WasmFlavor {
-  if (!hasSimd()) throw new WasmLoadError('this WebAssembly engine has no SIMD128 support; edgeprune needs Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd');
+  if (!hasSimd()) throw new WasmLoadError(NO_SIMD);
   return hasRelaxedSimd() ? 'relaxed' : 'simd';
 }
 
@@ -49,8 +55,8 @@ export async function loadKernels(source: WasmSource = 'auto'): Promise<Kernels>
     let compiled = compiledFlavors.get(chosen);
     if (!compiled) {
       const url = defaultWasmUrl(chosen);
-      const fs = syncFs(url);
-      compiled = fs ? compileBytesSync(readWasmFile(fs, url)) : compileUrl(url);
+      const bytes = readFileUrlSync(url);
+      compiled = bytes ? compileBytesSync(bytes) : compileUrl(url);
       compiledFlavors.set(chosen, compiled);
       if (compiled instanceof Promise) compiled.catch(() => compiledFlavors.delete(chosen));
     }
@@ -87,17 +93,17 @@ function instantiateSync(module: WebAssembly.Module): WebAssembly.Instance {
 }
 
 function instantiateError(e: unknown): WasmLoadError {
-  return new WasmLoadError(`could not instantiate the kernel module (${(e as Error).message}); pass edgeprune's own wasm/simd.wasm or wasm/relaxed.wasm`);
+  return new WasmLoadError(`could not instantiate the kernel module (${(e as Error).message}); ${PASS_OURS}`);
 }
 
 function kernelsOf(instance: WebAssembly.Instance, flavor: WasmFlavor | 'custom'): Kernels {
   const exports = instance.exports as unknown as KernelExports;
   if (typeof exports.gemm_b8 !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
-    throw new WasmLoadError("the module passed as 'wasm' is not an edgeprune kernel build (no gemm_b8/memory exports); pass wasm/simd.wasm or wasm/relaxed.wasm from this package version");
+    throw new WasmLoadError(`the module passed as 'wasm' is not an edgeprune kernel build (no gemm_b8/memory exports); ${PASS_OURS}`);
   }
   const abi = exports.abi_version instanceof WebAssembly.Global ? (exports.abi_version.value as number) : 0;
   if (abi !== KERNEL_ABI_VERSION) {
-    throw new WasmLoadError(`the kernel module is from another edgeprune version (kernel ABI ${abi || 'unknown'}, this code needs ${KERNEL_ABI_VERSION}); pass wasm/simd.wasm or wasm/relaxed.wasm from the same package version`);
+    throw new WasmLoadError(`the kernel module is from another edgeprune version (kernel ABI ${abi || 'unknown'}, this code needs ${KERNEL_ABI_VERSION}); ${PASS_OURS}`);
   }
   // both builds export the same functions; a constant global tells them apart
   const actual: WasmFlavor = exports.flavor_relaxed.value === 1 ? 'relaxed' : 'simd';
@@ -134,38 +140,17 @@ function compileError(e: unknown): WasmLoadError {
       return new WasmLoadError(`this host cannot compile the relaxed-SIMD kernels (${msg}); load 'simd' instead, or on Node 20 run node with --experimental-wasm-relaxed-simd`);
     }
     // an engine without SIMD says so in its own words, if at all
-    if (!hasSimd()) return new WasmLoadError(`this WebAssembly engine has no SIMD128 support, which edgeprune's kernels need (Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+, Deno or workerd); the engine said: ${msg}`);
+    if (!hasSimd()) return new WasmLoadError(`${NO_SIMD} (the engine said: ${msg})`);
     if (/code generation|disallowed/i.test(msg)) {
       return new WasmLoadError(`this host forbids compiling wasm from bytes (${msg}); import edgeprune/wasm/simd.wasm as a module and pass it as { wasm: module }`);
     }
-    return new WasmLoadError(`could not compile the kernel module (${msg}); pass edgeprune's wasm/simd.wasm or wasm/relaxed.wasm`);
+    return new WasmLoadError(`could not compile the kernel module (${msg}); ${PASS_OURS}`);
   }
-}
-
-type NodeFs = typeof import('node:fs');
-
-/**
- * Node's fs without an await, for a file: URL: `process.getBuiltinModule` (Node 20.16+, Deno,
- * Bun). Undefined elsewhere (browsers, Workers, older Node), where compileUrl takes the async path.
- */
-function syncFs(url: URL): NodeFs | undefined {
-  if (url.protocol !== 'file:') return undefined;
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:fs') as NodeFs | undefined) : undefined;
-}
-
-function readWasmFile(fs: NodeFs, url: URL): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(url);
-  } catch (e) {
-    throw new WasmLoadError(`cannot read ${url.pathname} (${(e as Error).message}); run 'npm run build' in the edgeprune package, or pass { wasm } explicitly`);
-  }
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 async function compileUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:') return compileBytesSync(readWasmFile(await import('node:fs'), url));
+  const file = url.protocol === 'file:' && (await readFileUrl(url));
+  if (file) return compileBytesSync(file);
   let response: Response;
   try {
     response = await fetch(url);

@@ -46,6 +46,12 @@ describe('unreadable models → ModelFormatError', () => {
       expect(e, `cut at ${cut} of ${bytes.length}`).toBeInstanceOf(ModelFormatError);
     }
   });
+  it('a required input left out (LayerNormalization without Scale, found by the fuzzer) names the node and the input', async () => {
+    const bytes = buildModel({ opset: 17, nodes: [{ op: 'LayerNormalization', inputs: ['x'], outputs: ['y'], attrs: { axis: -1 } }], inputs: [{ name: 'x', dims: [2, 4] }], outputs: ['y'] });
+    const e = await rejects(InferenceSession.create(bytes));
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toMatch(/node '.*' \(LayerNormalization\) needs input 1, which is missing/);
+  });
   it('not bytes at all', async () => {
     const e = await rejects(InferenceSession.create('model.onnx' as unknown as Uint8Array));
     expect(e).toBeInstanceOf(ModelFormatError);

@@ -9,11 +9,15 @@ export function transposeRef(x: Float32Array, dims: readonly number[], perm?: re
   for (let i = rank - 2; i >= 0; i--) inStride[i] = inStride[i + 1] * dims[i + 1];
   const n = dims.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
+  // copied as bits: a float read into a JS number may have its signalling NaN quietened (depending
+  // on the JIT tier), and a transpose moves bits
+  const xb = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const ob = new Uint32Array(out.buffer);
   const idx = new Array<number>(rank).fill(0); // output index
   for (let o = 0; o < n; o++) {
     let src = 0;
     for (let k = 0; k < rank; k++) src += idx[k] * inStride[p[k]];
-    out[o] = x[src];
+    ob[o] = xb[src];
     for (let k = rank - 1; k >= 0; k--) {
       if (++idx[k] < outDims[k]) break;
       idx[k] = 0;

@@ -1,5 +1,5 @@
 // Conv and ConvTranspose (1-D and 2-D; 1-D runs as 2-D with H = 1).
-import { UnsupportedOpError, ModelFormatError } from '../../errors.js';
+import { UnsupportedOpError } from '../../errors.js';
 import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { PackedConv2d, winogradApplies } from '../../kernels/conv.js';
@@ -11,7 +11,7 @@ import { chooseWeightKernel, directConvRatio, im2colRatio, INT8_CONV1X1_RATIO, s
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
-import { constFloats, fmt, need, size } from './util.js';
+import { constFloats, fmt, need, size, nodeError } from './util.js';
 
 interface Geometry2d {
   /** input dims as 4-D */
@@ -30,14 +30,14 @@ interface Geometry2d {
 function convGeometry(node: Node, x: OpInput, w: OpInput, transpose: boolean): Geometry2d {
   const rank = x.dims.length;
   if (rank !== 3 && rank !== 4) throw new UnsupportedOpError(node.op, node.name, `only 1-D and 2-D convolutions are supported (input ${fmt(x.dims)})`);
-  if (w.dims.length !== rank) throw new ModelFormatError(`node '${node.name}' (${node.op}): weights ${fmt(w.dims)} and input ${fmt(x.dims)} differ in rank`);
+  if (w.dims.length !== rank) throw nodeError(node, `weights ${fmt(w.dims)} and input ${fmt(x.dims)} differ in rank`);
   const oneD = rank === 3;
   const sp = rank - 2;
   const lift = (v: number[], fill: number) => (oneD ? [fill, ...v] : v);
   const strides = lift(attrInts(node, 'strides', new Array(sp).fill(1)), 1);
   const dilations = lift(attrInts(node, 'dilations', new Array(sp).fill(1)), 1);
   const kernel = attrInts(node, 'kernel_shape', w.dims.slice(2));
-  if (kernel.some((k, i) => k !== w.dims[2 + i])) throw new ModelFormatError(`node '${node.name}' (${node.op}): kernel_shape ${fmt(kernel)} disagrees with the weights ${fmt(w.dims)}`);
+  if (kernel.some((k, i) => k !== w.dims[2 + i])) throw nodeError(node, `kernel_shape ${fmt(kernel)} disagrees with the weights ${fmt(w.dims)}`);
   const x4 = oneD ? [x.dims[0], x.dims[1], 1, x.dims[2]] : x.dims;
   const w4 = oneD ? [w.dims[0], w.dims[1], 1, w.dims[2]] : w.dims;
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
@@ -52,7 +52,7 @@ function convGeometry(node: Node, x: OpInput, w: OpInput, transpose: boolean): G
     const ws = autoPad === 'VALID' ? { begin: 0, end: 0 } : poolAutoPad(x4[3], w4[3], strides[1], dilations[1], autoPad);
     pads = [hs.begin, ws.begin, hs.end, ws.end];
   } else {
-    throw new ModelFormatError(`node '${node.name}' (${node.op}): unknown auto_pad '${autoPad}'`);
+    throw nodeError(node, `unknown auto_pad '${autoPad}'`);
   }
   return { x4, w4, strides, dilations, pads, group: attrInt(node, 'group', 1), oneD };
 }
@@ -75,12 +75,12 @@ export const Conv: OpDef = {
     const g = convGeometry(node, x, w, false);
     const [N, C, H, W] = g.x4;
     const [Cout, CinG, KH, KW] = g.w4;
-    if (C !== CinG * g.group) throw new ModelFormatError(`node '${node.name}' (Conv): input ${fmt(x.dims)} has ${C} channels but the weights ${fmt(w.dims)} with group ${g.group} expect ${CinG * g.group}`);
+    if (C !== CinG * g.group) throw nodeError(node, `input ${fmt(x.dims)} has ${C} channels but the weights ${fmt(w.dims)} with group ${g.group} expect ${CinG * g.group}`);
     const eh = (KH - 1) * g.dilations[0] + 1;
     const ew = (KW - 1) * g.dilations[1] + 1;
     const OH = Math.floor((H + g.pads[0] + g.pads[2] - eh) / g.strides[0]) + 1;
     const OW = Math.floor((W + g.pads[1] + g.pads[3] - ew) / g.strides[1]) + 1;
-    if (OH <= 0 || OW <= 0) throw new ModelFormatError(`node '${node.name}' (Conv): kernel ${KH}x${KW} does not fit the padded input ${fmt(x.dims)}`);
+    if (OH <= 0 || OW <= 0) throw nodeError(node, `kernel ${KH}x${KW} does not fit the padded input ${fmt(x.dims)}`);
     return [outDims(g, [N, Cout, OH, OW])];
   },
   build(ctx: BuildContext): Executor {
@@ -163,7 +163,7 @@ function transposeGeometry(node: Node, x: OpInput, w: OpInput) {
   const g = convGeometry(node, x, w, true);
   const [N, C, H, W] = g.x4;
   const [Cin, CoutG, KH, KW] = g.w4;
-  if (C !== Cin) throw new ModelFormatError(`node '${node.name}' (ConvTranspose): input ${fmt(x.dims)} has ${C} channels but the weights ${fmt(w.dims)} expect ${Cin}`);
+  if (C !== Cin) throw nodeError(node, `input ${fmt(x.dims)} has ${C} channels but the weights ${fmt(w.dims)} expect ${Cin}`);
   const sp = g.oneD ? 1 : 2;
   const op = attrInts(node, 'output_padding', new Array(sp).fill(0));
   const outputPadding = g.oneD ? [0, op[0]] : op;
@@ -175,7 +175,7 @@ function transposeGeometry(node: Node, x: OpInput, w: OpInput) {
     const target = outputShape ? (g.oneD ? [1, outputShape[outputShape.length - 1]] : outputShape.slice(-2)) : ins.map((v, i) => v * g.strides[i]);
     for (let i = 0; i < 2; i++) {
       const total = g.strides[i] * (ins[i] - 1) + outputPadding[i] + (ks[i] - 1) * g.dilations[i] + 1 - target[i];
-      if (total < 0) throw new ModelFormatError(`node '${node.name}' (ConvTranspose): output_shape ${fmt(target)} is larger than the layer can produce`);
+      if (total < 0) throw nodeError(node, `output_shape ${fmt(target)} is larger than the layer can produce`);
       // ONNX: SAME_UPPER puts the odd pad at the end; SAME_LOWER and an explicit output_shape
       // (auto_pad NOTSET) put it at the beginning
       const upper = autoPad === 'SAME_UPPER';
@@ -185,6 +185,6 @@ function transposeGeometry(node: Node, x: OpInput, w: OpInput) {
   }
   const OH = (H - 1) * g.strides[0] - g.pads[0] - g.pads[2] + g.dilations[0] * (KH - 1) + outputPadding[0] + 1;
   const OW = (W - 1) * g.strides[1] - g.pads[1] - g.pads[3] + g.dilations[1] * (KW - 1) + outputPadding[1] + 1;
-  if (OH <= 0 || OW <= 0) throw new ModelFormatError(`node '${node.name}' (ConvTranspose): the pads leave an empty output`);
+  if (OH <= 0 || OW <= 0) throw nodeError(node, 'the pads leave an empty output');
   return { g, outputPadding, y: outDims(g, [N, CoutG * g.group, OH, OW]) };
 }

@@ -1,13 +1,13 @@
 // Data movement: Concat, Split, Slice, Gather (constant indices), Pad (constant mode).
 // Each builds strided-copy tables once; run() is one or a few kernel calls.
-import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
+import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { toNumbers } from '../../graph/tensor.js';
 import { sliceRange } from '../../graph/slice.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
 import { stridedCopyTable, stridesOf } from './strided-copy.js';
-import { axisOf, constInput, fmt, need, optionalConstNumbers, size } from './util.js';
+import { axisOf, constInput, fmt, need, optionalConstNumbers, size, nodeError } from './util.js';
 
 /** Copies x (dims, contiguous) into y (yDims) starting at element offset yOffset. */
 function boxCopy(ctx: BuildContext, dims: number[], xStrides: number[], yStrides: number[]) {
@@ -22,7 +22,7 @@ export const Concat: OpDef = {
     out[axis] = 0;
     for (const d of xs) {
       if (d.length !== out.length || d.some((v, i) => i !== axis && v !== xs[0][i])) {
-        throw new ModelFormatError(`node '${node.name}' (Concat): inputs ${xs.map(fmt).join(', ')} differ outside axis ${axis}`);
+        throw nodeError(node, `inputs ${xs.map(fmt).join(', ')} differ outside axis ${axis}`);
       }
       out[axis] += d[axis];
     }
@@ -53,11 +53,11 @@ export const Concat: OpDef = {
 function splitSizes(node: Node, inputs: (OpInput | undefined)[], opset: number, dim: number): number[] {
   const given = opset < 13 ? attrInts(node, 'split') : optionalConstNumbers(node, inputs, 1, 'split');
   if (given) {
-    if (given.reduce((a, b) => a + b, 0) !== dim) throw new ModelFormatError(`node '${node.name}' (Split): split ${fmt(given)} does not add up to ${dim}`);
+    if (given.reduce((a, b) => a + b, 0) !== dim) throw nodeError(node, `split ${fmt(given)} does not add up to ${dim}`);
     return given;
   }
   const n = attrInt(node, 'num_outputs', node.outputs.length);
-  if (n !== node.outputs.length) throw new ModelFormatError(`node '${node.name}' (Split): num_outputs is ${n} but the node has ${node.outputs.length} outputs`);
+  if (n !== node.outputs.length) throw nodeError(node, `num_outputs is ${n} but the node has ${node.outputs.length} outputs`);
   const chunk = Math.ceil(dim / n);
   return Array.from({ length: n }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
 }
@@ -99,7 +99,7 @@ function sliceBox(node: Node, inputs: (OpInput | undefined)[], opset: number) {
   const get = (i: number, attr: string, what: string) => (opset < 10 ? attrInts(node, attr) : optionalConstNumbers(node, inputs, i, what));
   const starts = get(1, 'starts', 'starts');
   const ends = get(2, 'ends', 'ends');
-  if (!starts || !ends || starts.length !== ends.length) throw new ModelFormatError(`node '${node.name}' (Slice): starts and ends must be given with one value per axis`);
+  if (!starts || !ends || starts.length !== ends.length) throw nodeError(node, 'starts and ends must be given with one value per axis');
   const axes = (get(3, 'axes', 'axes') ?? starts.map((_, i) => i)).map((a) => axisOf(node, a, x.length));
   const steps = opset < 10 ? starts.map(() => 1) : (optionalConstNumbers(node, inputs, 4, 'steps') ?? starts.map(() => 1));
   const start = x.map(() => 0);
@@ -108,7 +108,7 @@ function sliceBox(node: Node, inputs: (OpInput | undefined)[], opset: number) {
   axes.forEach((a, i) => {
     const d = x[a];
     const st = steps[i];
-    if (st === 0) throw new ModelFormatError(`node '${node.name}' (Slice): a step of 0`);
+    if (st === 0) throw nodeError(node, 'a step of 0');
     const r = sliceRange(starts[i], ends[i], st, d);
     start[a] = r.start;
     step[a] = st;
@@ -151,7 +151,7 @@ export const Gather: OpDef = {
     const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
     const indices = toNumbers(constInput(ctx.node, ctx.inputs, 1, 'the indices')).map((v) => {
       const i = v < 0 ? v + x[axis] : v;
-      if (i < 0 || i >= x[axis]) throw new ModelFormatError(`node '${ctx.node.name}' (Gather): index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
+      if (i < 0 || i >= x[axis]) throw nodeError(ctx.node, `index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
       return i;
     });
     const outer = size(x.slice(0, axis));
@@ -197,9 +197,9 @@ function padSpec(node: Node, inputs: (OpInput | undefined)[], opset: number) {
       pads = full;
     }
   }
-  if (pads.length !== 2 * x.length) throw new ModelFormatError(`node '${node.name}' (Pad): pads ${fmt(pads)} should have ${2 * x.length} values for input ${fmt(x)}`);
+  if (pads.length !== 2 * x.length) throw nodeError(node, `pads ${fmt(pads)} should have ${2 * x.length} values for input ${fmt(x)}`);
   const out = x.map((d, i) => d + pads[i] + pads[i + x.length]);
-  if (out.some((d) => d < 0)) throw new ModelFormatError(`node '${node.name}' (Pad): pads ${fmt(pads)} crop ${fmt(x)} below zero`);
+  if (out.some((d) => d < 0)) throw nodeError(node, `pads ${fmt(pads)} crop ${fmt(x)} below zero`);
   return { x, pads, value, out };
 }
 

@@ -1,13 +1,12 @@
 // Broadcasting binary ops: Add, Sub, Mul, Div, Max, Min, Pow, PRelu.
-import { ModelFormatError } from '../../errors.js';
 import { binaryRun, broadcastShape, type BinaryOp } from '../../kernels/eltwise.js';
 import type { Executor, OpDef } from '../op.js';
-import { need, size } from './util.js';
+import { need, size, nodeError } from './util.js';
 
 function binaryOp(op: BinaryOp): OpDef {
   return {
     shape(node, inputs) {
-      if (node.inputs.filter((n) => n !== '').length !== 2) throw new ModelFormatError(`node '${node.name}' (${node.op}): edgeprune supports exactly two inputs`);
+      if (node.inputs.filter((n) => n !== '').length !== 2) throw nodeError(node, 'edgeprune supports exactly two inputs');
       return [broadcastShape(need(node, inputs, 0).dims, need(node, inputs, 1).dims)];
     },
     build(ctx): Executor {
@@ -42,7 +41,7 @@ export const PRelu: OpDef = {
   shape(node, inputs) {
     const x = need(node, inputs, 0).dims;
     const out = broadcastShape(x, need(node, inputs, 1).dims);
-    if (out.length !== x.length || out.some((d, i) => d !== x[i])) throw new ModelFormatError(`node '${node.name}' (PRelu): slope does not broadcast to the input`);
+    if (out.length !== x.length || out.some((d, i) => d !== x[i])) throw nodeError(node, 'slope does not broadcast to the input');
     return [x];
   },
   build: binaryOp('prelu').build,

@@ -14,17 +14,17 @@ import { chooseWeightKernel, gemmRatio, INT8_LINEAR_RATIO, wasmCountNonZero } fr
 import { PackedInt8Linear, type Int8LinearOptions } from '../../kernels/quant.js';
 import { int8Weights } from '../../graph/quant.js';
 import type { ConstTensor } from '../../graph/ir.js';
-import { fmt, need, size } from './util.js';
+import { fmt, need, size, nodeError } from './util.js';
 
 export const Gemm: OpDef = {
   constantInputs: [1, 2],
   shape(node, inputs) {
     const a = need(node, inputs, 0).dims;
     const b = need(node, inputs, 1).dims;
-    if (a.length !== 2 || b.length !== 2) throw new ModelFormatError(`node '${node.name}' (Gemm): A ${fmt(a)} and B ${fmt(b)} must be matrices`);
+    if (a.length !== 2 || b.length !== 2) throw nodeError(node, `A ${fmt(a)} and B ${fmt(b)} must be matrices`);
     const [M, K] = attrInt(node, 'transA', 0) ? [a[1], a[0]] : a;
     const [K2, N] = attrInt(node, 'transB', 0) ? [b[1], b[0]] : b;
-    if (K !== K2) throw new ModelFormatError(`node '${node.name}' (Gemm): A ${fmt(a)} and B ${fmt(b)} disagree on the inner dimension (${K} vs ${K2})`);
+    if (K !== K2) throw nodeError(node, `A ${fmt(a)} and B ${fmt(b)} disagree on the inner dimension (${K} vs ${K2})`);
     const c = inputs[2];
     if (c) broadcastShape(c.dims, [M, N]);
     return [[M, N]];

@@ -1,10 +1,10 @@
 // BatchNormalization (when not folded into a conv), LayerNormalization, Softmax, LogSoftmax.
-import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
+import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt } from '../../graph/attrs.js';
 import { batchNormRun, foldBatchNorm, layerNormRun } from '../../kernels/norm.js';
 import { softmaxRun } from '../../kernels/softmax.js';
 import type { Executor, OpDef } from '../op.js';
-import { axisOf, constFloats, need, size } from './util.js';
+import { axisOf, constFloats, need, size, nodeError } from './util.js';
 
 export const BatchNormalization: OpDef = {
   constantInputs: [1, 2, 3, 4],
@@ -43,6 +43,7 @@ export const LayerNormalization: OpDef = {
   constantInputs: [1, 2],
   shape(node, inputs) {
     if (node.outputs.length > 1 && node.outputs.slice(1).some((o) => o !== '')) throw new UnsupportedOpError('LayerNormalization', node.name, 'the Mean / InvStdDev outputs are not supported');
+    need(node, inputs, 1); // Scale is required (B is optional)
     return [need(node, inputs, 0).dims];
   },
   build(ctx): Executor {
@@ -54,7 +55,7 @@ export const LayerNormalization: OpDef = {
       if (!inputs[i]) return 0;
       let v = constFloats(node, inputs, i, what);
       if (v.length === 1) v = new Float32Array(D).fill(v[0]);
-      if (v.length !== D) throw new ModelFormatError(`node '${node.name}' (LayerNormalization): ${what} has ${v.length} values, expected ${D}`);
+      if (v.length !== D) throw nodeError(node, `${what} has ${v.length} values, expected ${D}`);
       const p = ctx.alloc(D * 4);
       k.f32.set(v, p >> 2);
       return p;

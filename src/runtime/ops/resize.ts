@@ -1,11 +1,11 @@
 // Resize (opset 10+) and Upsample (opset 7-9), nearest and linear, on the last two axes.
-import { ArgumentError, ModelFormatError, ShapeError, UnsupportedOpError } from '../../errors.js';
+import { ArgumentError, ShapeError, UnsupportedOpError } from '../../errors.js';
 import { attrFloats, attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { COORDINATE_TRANSFORMATION_MODES, NEAREST_MODES, RESIZE_MODES, resizeOutputDims, resizePlan, type CoordinateTransformationMode, type NearestMode, type ResizeMode, type ResizeOptions } from '../../kernels/resize.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { checkDims } from '../../graph/size-check.js';
-import { axisOf, fmt, need, optionalConstNumbers, size } from './util.js';
+import { axisOf, fmt, need, optionalConstNumbers, size, nodeError } from './util.js';
 
 /** An attribute value the kernels do not implement, as an UnsupportedOpError naming the node. */
 function supported(node: Node, what: string, value: string, allowed: readonly string[]): void {
@@ -16,7 +16,7 @@ function supported(node: Node, what: string, value: string, allowed: readonly st
 function spreadOverAxes(node: Node, given: number[] | undefined, x: number[], fill: (i: number) => number): number[] | undefined {
   const axes = attrInts(node, 'axes');
   if (!given || given.length === 0 || !axes) return given;
-  if (axes.length !== given.length) throw new ModelFormatError(`node '${node.name}' (Resize): axes ${fmt(axes)} and ${fmt(given)} differ in length`);
+  if (axes.length !== given.length) throw nodeError(node, `axes ${fmt(axes)} and ${fmt(given)} differ in length`);
   const full = x.map((_, i) => fill(i));
   axes.forEach((a, i) => {
     full[axisOf(node, a, x.length)] = given[i];
@@ -30,7 +30,7 @@ function resizeOptions(node: Node, inputs: (OpInput | undefined)[], opset: numbe
   supported(node, 'mode', mode, RESIZE_MODES);
   if (node.op === 'Upsample') {
     const scales = opset < 9 ? attrFloats(node, 'scales') : optionalConstNumbers(node, inputs, 1, 'scales');
-    if (!scales) throw new ModelFormatError(`node '${node.name}' (Upsample): scales are missing`);
+    if (!scales) throw nodeError(node, 'scales are missing');
     return { scales, mode: mode as ResizeMode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' };
   }
   // Resize-10: (X, scales), asymmetric coordinates; Resize-11+: (X, roi, scales, sizes)
@@ -62,7 +62,7 @@ function restated<T>(node: Node, f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof ArgumentError) throw new UnsupportedOpError(node.op, node.name, e.message);
-    if (e instanceof ShapeError) throw new ModelFormatError(`node '${node.name}' (${node.op}): ${e.message}`);
+    if (e instanceof ShapeError) throw nodeError(node, e.message);
     throw e;
   }
 }

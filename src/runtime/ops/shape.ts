@@ -1,11 +1,11 @@
 // Ops that only reinterpret dims (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Cast to
 // float32): their output shares the input's storage, no work at run time. And Transpose.
-import { ModelFormatError, UnsupportedOpError } from '../../errors.js';
+import { UnsupportedOpError } from '../../errors.js';
 import { attrInt, attrInts } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { checkPerm, defaultPerm, transposeDims, transposePlan } from '../../kernels/transpose.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
-import { axisOf, constInput, fmt, need, optionalConstNumbers, size } from './util.js';
+import { axisOf, constInput, fmt, need, optionalConstNumbers, size, nodeError } from './util.js';
 import { toNumbers } from '../../graph/tensor.js';
 import { stridedCopyTable } from './strided-copy.js';
 
@@ -17,7 +17,7 @@ function aliasOp(shape: (node: Node, inputs: (OpInput | undefined)[], opset: num
     shape(node, inputs, opset) {
       const out = shape(node, inputs, opset);
       const x = need(node, inputs, 0).dims;
-      if (size(out) !== size(x)) throw new ModelFormatError(`node '${node.name}' (${node.op}): cannot view ${fmt(x)} (${size(x)} elements) as ${fmt(out)}`);
+      if (size(out) !== size(x)) throw nodeError(node, `cannot view ${fmt(x)} (${size(x)} elements) as ${fmt(out)}`);
       return [out];
     },
     build: () => aliasExecutor,
@@ -28,7 +28,7 @@ export const Flatten = aliasOp((node, inputs) => {
   const x = need(node, inputs, 0).dims;
   const axis = attrInt(node, 'axis', 1);
   const a = axis < 0 ? axis + x.length : axis;
-  if (a < 0 || a > x.length) throw new ModelFormatError(`node '${node.name}' (Flatten): axis ${axis} is out of range for rank ${x.length}`);
+  if (a < 0 || a > x.length) throw nodeError(node, `axis ${axis} is out of range for rank ${x.length}`);
   return [size(x.slice(0, a)), size(x.slice(a))];
 });
 
@@ -38,11 +38,11 @@ export const Reshape = aliasOp((node, inputs, opset) => {
   const allowZero = attrInt(node, 'allowzero', 0) === 1;
   const out = target.map((d, i) => (d === 0 && !allowZero ? x[i] : d));
   const known = out.filter((d) => d !== -1);
-  if (out.length - known.length > 1) throw new ModelFormatError(`node '${node.name}' (Reshape): more than one -1 in the target shape ${fmt(target)}`);
+  if (out.length - known.length > 1) throw nodeError(node, `more than one -1 in the target shape ${fmt(target)}`);
   const i = out.indexOf(-1);
   if (i >= 0) {
     const rest = size(known);
-    if (rest === 0 || size(x) % rest !== 0) throw new ModelFormatError(`node '${node.name}' (Reshape): cannot reshape ${fmt(x)} to ${fmt(target)}`);
+    if (rest === 0 || size(x) % rest !== 0) throw nodeError(node, `cannot reshape ${fmt(x)} to ${fmt(target)}`);
     out[i] = size(x) / rest;
   }
   return out;
@@ -52,7 +52,7 @@ export const Squeeze = aliasOp((node, inputs, opset) => {
   const x = need(node, inputs, 0).dims;
   const given = opset < 13 ? attrInts(node, 'axes') : optionalConstNumbers(node, inputs, 1, 'axes');
   const axes = given ? given.map((a) => axisOf(node, a, x.length)) : x.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
-  for (const a of axes) if (x[a] !== 1) throw new ModelFormatError(`node '${node.name}' (Squeeze): axis ${a} of ${fmt(x)} is not 1`);
+  for (const a of axes) if (x[a] !== 1) throw nodeError(node, `axis ${a} of ${fmt(x)} is not 1`);
   return x.filter((_, i) => !axes.includes(i));
 }, [1]);
 

@@ -10,6 +10,11 @@ export function size(dims: readonly number[]): number {
   return n;
 }
 
+/** A ModelFormatError about a node, named as every message names one: `node 'name' (Op): what`. */
+export function nodeError(node: Node, what: string): ModelFormatError {
+  return new ModelFormatError(`node '${node.name}' (${node.op}): ${what}`);
+}
+
 /** The input at index i, which the model must provide. */
 export function need(node: Node, inputs: (OpInput | undefined)[], i: number): OpInput {
   const v = inputs[i];
@@ -36,7 +41,7 @@ export function constFloats(node: Node, inputs: (OpInput | undefined)[], i: numb
 /** Normalises a possibly negative axis for a tensor of `rank` dims. */
 export function axisOf(node: Node, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ModelFormatError(`node '${node.name}' (${node.op}): axis ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw nodeError(node, `axis ${axis} is out of range for rank ${rank}`);
   return a;
 }
 

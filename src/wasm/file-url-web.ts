@@ -1,0 +1,5 @@
+// file-url.ts for the web build of `edgeprune/runtime` (scripts/build-dist.mjs swaps it in): no
+// file system there, so the loader fetches every URL (a file: URL then fails as fetch fails).
+
+export const readFileUrlSync = (): undefined => undefined;
+export const readFileUrl = readFileUrlSync;
