@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { ArgumentError } from '../src/errors.js';
-import { chooseWeightKernel, directConvRatio, gemmRatio, im2colRatio, spmmRatio } from '../src/runtime/kernel-choice.js';
+import { chooseWeightKernel, directConvRatio, gemmRatio, im2colRatio, sampleHasZero, spmmRatio, ZERO_SAMPLE } from '../src/runtime/kernel-choice.js';
 import { buildModel, runOrt, type ModelSpec } from './util/onnx.js';
 import { expectClose } from './util/close.js';
 import { randomArray, rng } from './util/rng.js';
@@ -289,4 +289,31 @@ describe.each(FLAVORS)('slimmed dense conv (%s)', (wasm) => {
       expectClose((await s.run({ x: new Tensor('float32', x, [2, 24, 10, 12]) })).y.data, want.data, 'all channels zero');
     }
   });
+});
+
+it('a layer whose weight sample has no zero is dense without counting every weight; any zeroing pattern shows in the sample', () => {
+  const n = 64 * 576;
+  const dense = randomArray(n, 5).map((v) => v || 0.5);
+  expect(sampleHasZero(dense)).toBe(false);
+  let counted = false;
+  const layer = (w: Float32Array) => ({ weights: n, countNonZero: () => ((counted = true), w.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d: number) => spmmRatio(d, 3136) });
+  const c = chooseWeightKernel('auto', layer(dense));
+  expect(c.kernel).toBe('dense');
+  expect(c.reason).toBe(`dense (no zeros among ${ZERO_SAMPLE} sampled weights)`);
+  expect(counted).toBe(false);
+  // pruned weights: 2:4, 1x4 blocks, whole rows, a 5% unstructured share: each seen by the sample, then counted
+  const r = rng(9);
+  const patterns: [string, (i: number) => boolean][] = [
+    ['2:4 (lanes 1 and 2 of every 4)', (i) => i % 4 === 1 || i % 4 === 2],
+    ['1x4 blocks, every other one', (i) => (i >> 2) % 2 === 1],
+    ['rows 0-7 of 64', (i) => Math.floor(i / 576) < 8],
+    ['5% at random', () => r() < 0.05],
+  ];
+  for (const [what, zero] of patterns) {
+    const w = dense.map((v, i) => (zero(i) ? 0 : v));
+    expect(sampleHasZero(w), what).toBe(true);
+    counted = false;
+    chooseWeightKernel('auto', layer(w));
+    expect(counted, what).toBe(true);
+  }
 });

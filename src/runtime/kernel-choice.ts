@@ -81,6 +81,11 @@ export interface LayerCost {
   weights: number;
   /** Non-zero weights: run only when the preference leaves the choice open. */
   countNonZero: () => number;
+  /**
+   * Whether a strided sample of the weights holds a zero (sampleHasZero): a layer whose sample
+   * has none is dense, without counting every weight (most of a dense model's cold start).
+   */
+  sampleHasZero?: () => boolean;
   /** Predicted sparse time / dense time at a density (one of the models above, bound to the layer's shape). */
   sparseRatio: (density: number) => number;
   /** Why the sparse kernels do not suit this layer (depthwise), if so. */
@@ -119,6 +124,9 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
     return { kernel: 'slim', reason: 'slim (forced)' };
   }
   if (layer.sparseUnfit) return { kernel: 'dense', reason: `dense (${layer.sparseUnfit})` };
+  if (layer.weights >= 4 * ZERO_SAMPLE && layer.sampleHasZero && !layer.sampleHasZero()) {
+    return { kernel: 'dense', reason: `${layer.int8Ratio !== undefined ? 'dense int8' : 'dense'} (no zeros among ${ZERO_SAMPLE} sampled weights)` };
+  }
   const nnz = layer.countNonZero();
   const density = layer.weights > 0 ? nnz / layer.weights : 1;
   const zeros = `${(100 * (1 - density)).toFixed(1)}% zeros`;
@@ -143,6 +151,20 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
   for (const c of candidates.slice(1)) if (c.ratio < SPARSE_MAX_RATIO * base && c.ratio < best.ratio) best = c;
   const notes = candidates.slice(1).map((c) => c.text);
   return { kernel: best.kernel, reason: `${best.kernel === 'dense' ? dense : best.kernel} (${[zeros, ...int8Note, ...notes].join('; ')})` };
+}
+
+/** Weights looked at by sampleHasZero. */
+export const ZERO_SAMPLE = 1024;
+
+/**
+ * Whether any of ZERO_SAMPLE evenly spread weights is zero. The stride is odd, so it does not
+ * keep landing on the same lane of 2:4 or 1x4 blocks; a pruned layer (a share of its weights,
+ * rows or blocks zeroed) shows that share in the sample, and only then is every weight counted.
+ */
+export function sampleHasZero(data: Float32Array): boolean {
+  const stride = Math.max(1, Math.floor(data.length / ZERO_SAMPLE)) | 1;
+  for (let i = 0, n = 0; i < data.length && n < ZERO_SAMPLE; i += stride, n++) if (data[i] === 0) return true;
+  return false;
 }
 
 /** Non-zeros among n floats at pointer p (a SIMD count in wasm: no JS loop over the weights). */
