@@ -136,14 +136,23 @@ export function tile_a4_8(w: usize, kc: usize, b: usize, c: usize, ldc: usize, m
 }
 
 /**
- * The same tile over `nsub` consecutive panels (columns 8s..8s+7 of C for panel s), in one call:
- * with short K (1x1 convs) the call and set-up of each tile is a visible share of the work.
+ * Every 4-row weight panel of A over `nsub` consecutive packed B panels (columns 8s..8s+7 of C
+ * for panel s): one call per K slice and column block of gemm_a4. A function of its own (exported
+ * so binaryen does not inline it into gemm_a4): V8 first runs wasm in baseline (Liftoff) code and
+ * swaps in optimized code only for calls made after a function tiers up, so a layer made of many
+ * calls gets the fast code part-way through its first run, where one big function would not.
  */
-export function tiles_a4_8(w: usize, kc: usize, b: usize, nsub: usize, c: usize, ldc: usize, mv: usize, nvLast: usize,
-  first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
+export function panels_a4_8(ap: usize, M: usize, K: usize, k0: usize, kc: usize, b: usize, nsub: usize, c: usize, ldcB: usize,
+  nvLast: usize, first: bool, last: bool, bias: usize, act: i32, p0: f32, p1: f32): void {
   const panelB = kc << 5;
-  for (let s: usize = 0; s < nsub; s++) {
-    tileA4x8(w, kc, b + s * panelB, c + (s << 5), ldc, mv, s + 1 == nsub ? nvLast : 8, first, last, bias, act, p0, p1);
+  for (let i0: usize = 0; i0 < M; i0 += 4) {
+    const w = ap + ((i0 * K + k0 * 4) << 2);
+    const ci = c + i0 * ldcB;
+    const mv = min<usize>(4, M - i0);
+    const bi = bias ? bias + (i0 << 2) : 0;
+    for (let s: usize = 0; s < nsub; s++) {
+      tileA4x8(w, kc, b + s * panelB, ci + (s << 5), ldcB, mv, s + 1 == nsub ? nvLast : 8, first, last, bi, act, p0, p1);
+    }
   }
 }
 
@@ -196,10 +205,7 @@ export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: 
       }
       const nsub = (jn - j0 + 7) >> 3;
       const nvLast = jn - j0 - ((nsub - 1) << 3);
-      for (let i0: usize = 0; i0 < M; i0 += 4) {
-        tiles_a4_8(ap + ((i0 * K + k0 * 4) << 2), kc, PANEL, nsub, c + i0 * ldcB + (j0 << 2), ldcB,
-          min<usize>(4, M - i0), nvLast, first, last, bias ? bias + (i0 << 2) : 0, act, p0, p1);
-      }
+      panels_a4_8(ap, M, K, k0, kc, PANEL, nsub, c + (j0 << 2), ldcB, nvLast, first, last, bias, act, p0, p1);
     }
   }
 }
