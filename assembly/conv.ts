@@ -88,11 +88,23 @@ export function conv_panel_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: us
  */
 export function im2col(x: usize, C: usize, H: usize, W: usize, KH: usize, KW: usize,
   sh: usize, sw: usize, pt: usize, pl: usize, dh: usize, dw: usize, OH: usize, OW: usize, col: usize): void {
-  let d = col;
+  im2col_ld(x, C, H, W, KH, KW, sh, sw, pt, pl, dh, dw, OH, OW, col, OH * OW);
+}
+
+/**
+ * im2col with a row stride `ld` (floats), so the columns of several images sit side by side in
+ * one [C·KH·KW, ld] matrix (least-squares reconstruction, src/fit/reconstruct.ts): row
+ * (c·KH + kh)·KW + kw, columns oh·OW + ow.
+ */
+export function im2col_ld(x: usize, C: usize, H: usize, W: usize, KH: usize, KW: usize,
+  sh: usize, sw: usize, pt: usize, pl: usize, dh: usize, dw: usize, OH: usize, OW: usize, col: usize, ld: usize): void {
+  let r: usize = 0;
   for (let c: usize = 0; c < C; c++) {
     const plane = x + ((c * H * W) << 2);
     for (let kh: usize = 0; kh < KH; kh++) {
       for (let kw: usize = 0; kw < KW; kw++) {
+        let d = col + ((r * ld) << 2);
+        r++;
         for (let oh: usize = 0; oh < OH; oh++) {
           const ih = <isize>(oh * sh + kh * dh) - <isize>pt;
           if (ih < 0 || ih >= <isize>H) {
@@ -102,6 +114,11 @@ export function im2col(x: usize, C: usize, H: usize, W: usize, KH: usize, KW: us
           }
           const row = plane + ((<usize>ih * W) << 2);
           let iw = <isize>(kw * dw) - <isize>pl;
+          if (sw == 1 && iw >= 0 && iw + <isize>OW <= <isize>W) {
+            memory.copy(d, row + (<usize>iw << 2), OW << 2);
+            d += OW << 2;
+            continue;
+          }
           for (let ow: usize = 0; ow < OW; ow++) {
             store<f32>(d, iw >= 0 && iw < <isize>W ? load<f32>(row + (<usize>iw << 2)) : 0);
             d += 4;

@@ -2,7 +2,7 @@
 // the host (src/kernels) owns allocation, shapes and checks.
 export { pack_b8, pack_a4, scale_rows, scale_cols } from './pack';
 export { gemm_b8, gemm_a4, panels_a4_8 } from './gemm';
-export { pad2d, conv_panel_a4, im2col, col2im_add, dwconv, dw3x3_plane, fill_channels, activate_inplace } from './conv';
+export { pad2d, conv_panel_a4, im2col, im2col_ld, col2im_add, dwconv, dw3x3_plane, fill_channels, activate_inplace } from './conv';
 export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool';
 export { norm_batch, norm_layer, softmax_last, softmax_axis, reduce_sum, reduce_max } from './norm';
 export { transpose_2d, transpose_f32 } from './transpose';
@@ -24,7 +24,7 @@ export { grad_maxpool2d_fwd, grad_maxpool2d_bwd, grad_avgpool2d_bwd, grad_global
 export { grad_act, grad_dropout_fwd, grad_dropout_bwd } from './grad-act';
 export { grad_bn_train_fwd, grad_bn_bwd, grad_ce_check_labels, grad_softmax_ce } from './grad-norm';
 export { optim_sgd, optim_adam, optim_sumsq, optim_scale, optim_apply_mask } from './optim';
-export { chol_f64, trsm_lower_f64, trsm_lower_t_f64, gemm_f64, im2col_ld } from './linalg';
+export { chol_f64, trsm_lower_f64, trsm_lower_t_f64, gemm_f64 } from './linalg';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {

@@ -1,5 +1,5 @@
-// Dense float64 linear algebra for least-squares reconstruction (src/fit/reconstruct.ts), plus the
-// strided im2col that feeds it. Matrices are row-major; every pointer is a byte offset.
+// Dense float64 linear algebra for least-squares reconstruction (src/fit/reconstruct.ts) (the
+// strided im2col that feeds it, im2col_ld, is in conv.ts). Matrices are row-major; every pointer is a byte offset.
 //  - chol_f64(a, n): in-place Cholesky A = L·Lᵀ of a symmetric positive-definite n×n matrix. The
 //    lower triangle is read and overwritten with L (the strict upper triangle is not touched).
 //    Returns 0, or j + 1 when the pivot of column j is not positive (A is not positive definite).
@@ -10,8 +10,6 @@
 //  - trsm_lower_t_f64(l, n, b, m): B ← L⁻ᵀ·B (back substitution, right-looking: once row j of
 //    the solution is final, every earlier row loses L[j][i]·row j, again a contiguous row of L).
 //  - gemm_f64(a, b, c, m, k, n): C = A·B in float64 (held-out errors of candidate refits).
-//  - im2col_ld: conv's im2col with a row stride `ld` (floats), so the columns of several images
-//    sit side by side in one [C·KH·KW, ld] matrix: row (c·KH + kh)·KW + kw, columns oh·OW + ow.
 
 // @ts-ignore: decorator
 @inline function dot(a: usize, b: usize, n: i32): f64 {
@@ -146,39 +144,6 @@ export function trsm_lower_t_f64(l: usize, n: i32, b: usize, m: i32): void {
   }
 }
 
-export function im2col_ld(x: usize, C: usize, H: usize, W: usize, KH: usize, KW: usize,
-  sh: usize, sw: usize, pt: usize, pl: usize, dh: usize, dw: usize, OH: usize, OW: usize, col: usize, ld: usize): void {
-  let r: usize = 0;
-  for (let c: usize = 0; c < C; c++) {
-    const plane = x + ((c * H * W) << 2);
-    for (let kh: usize = 0; kh < KH; kh++) {
-      for (let kw: usize = 0; kw < KW; kw++) {
-        let d = col + ((r * ld) << 2);
-        r++;
-        for (let oh: usize = 0; oh < OH; oh++) {
-          const ih = <isize>(oh * sh + kh * dh) - <isize>pt;
-          if (ih < 0 || ih >= <isize>H) {
-            memory.fill(d, 0, OW << 2);
-            d += OW << 2;
-            continue;
-          }
-          const row = plane + ((<usize>ih * W) << 2);
-          let iw = <isize>(kw * dw) - <isize>pl;
-          if (sw == 1 && iw >= 0 && iw + <isize>OW <= <isize>W) {
-            memory.copy(d, row + (<usize>iw << 2), OW << 2);
-            d += OW << 2;
-            continue;
-          }
-          for (let ow: usize = 0; ow < OW; ow++) {
-            store<f32>(d, iw >= 0 && iw < <isize>W ? load<f32>(row + (<usize>iw << 2)) : 0);
-            d += 4;
-            iw += <isize>sw;
-          }
-        }
-      }
-    }
-  }
-}
 
 /** C [m, n] = A [m, k] · B [k, n], float64 row-major (row i of C accumulates a[i][p]·row p of B). */
 export function gemm_f64(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {

@@ -6,7 +6,7 @@ import { PackedConv2d } from '../src/kernels/conv.js';
 import type { FusedActivation } from '../src/kernels/activation.js';
 import type { Kernels } from '../src/wasm/kernels.js';
 import { ArgumentError, ShapeError } from '../src/errors.js';
-import { actRef } from './ref/gemm.js';
+import { spmmRef } from './ref/gemm.js';
 import { expectClose } from './util/close.js';
 import { FLAVORS, kernels } from './util/kernels.js';
 import { randomArray, randomInt, rng } from './util/rng.js';
@@ -41,19 +41,6 @@ function twoFourWeights(M: number, K: number, seed: number): Float32Array {
   return w;
 }
 
-function spmmRef(W: Float32Array, M: number, K: number, X: Float32Array, N: number, bias?: Float32Array, act?: FusedActivation): Float64Array {
-  const y = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let s = bias ? bias[m] : 0;
-      for (let c = 0; c < K; c++) s += W[m * K + c] * X[c * N + n];
-      y[m * N + n] = s;
-    }
-  }
-  const p0 = act?.kind === 'clip' ? act.min : act?.kind === 'leakyRelu' ? act.alpha : 0;
-  const p1 = act?.kind === 'clip' ? act.max : 0;
-  return actRef(y, act?.kind ?? 'none', p0, p1);
-}
 
 function denseRef(k: Kernels, W: Float32Array, M: number, K: number, X: Float32Array, N: number, bias?: Float32Array): Float32Array {
   const conv = new PackedConv2d(k, W, [M, K, 1, 1], bias);

@@ -4,7 +4,7 @@ import { PackedConv2d } from '../src/kernels/conv.js';
 import type { FusedActivation } from '../src/kernels/activation.js';
 import type { Kernels } from '../src/wasm/kernels.js';
 import { ArgumentError, ShapeError } from '../src/errors.js';
-import { actRef } from './ref/gemm.js';
+import { spmmRef } from './ref/gemm.js';
 import { expectClose } from './util/close.js';
 import { FLAVORS, kernels } from './util/kernels.js';
 import { randomArray, randomInt, rng } from './util/rng.js';
@@ -19,20 +19,6 @@ function sparseWeights(M: number, K: number, sparsity: number, seed: number): Fl
   return w;
 }
 
-/** float64 reference: Y[m][n] = bias[m] + sum_k W[m][k] X[k][n], then the activation. */
-function spmmRef(W: Float32Array, M: number, K: number, X: Float32Array, N: number, bias?: Float32Array, act?: FusedActivation): Float64Array {
-  const y = new Float64Array(M * N);
-  for (let m = 0; m < M; m++) {
-    for (let n = 0; n < N; n++) {
-      let s = bias ? bias[m] : 0;
-      for (let c = 0; c < K; c++) s += W[m * K + c] * X[c * N + n];
-      y[m * N + n] = s;
-    }
-  }
-  const p0 = act?.kind === 'clip' ? act.min : act?.kind === 'leakyRelu' ? act.alpha : 0;
-  const p1 = act?.kind === 'clip' ? act.max : 0;
-  return actRef(y, act?.kind ?? 'none', p0, p1);
-}
 
 /** The same product through our dense path: a 1x1 Conv2d (gemm_a4 on packed weights) over X as [1, K, 1, N]. */
 function denseRef(k: Kernels, W: Float32Array, M: number, K: number, X: Float32Array, N: number, bias?: Float32Array, act?: FusedActivation): Float32Array {

@@ -76,30 +76,6 @@ export class CalibRunner {
   }
 
   /**
-   * Runs `graph` over the first `count` samples, exposing `extras` as outputs too, and calls `fn`
-   * per batch with the outputs, the first sample's index and the number of real samples in the
-   * batch (a fixed-batch model's last batch is padded with zeros).
-   */
-  async forEach(graph: Graph, extras: readonly string[], count: number, fn: (out: Record<string, Tensor>, start: number, real: number) => void | Promise<void>): Promise<void> {
-    const outputs = [...graph.outputs];
-    for (const e of extras) if (!outputs.some((o) => o.name === e)) outputs.push({ name: e, dtype: 'float32' });
-    const session = await InferenceSession.fromGraph({ ...graph, outputs }, { freeDimensionOverrides: this.overrides });
-    try {
-      const total = Math.min(count, this.n);
-      for (let s = 0; s < total; s += this.batch) {
-        const real = Math.min(this.batch, total - s);
-        const b = this.fixedBatch ? this.batch : real;
-        const x = new Float32Array(b * this.per);
-        x.set(this.data.x.subarray(s * this.per, (s + real) * this.per));
-        const out = await session.run({ [this.input]: new Tensor('float32', x, [b, ...this.sampleDims]) });
-        await fn(out, s, real);
-      }
-    } finally {
-      await session.release();
-    }
-  }
-
-  /**
    * Runs several graphs on the same batches in lockstep (each exposing its own extras) and calls
    * `fn` with every graph's outputs per batch.
    */
@@ -135,7 +111,7 @@ export class CalibRunner {
     let out: Float32Array | undefined;
     let per = 0;
     const name = graph.outputs[0].name;
-    await this.forEach(graph, [], total, (o, s, real) => {
+    await this.forEachMany([{ graph, extras: [] }], total, ([o], s, real) => {
       const t = o[name];
       if (!out) {
         per = t.data.length / t.dims[0];

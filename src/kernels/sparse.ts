@@ -199,6 +199,39 @@ abstract class SparseLinearBase {
  * from wasm memory when the access mode or ldx changes between runs (O(nnz), once per change).
  * Owns its wasm blocks until dispose().
  */
+
+/**
+ * The kernels' non-zero stream: for each chunk of kc rows of K and each output row, that row's
+ * records in the chunk, one after another; a record is the offset of its first column (relative
+ * to the chunk start, times `scale`: bytes in the panel or in X) and `width` values (1 for CSR,
+ * 4 for 1x4 blocks). rowPtr[c * M + m] is the first record of row m in chunk c.
+ * rowStart: CSR row starts over the units (non-zeros or blocks); col(t): unit t's first column.
+ */
+function chunkedRecords(M: number, K: number, kc: number, scale: number, rowStart: Int32Array, width: number,
+  col: (t: number) => number, put: (recF: Float32Array, at: number, t: number) => void): { rowPtr: Int32Array; rec: Int32Array } {
+  const nChunks = Math.ceil(K / kc);
+  const rowPtr = new Int32Array(nChunks * M + 1);
+  const rec = new Int32Array(rowStart[M] * (1 + width));
+  const recF = new Float32Array(rec.buffer);
+  const next = rowStart.slice(0, M); // per row, the first unit not yet written
+  let j = 0;
+  for (let c = 0; c < nChunks; c++) {
+    const k0 = c * kc;
+    const k1 = Math.min(K, k0 + kc);
+    for (let m = 0; m < M; m++) {
+      rowPtr[c * M + m] = j;
+      let t = next[m];
+      for (const end = rowStart[m + 1]; t < end && col(t) < k1; t++, j++) {
+        rec[(1 + width) * j] = (col(t) - k0) * scale;
+        put(recF, (1 + width) * j + 1, t);
+      }
+      next[m] = t;
+    }
+  }
+  rowPtr[nChunks * M] = j;
+  return { rowPtr, rec };
+}
+
 /** CSR of a dense row-major M x K matrix: row starts (M + 1), column of each non-zero, its value. */
 export function denseToCsr(w: Float32Array, M: number, K: number): { rowPtr: Int32Array; cols: Int32Array; vals: Float32Array } {
   let nnz = 0;
@@ -277,30 +310,7 @@ export class PackedSparseLinear extends SparseLinearBase {
   }
 
   private write(rowStart: Int32Array, cols: Int32Array, vals: Float32Array, inPlace: boolean, kc: number, scale: number): void {
-    const { M, K } = this;
-    const nChunks = Math.ceil(K / kc);
-    const rowPtr = new Int32Array(nChunks * M + 1);
-    const rec = new Int32Array(this.nnz * 2);
-    const recF = new Float32Array(rec.buffer);
-    const next = rowStart.slice(0, M); // per row, the first non-zero not yet written
-    let j = 0;
-    for (let c = 0; c < nChunks; c++) {
-      const k0 = c * kc;
-      const k1 = Math.min(K, k0 + kc);
-      for (let m = 0; m < M; m++) {
-        rowPtr[c * M + m] = j;
-        let t = next[m];
-        const end = rowStart[m + 1];
-        while (t < end && cols[t] < k1) {
-          rec[2 * j] = (cols[t] - k0) * scale;
-          recF[2 * j + 1] = vals[t];
-          j++;
-          t++;
-        }
-        next[m] = t;
-      }
-    }
-    rowPtr[nChunks * M] = j;
+    const { rowPtr, rec } = chunkedRecords(this.M, this.K, kc, scale, rowStart, 1, (t) => cols[t], (recF, at, t) => (recF[at] = vals[t]));
     this.k.i32.set(rowPtr, this.rowPtr >> 2);
     this.k.i32.set(rec, this.records >> 2);
     this.enc = { inPlace, kc, scale };
@@ -403,28 +413,10 @@ export class PackedBlockSparseLinear extends SparseLinearBase {
   }
 
   private write(rowStart: Int32Array, groups: Int32Array, vals: Float32Array, inPlace: boolean, kc: number, scale: number): void {
-    const { M, K } = this;
-    const nChunks = Math.ceil(K / kc);
-    const rowPtr = new Int32Array(nChunks * M + 1);
-    const rec = new Int32Array(this.blocks * 5);
-    const recF = new Float32Array(rec.buffer);
-    const next = rowStart.slice(0, M);
-    let j = 0;
-    for (let c = 0; c < nChunks; c++) {
-      const k0 = c * kc;
-      for (let m = 0; m < M; m++) {
-        rowPtr[c * M + m] = j;
-        let t = next[m];
-        while (t < rowStart[m + 1] && 4 * groups[t] < k0 + kc) {
-          rec[5 * j] = (4 * groups[t] - k0) * scale;
-          for (let i = 0; i < 4; i++) recF[5 * j + 1 + i] = vals[4 * t + i];
-          j++;
-          t++;
-        }
-        next[m] = t;
-      }
-    }
-    rowPtr[nChunks * M] = j;
+    const put = (recF: Float32Array, at: number, t: number) => {
+      for (let i = 0; i < 4; i++) recF[at + i] = vals[4 * t + i];
+    };
+    const { rowPtr, rec } = chunkedRecords(this.M, this.K, kc, scale, rowStart, 4, (t) => 4 * groups[t], put);
     this.k.i32.set(rowPtr, this.rowPtr >> 2);
     this.k.i32.set(rec, this.records >> 2);
     this.enc = { inPlace, kc, scale };
