@@ -1,7 +1,7 @@
 // The package's main entry, as a user imports it (`import ... from 'edgeprune'`), runs a model.
 import { expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModel } from './util/onnx-build.js';
@@ -71,4 +71,45 @@ it("'edgeprune/fit' and 'edgeprune/train' throw the error classes 'edgeprune' ex
   const errors = JSON.parse(r.stdout) as { name: string; shared: boolean }[];
   expect(errors).toHaveLength(2);
   for (const e of errors) expect(e.shared, e.name).toBe(true);
+});
+
+it("'edgeprune' parses no pruning code until a pruning method is first called (part of every cold start), then prunes", () => {
+  // the chunks dist/lib/index.mjs imports statically, transitively: what every import of 'edgeprune' parses
+  const dist = new URL('../dist/', import.meta.url);
+  const staticClosure = new Set<string>();
+  const visit = (file: URL) => {
+    if (staticClosure.has(file.href)) return;
+    staticClosure.add(file.href);
+    const code = readFileSync(file, 'utf8');
+    for (const m of code.matchAll(/from\s*"(\.[^"]+)"/g)) visit(new URL(m[1], file));
+  };
+  visit(new URL('lib/index.mjs', dist));
+  const parsed = [...staticClosure].map((f) => readFileSync(new URL(f), 'utf8')).join('\n');
+  // the pruning methods' own code (their report texts) is absent; it sits in a chunk loaded by import()
+  expect(parsed).not.toMatch(/`globalUnstructured\(|"ln_structured"/);
+  expect(parsed).toMatch(/import\("\.\/prune-[\w-]+\.mjs"\)/);
+
+  const dir = mkdtempSync(join(tmpdir(), 'edgeprune-lazy-'));
+  const model = join(dir, 'm.onnx');
+  const w = Array.from({ length: 12 }, (_, i) => (i % 2 ? 1 : -1) * (i + 1));
+  writeFileSync(model, buildModel({
+    nodes: [{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attrs: { transB: 1 } }],
+    inputs: [{ name: 'x', dims: [1, 4] }], outputs: ['y'],
+    initializers: [{ name: 'w', dims: [3, 4], data: new Float32Array(w) }],
+  }));
+  const script = `import * as lib from 'edgeprune';
+    import { readFileSync } from 'node:fs';
+    const g = lib.importOnnx(readFileSync(${JSON.stringify(model)}));
+    const { graph, report } = await lib.l1Unstructured(g, { amount: 0.5 });
+    let err;
+    try { await lib.globalUnstructured(g, { amount: 2 }); } catch (e) { err = e; }
+    console.log(JSON.stringify({ w: Array.from(graph.initializers.get('w').data), method: report.method, same: lib.channelPrune === lib.lnStructured, typed: err instanceof lib.ArgumentError }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  expect(r.stderr).toBe('');
+  const j = JSON.parse(r.stdout);
+  // the 6 smallest magnitudes (1..6) are zeroed, hand-computed
+  expect(j.w).toEqual(w.map((v) => (Math.abs(v) <= 6 ? 0 : v)));
+  expect(j.method).toMatch(/l1|L1/);
+  expect(j.same).toBe(true);
+  expect(j.typed).toBe(true);
 });

@@ -8,9 +8,9 @@ import {
   l1Unstructured,
   nmSparsity,
   randomUnstructured,
-  remove,
   wandaUnstructured,
 } from '../src/prune/unstructured.js';
+import { remove } from '../src/prune/remove.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { expectClose } from './util/close.js';
 import { FLAVORS, kernels } from './util/kernels.js';

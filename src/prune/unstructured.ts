@@ -1,5 +1,5 @@
 // Unstructured pruning in torch.nn.utils.prune's vocabulary: l1Unstructured, randomUnstructured,
-// globalUnstructured, remove; plus Wanda (|W| x input norm, per output). N:M and block sparsity
+// globalUnstructured (remove is remove.ts); plus Wanda (|W| x input norm, per output). N:M and block sparsity
 // live in nm.ts and block.ts and are re-exported here.
 //
 // Every method returns a NEW Graph (new initializer arrays for the pruned weights; the input graph
@@ -120,12 +120,3 @@ export async function globalUnstructured(graph: Graph, opts: GlobalOptions): Pro
   return { graph: withWeights(graph, weights), report: { method: `globalUnstructured(${opts.criterion})`, layers: reports, skipped } };
 }
 
-/**
- * torch.nn.utils.prune.remove makes a pruning permanent (folds weight_orig * weight_mask into
- * weight and drops the reparametrization). edgeprune never keeps masks beside the weights, so
- * every result is already permanent: this returns the graph as it is. It exists so code written
- * in torch's vocabulary (prune ... then remove) reads the same here.
- */
-export function remove(graph: Graph): Graph {
-  return graph;
-}
