@@ -68,6 +68,26 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(r.stdout).toMatch(/^parameters +15 \(non-zero 15 = 100\.0%\)$/m);
   });
 
+  it('inspect says when symbolic sizes (past the batch axis) were planned at 1, and --dim fixes them', async () => {
+    const conv = join(dir, 'conv-symbolic.onnx');
+    writeFileSync(conv, buildModel({
+      nodes: [{ op: 'Conv', inputs: ['img', 'cw'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } }],
+      inputs: [{ name: 'img', dims: ['batch', 3, 'height', 'width'] }],
+      outputs: ['y'],
+      initializers: [{ name: 'cw', dims: [4, 3, 3, 3], data: randomArray(108, 14) }],
+    }));
+    const note = (out: string) => /^note +(.*)$/m.exec(out)?.[1];
+    const plain = await cli(['inspect', conv]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^compute +216 FLOP per run$/m); // 2 * 4 * 27 at 1x1, hand-computed
+    expect(note(plain.stdout)).toBe('compute and peak memory are planned with height, width at 1; give real sizes with --dim NAME=VALUE (e.g. --dim width=224)');
+    const one = await cli(['inspect', conv, '--dim', 'height=8']);
+    expect(note(one.stdout)).toMatch(/planned with width at 1;/);
+    const both = await cli(['inspect', conv, '--dim', 'height=8', '--dim', 'width=8']);
+    expect(note(both.stdout)).toBeUndefined(); // the batch alone at 1 is the figure people expect
+    expect(both.stdout).toMatch(/^compute +13\.8 kFLOP per run$/m); // 216 * 64
+  });
+
   it('a wrong input shape is the runtime-independent one-line error', async () => {
     writeFileSync(join(dir, 'bad.npy'), writeNpy('float32', [4], new Float32Array(4)));
     const r = await cli(['run', modelPath, '-i', join(dir, 'bad.npy'), '-o', join(dir, 'out2')]);

@@ -17,16 +17,27 @@ export interface InspectOptions {
 export async function inspect(ctx: CommandContext, model: string, opts: InspectOptions): Promise<void> {
   const modelBytes = await readBytes(model);
   const { InferenceSession } = await ctx.runtime();
-  const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: parseDims(opts.dim), ...(opts.kernels ? { kernels: opts.kernels } : {}) });
+  const given = parseDims(opts.dim);
+  const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: given, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
   try {
     const info = session.info();
-    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info) + (opts.layers ? formatLayers(info) : ''));
+    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info, unsetSymbols(info, given)) + (opts.layers ? formatLayers(info) : ''));
   } finally {
     await session.release();
   }
 }
 
-export function formatInfo(model: string, info: SessionInfo): string {
+/**
+ * The inputs' symbolic dims past the batch axis that --dim did not set, in order of appearance:
+ * they are planned at 1 (a batch of 1 is the figure people expect; a 1x1 image is not).
+ */
+function unsetSymbols(info: SessionInfo, given: Record<string, number>): string[] {
+  const names = info.inputs.flatMap((v) => v.dims.slice(1).filter((d): d is string => typeof d === 'string'));
+  return [...new Set(names)].filter((n) => !(n in given));
+}
+
+/** `unset`: symbolic input dims planned at 1 (no --dim), which make FLOPs and memory a 1-sized figure. */
+export function formatInfo(model: string, info: SessionInfo, unset: readonly string[] = []): string {
   const pct = info.params > 0 ? ` = ${((100 * info.nonZeroParams) / info.params).toFixed(1)}%` : '';
   const ops = Object.entries(info.opCounts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   const nodes = ops.reduce((s, [, n]) => s + n, 0);
@@ -55,6 +66,7 @@ export function formatInfo(model: string, info: SessionInfo): string {
     ...(info.elastic ? [['elastic widths', info.elastic.levels.map((l, i) => `${+(100 * l.channels).toFixed(2)}%${i === info.elastic!.level ? ' (loaded)' : ''}`).join(', ')]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
   );
+  if (unset.length) rows.splice(rows.findIndex((r) => r[0] === 'operators'), 0, ['note', `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`]);
   if (ops.length) {
     // counts right-aligned in a column under the values
     const width = Math.max(...ops.map(([, n]) => String(n).length));
