@@ -88,6 +88,36 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(both.stdout).toMatch(/^compute +13\.8 kFLOP per run$/m); // 216 * 64
   });
 
+  it('run and eval take a model whose symbolic sizes cannot be 1 (no plan before the inputs are known)', async () => {
+    const pooled = join(dir, 'pooled.onnx');
+    const bytes = buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['img', 'pw'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'MaxPool', inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'GlobalAveragePool', inputs: ['p'], outputs: ['g'] },
+        { op: 'Flatten', inputs: ['g'], outputs: ['logits'] },
+      ],
+      inputs: [{ name: 'img', dims: ['batch', 2, 'height', 'width'] }],
+      outputs: ['logits'],
+      initializers: [{ name: 'pw', dims: [3, 2, 3, 3], data: randomArray(54, 15) }],
+    });
+    writeFileSync(pooled, bytes);
+    const img = randomArray(2 * 2 * 8 * 6, 16);
+    writeFileSync(join(dir, 'img.npy'), writeNpy('float32', [2, 2, 8, 6], img));
+    const r = await cli(['run', pooled, '-i', join(dir, 'img.npy'), '-o', join(dir, 'out-pooled')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const ours = readNpy(new Uint8Array(readFileSync(join(dir, 'out-pooled', 'logits.npy'))));
+    const ref = await runOrt(bytes, { img: { data: img, dims: [2, 2, 8, 6] } });
+    expect(ours.dims).toEqual([2, 3]);
+    expectClose(ours.data as Float32Array, ref.logits.data, 'logits');
+    writeFileSync(join(dir, 'labels.npy'), writeNpy('int64', [2], new BigInt64Array([0n, 1n])));
+    const e = await cli(['eval', pooled, '--data', join(dir, 'img.npy'), '--labels', join(dir, 'labels.npy'), '--json']);
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).samples).toBe(2);
+  });
+
   it('a wrong input shape is the runtime-independent one-line error', async () => {
     writeFileSync(join(dir, 'bad.npy'), writeNpy('float32', [4], new Float32Array(4)));
     const r = await cli(['run', modelPath, '-i', join(dir, 'bad.npy'), '-o', join(dir, 'out2')]);

@@ -48,6 +48,7 @@ function fakeRuntime(log: FakeLog, runImpl?: (feeds: Record<string, CliTensor>) 
   class FakeSession implements CliSession {
     inputNames = ['x', 'scale'];
     outputNames = ['y', 'a/b', 'a:b', 'idx'];
+    inputMetadata = INFO.inputs.map((v) => ({ name: v.name, shape: v.dims }));
     async run(feeds: Record<string, CliTensor>): Promise<Record<string, CliTensor>> {
       log.feeds.push(feeds);
       if (runImpl) return runImpl(feeds);

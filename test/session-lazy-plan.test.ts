@@ -27,6 +27,14 @@ describe('symbolic dims that cannot be 1', () => {
     expect(s.info().plannedPeakBytes).toBeGreaterThan(0);
   });
 
+  it('inputMetadata / outputMetadata give the declared shapes without a plan (as onnxruntime-web does)', async () => {
+    const s = await InferenceSession.create(model());
+    expect(() => s.info()).toThrow(InputError); // no plan at H = W = 1
+    expect(s.inputMetadata).toEqual([{ name: 'x', isTensor: true, type: 'float32', shape: ['N', 2, 'H', 'W'] }]);
+    expect(s.outputMetadata.map((m) => m.name)).toEqual(['y']);
+    expect(Object.isFrozen(s.inputMetadata) && Object.isFrozen(s.inputMetadata[0]) && Object.isFrozen(s.inputMetadata[0].shape)).toBe(true);
+  });
+
   it('are planned at create with freeDimensionOverrides', async () => {
     const s = await InferenceSession.create(model(), { freeDimensionOverrides: { H: 8, W: 6 } });
     expect(s.info().inputs[0].plannedDims).toEqual([1, 2, 8, 6]);

@@ -22,7 +22,7 @@ export async function evalModel(ctx: CommandContext, model: string, opts: EvalOp
   const base = { ...(opts.wasm ? { wasm: opts.wasm } : {}), ...(opts.kernels ? { kernels: opts.kernels } : {}) };
   // the batch: a symbolic first dim is planned at --batch (default 64); a fixed one is used as is
   const probe = await runtime.InferenceSession.create(modelBytes, base);
-  const declared = probe.info().inputs[0]?.dims ?? [];
+  const declared = probe.inputMetadata[0]?.shape ?? [];
   await probe.release();
   const first = declared[0];
   const batchArg = opts.batch === undefined ? 64 : Number(opts.batch);

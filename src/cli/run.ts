@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext, model: string, opts: RunOptions):
 
 async function readFeeds(ctx: CommandContext, session: CliSession, runtime: CliRuntime, specs: string[]): Promise<Record<string, CliTensor>> {
   const assignments = await assignInputs(specs, session.inputNames);
-  const expected = new Map(session.info().inputs.map((v) => [v.name, v.dims]));
+  const expected = new Map(session.inputMetadata.map((v) => [v.name, v.shape]));
   const feeds: Record<string, CliTensor> = {};
   for (const a of assignments) {
     const arr = await readNpyFile(a.file);

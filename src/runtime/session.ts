@@ -1,7 +1,7 @@
 // InferenceSession: the public inference API, shaped like onnxruntime-web's
 // (InferenceSession.create / inputNames / outputNames / run / release) plus info().
 import { ArgumentError, EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, UnsupportedOpError } from '../errors.js';
-import type { Graph } from '../graph/ir.js';
+import type { DType, Graph, ValueInfo } from '../graph/ir.js';
 import { readModel, simplifyLoaded } from './read-model.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import type { Kernels } from '../wasm/kernels.js';
@@ -73,6 +73,18 @@ export interface SessionInfo extends ModelStats {
   elastic?: ElasticInfo;
 }
 
+/** An input or output as onnxruntime-web's InferenceSession.ValueMetadata describes a tensor. */
+export interface ValueMetadata {
+  readonly name: string;
+  readonly isTensor: true;
+  /** The element type the model declares (run() takes and returns float32 tensors). */
+  readonly type: DType;
+  /** The declared shape: sizes, and symbolic dims by name; [] when the model declares none. */
+  readonly shape: readonly (number | string)[];
+}
+
+const metadataOf = (v: ValueInfo): ValueMetadata => Object.freeze({ name: v.name, isTensor: true as const, type: v.dtype, shape: Object.freeze([...(v.dims ?? [])]) });
+
 /** Options of create()'s own retries at a narrower width (they may fall back further). */
 const retries = new WeakSet<SessionOptions>();
 
@@ -103,6 +115,12 @@ interface ActivePlan {
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /**
+   * Each input's name, type and declared shape (symbolic dims by name), as onnxruntime-web gives
+   * them: known from the file alone, before any plan (info() needs one).
+   */
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
   /** Undefined once released: every later use throws SessionReleasedError. */
   private kernelsOrNone: Kernels | undefined;
   private readonly graph: Graph;
@@ -126,6 +144,8 @@ export class InferenceSession {
     this.overrides = options.freeDimensionOverrides ?? {};
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
+    this.inputMetadata = Object.freeze(graph.inputs.map(metadataOf));
+    this.outputMetadata = Object.freeze(graph.outputs.map(metadataOf));
   }
 
   /** Loads an ONNX model (or a .epm artifact, told apart by its magic), packs its weights and plans its memory for the declared input dims. */
