@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArgumentError, BudgetError, ShapeError } from '../src/errors.js';
-import { fit } from '../src/fit/index.js';
+import { fit, fitFidelityTable } from '../src/fit/index.js';
 import type { Graph } from '../src/graph/ir.js';
 import { importOnnx } from '../src/onnx/import.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { dataset } from '../src/train/data.js';
 import { images, relError, SAMPLE, smallCnn } from './fit-model.js';
+import { buildModel } from './util/onnx-build.js';
+import { randomArray } from './util/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgeprune-fit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,6 +129,30 @@ describe('fit: budgets', () => {
     await expect(fit(graph, { maxSize: '10kB' }, { calibration: { x: new Float32Array(2 * 3 * 7 * 7), sampleDims: [3, 7, 7] } })).rejects.toThrow(/calibration samples are \[3, 7, 7\] but input 'x' takes \[N, 3, 8, 8\]/);
     await expect(fit(graph, { maxSize: '10kB' }, { calibration: { x: new Float32Array(100), sampleDims: SAMPLE } })).rejects.toThrow(/not a whole number of samples/);
     await expect(fit(graph, { maxSize: '10kB' }, { calibration, channelRatios: [1.5] })).rejects.toThrow(/channelRatios must be fractions/);
+  });
+});
+
+describe('fit: a model with one output value per sample (a detector score)', () => {
+  it('reports no top-1 agreement (every argmax of one value is 0, which would read 100%)', async () => {
+    const graph = importOnnx(buildModel({
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'w1', 'b1'], outputs: ['h'], attrs: { transB: 1 } },
+        { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+        { op: 'Gemm', inputs: ['r', 'w2'], outputs: ['score'], attrs: { transB: 1 } },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 64] }],
+      outputs: ['score'],
+      initializers: [
+        { name: 'w1', dims: [32, 64], data: randomArray(2048, 31) },
+        { name: 'b1', dims: [32], data: randomArray(32, 32) },
+        { name: 'w2', dims: [1, 32], data: randomArray(32, 33) },
+      ],
+    }));
+    const r = await fit(graph, { maxBytes: 4000 }, { calibration: { x: randomArray(128 * 64, 34), sampleDims: [64] } });
+    expect(r.fidelity.fitted.agreement).toBeUndefined();
+    expect(r.fidelity.dense.agreement).toBeUndefined();
+    expect(r.fidelity.fitted.relError).toBeGreaterThan(0);
+    expect(fitFidelityTable(r)[1][2]).toBe('n/a (one output value)');
   });
 });
 

@@ -11,8 +11,11 @@ import type { CalibRunner } from './runner.js';
 export interface Fidelity {
   /** ‖y − y₀‖ / ‖y₀‖ over the samples. */
   relError: number;
-  /** Share of samples whose argmax matches the dense model's. */
-  agreement: number;
+  /**
+   * Share of samples whose argmax matches the dense model's; undefined when the output has one
+   * value per sample (a detector's score), where every argmax is 0 and agreement would say 100%.
+   */
+  agreement?: number;
   /** Mean cross-entropy and accuracy, with labels. */
   loss?: number;
   accuracy?: number;
@@ -161,7 +164,7 @@ export class Scorer {
     }
     return {
       relError: this.relError(y, y0),
-      agreement: agree / n,
+      ...(this.per > 1 ? { agreement: agree / n } : {}),
       ...(labels ? { loss: crossEntropy(y, labels, n, this.per), accuracy: correct / n } : {}),
       samples: n,
     };

@@ -59,7 +59,7 @@ export function fitFidelityTable(r: FitResult): string[][] {
   const rows = [['model', 'output error (rel. L2)', 'top-1 agreement', ...(labelled ? ['calib. accuracy'] : []), ...(r.accuracy ? ['accuracy (eval data)'] : [])]];
   const row = (name: string, f: FitResult['fidelity']['dense'] | undefined, acc: number | undefined) => {
     if (!f) return;
-    rows.push([name, f.relError.toFixed(4), pct(f.agreement), ...(labelled ? [f.accuracy !== undefined ? pct(f.accuracy) : ''] : []), ...(r.accuracy ? [acc !== undefined ? pct(acc) : ''] : [])]);
+    rows.push([name, f.relError.toFixed(4), f.agreement !== undefined ? pct(f.agreement) : 'n/a (one output value)', ...(labelled ? [f.accuracy !== undefined ? pct(f.accuracy) : ''] : []), ...(r.accuracy ? [acc !== undefined ? pct(acc) : ''] : [])]);
   };
   row('dense', r.fidelity.dense, r.accuracy?.dense);
   row(`fitted (${r.recovery}${r.accuracy?.beforeFinetune !== undefined ? ' + fine-tuning' : ''})`, r.fidelity.fitted, r.accuracy?.fitted);
