@@ -1,7 +1,7 @@
 // The CLI over the real runtime: a small ONNX model built with onnx-proto, run through main(),
 // outputs compared with onnxruntime-node on the same model. (The built launcher is tested in
 // cli.test.ts only, so two test files never rebuild dist/cli at the same time.)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,16 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(e.stderr).toBe('');
     expect(e.code).toBe(0);
     expect(JSON.parse(e.stdout).samples).toBe(2);
+    // prune measures the model first: without --dim it stops before pruning or writing anything
+    const out = join(dir, 'pooled-pruned.onnx');
+    const p = await cli(['prune', pooled, '-m', 'l1-unstructured', '-a', '0.5', '-o', out]);
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/^edgeprune: no plan yet: .*--dim NAME=VALUE/);
+    expect(existsSync(out)).toBe(false);
+    const q = await cli(['prune', pooled, '-m', 'l1-unstructured', '-a', '0.5', '--dim', 'height=8', '--dim', 'width=6', '-o', out]);
+    expect(q.stderr).toBe('');
+    expect(q.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
   });
 
   it('a wrong input shape is the runtime-independent one-line error', async () => {

@@ -43,6 +43,18 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   ]);
   const graph = isArtifact(input) ? readArtifact(input) : importOnnx(input);
   const overrides = parseDims(opts.dim);
+  const { InferenceSession } = await ctx.runtime();
+  const measure = async (b: Uint8Array): Promise<SessionInfo> => {
+    const s = await InferenceSession.create(b, { freeDimensionOverrides: overrides });
+    try {
+      return s.info();
+    } finally {
+      await s.release();
+    }
+  };
+  // the model as given, first: a model that cannot be planned at these dims (symbolic sizes at 1
+  // without --dim) fails here, before any pruning and before anything is written
+  const before = await measure(input);
   // concrete input dims for the dependency analysis: symbolic dims from --dim, else 1
   const inputDims = Object.fromEntries(graph.inputs.map((i) => [i.name, (i.dims ?? []).map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1)))]));
   const exclude = opts.exclude ? opts.exclude.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
@@ -86,16 +98,7 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   const output = opts.out.toLowerCase().endsWith('.onnx') ? exportOnnx(pruned) : writeArtifact(pruned);
   writeFileSync(opts.out, output);
 
-  const { InferenceSession } = await ctx.runtime();
-  const measure = async (b: Uint8Array): Promise<SessionInfo> => {
-    const s = await InferenceSession.create(b, { freeDimensionOverrides: overrides });
-    try {
-      return s.info();
-    } finally {
-      await s.release();
-    }
-  };
-  const [before, after] = [await measure(input), await measure(output)];
+  const after = await measure(output);
   const row = (label: string, f: (i: SessionInfo) => number, fmt: (n: number) => string) => {
     const a = f(before);
     const b = f(after);
