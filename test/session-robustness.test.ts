@@ -249,3 +249,62 @@ describe('re-plans for new dims', () => {
     }
   });
 });
+
+describe("run(feeds, fetches, options) as onnxruntime-web takes it", () => {
+  // two outputs: the Gemm logits 'y' and the pooled features 'p'
+  const TWO = buildModel({
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'MaxPool', inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+    inputs: [{ name: 'x', dims: ['N', 1, 8, 8] }],
+    outputs: ['y', 'p'],
+    initializers: [
+      { name: 'w', dims: [4, 1, 3, 3], data: randomArray(36, 1) },
+      { name: 'b', dims: [4], data: randomArray(4, 2) },
+      { name: 'fw', dims: [5, 64], data: randomArray(320, 3, -0.3, 0.3) },
+      { name: 'fb', dims: [5], data: randomArray(5, 4) },
+    ],
+  });
+
+  it('returns just the fetched outputs (a list or an object keyed by name), each what onnxruntime-node computes', async () => {
+    const s = await InferenceSession.create(TWO);
+    const x = image(2, 7);
+    const o = await ort.InferenceSession.create(TWO, { logSeverityLevel: 3 });
+    const ref = await o.run({ x: new ort.Tensor('float32', x.data, [...x.dims]) });
+    const byList = await s.run({ x }, ['p']);
+    expect(Object.keys(byList)).toEqual(['p']);
+    expectClose(byList.p.data, ref.p.data as Float32Array, 'p');
+    const byObject = await s.run({ x }, { y: null });
+    expect(Object.keys(byObject)).toEqual(['y']);
+    expectClose(byObject.y.data, ref.y.data as Float32Array, 'y');
+    // an object naming no output is run options (onnxruntime's rule): every output comes back
+    const withOptions = await s.run({ x }, { logSeverityLevel: 3 });
+    expect(Object.keys(withOptions).sort()).toEqual(['p', 'y']);
+    expect(Object.keys(await s.run({ x }, ['y'], { tag: 'a' }))).toEqual(['y']);
+  });
+
+  it('an unknown or empty fetch list is an InputError naming the outputs', async () => {
+    const s = await InferenceSession.create(TWO);
+    const unknown = await rejection(s.run({ x: image(1, 1) }, ['y', 'logits']));
+    expect(unknown).toBeInstanceOf(InputError);
+    expect(unknown.message).toBe("unknown output 'logits' in fetches; the model's outputs are 'y', 'p'");
+    const empty = await rejection(s.run({ x: image(1, 1) }, []));
+    expect(empty).toBeInstanceOf(InputError);
+    expect(empty.message).toMatch(/fetches is an empty list; name the outputs to return \('y', 'p'\)/);
+    const mixed = await rejection(s.run({ x: image(1, 1) }, { y: null, z: null }));
+    expect(mixed.message).toBe("unknown output 'z' in fetches; the model's outputs are 'y', 'p'");
+  });
+
+  it("Tensor.reshape shares the data under new dims, getData() and dispose() are there as in onnxruntime-web", async () => {
+    const t = new Tensor('float32', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const r = t.reshape([3, 2]);
+    expect([...r.dims]).toEqual([3, 2]);
+    expect(r.data).toBe(t.data);
+    expect(() => t.reshape([4, 2])).toThrow(InputError);
+    expect(await t.getData()).toBe(t.data);
+    expect(t.dispose()).toBeUndefined();
+  });
+});

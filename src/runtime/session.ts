@@ -11,6 +11,7 @@ import { buildPlan, type Plan } from './plan.js';
 import { PlanCache } from './plan-cache.js';
 import { specialize, type Specialized } from './specialize.js';
 import { readFeeds, type Feed } from './feeds.js';
+import { readFetches } from './fetches.js';
 import { elementCount } from '../graph/size-check.js';
 import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
@@ -197,15 +198,18 @@ export class InferenceSession {
   }
 
   /**
-   * Runs the model. Feeds are float32 tensors keyed by input name; returns every output. Wrong
+   * Runs the model. Feeds are float32 tensors keyed by input name; returns every output, or those
+   * `fetches` names (a list, or an object keyed by output name, as in onnxruntime-web; an object
+   * naming no output is taken as run options, which change nothing here). Wrong
    * feeds (missing, extra, not float32, dims that differ from the model's fixed dims, data of the
    * wrong length) throw InputError; values are not inspected, so NaN and Infinity propagate as in
    * onnxruntime. New dims for symbolic axes re-plan, within memoryBudget. Concurrent calls run one
    * after another (see the class comment); after release() this throws SessionReleasedError.
    */
-  async run(feeds: Record<string, Tensor | Feed>): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor | Feed>, fetches?: readonly string[] | Record<string, unknown>, _options?: Record<string, unknown>): Promise<Record<string, Tensor>> {
     const k = this.k;
     const { dims, data } = readFeeds(this.graph.inputs, feeds);
+    const wanted = readFetches(this.outputNames, fetches);
     const active = this.activate(dims);
     const f32 = k.f32;
     active.inputPtrs.forEach((p, i) => f32.set(data[i], p >> 2));
@@ -213,6 +217,7 @@ export class InferenceSession {
     const out: Record<string, Tensor> = {};
     const view = k.f32;
     for (const o of active.outputs) {
+      if (wanted && !wanted.has(o.name)) continue;
       const n = elementCount(o.dims);
       const values = o.constant ? o.constant.slice() : view.slice(o.ptr >> 2, (o.ptr >> 2) + n);
       out[o.name] = new Tensor('float32', values, o.dims);

@@ -38,4 +38,17 @@ export class Tensor {
   get size(): number {
     return this.data.length;
   }
+
+  /** The same data under other dims (shared, not copied), as onnxruntime-web's Tensor.reshape. */
+  reshape(dims: readonly number[]): Tensor {
+    return new Tensor('float32', this.data, dims);
+  }
+
+  /** The data, as onnxruntime-web's getData() gives it (edgeprune's tensors always live on the CPU). */
+  async getData(): Promise<Float32Array> {
+    return this.data;
+  }
+
+  /** Nothing to free (the data is a plain Float32Array): here so onnxruntime-web code runs unchanged. */
+  dispose(): void {}
 }
