@@ -15,8 +15,9 @@ const chromiumPath = runtimeOrSkip('chromium', findChromium, 'apt-get install -y
 const PAGE = `<!doctype html><meta charset="utf-8"><title>edgeprune</title>
 <script type="module">
   import { InferenceSession, Tensor, detectFlavor, WasmLoadError } from '/dist/runtime/index.web.mjs';
-  window.classify = async (wasm, feeds) => {
-    const model = new Uint8Array(await (await fetch('/model.epm')).arrayBuffer());
+  window.classify = async (wasm, feeds, byName) => {
+    // by name (a relative URL, fetched by create as onnxruntime-web does) or as bytes
+    const model = byName ? 'model.epm' : new Uint8Array(await (await fetch('/model.epm')).arrayBuffer());
     const s = await InferenceSession.create(model, { wasm });
     const outputs = [];
     for (const f of feeds) outputs.push(Array.from((await s.run({ x: new Tensor('float32', Float32Array.from(f.data), f.dims) })).logits.data));
@@ -31,6 +32,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>edgeprune</title>
   window.badWasm = async () => {
     try { await InferenceSession.create(new Uint8Array(await (await fetch('/model.epm')).arrayBuffer()), { wasm: new URL('/missing.wasm', location.href) }); return 'no error'; }
     catch (e) { return (e instanceof WasmLoadError) + ' ' + e.message; }
+  };
+  window.missingModel = async () => {
+    try { await InferenceSession.create('gone.epm', { wasm: 'simd' }); return 'no error'; } catch (e) { return e.name + ': ' + e.message; }
   };
   window.detected = detectFlavor();
   window.ready = true;
@@ -78,7 +82,7 @@ describe.skipIf(!chromiumPath)('Chromium runs edgeprune/runtime (web build)', ()
     await new Promise((r) => server?.close(r));
   });
 
-  const classify = (wasm: string) => page.evaluate(([w, f]) => (window as any).classify(w, f), [wasm, feeds] as const) as Promise<{ kernels: string; outputs: number[][] }>;
+  const classify = (wasm: string, byName = false) => page.evaluate(([w, f, b]) => (window as any).classify(w, f, b), [wasm, feeds, byName] as const) as Promise<{ kernels: string; outputs: number[][] }>;
 
   it('simd kernels (fetched from the default URL next to the package): outputs bit-identical to Node', async () => {
     const got = await classify('simd');
@@ -88,9 +92,9 @@ describe.skipIf(!chromiumPath)('Chromium runs edgeprune/runtime (web build)', ()
     got.outputs.forEach((o, i) => expect(bits(o)).toEqual(bits(want[i].logits)));
   });
 
-  it("'auto' picks relaxed SIMD in Chromium: outputs within 1e-5 of Node's relaxed kernels", async () => {
+  it("'auto' picks relaxed SIMD in Chromium: outputs within 1e-5 of Node's relaxed kernels (the model given by its URL)", async () => {
     expect(await page.evaluate(() => (window as any).detected)).toBe('relaxed');
-    const got = await classify('auto');
+    const got = await classify('auto', true);
     expect(got.kernels).toBe('relaxed');
     const want = await nodeOutputs(model, feeds, 'relaxed');
     got.outputs.forEach((o, i) => expect(maxAbsDiff(o, want[i].logits)).toBeLessThanOrEqual(1e-5));
@@ -98,6 +102,7 @@ describe.skipIf(!chromiumPath)('Chromium runs edgeprune/runtime (web build)', ()
 
   it('typed errors in the page: a wrong shape, and kernels that cannot be fetched', async () => {
     expect(await page.evaluate(() => (window as any).wrongShape())).toBe("InputError: input 'x' has dims [1, 28, 28] but the model expects [N, 1, 28, 28]");
+    expect(await page.evaluate(() => (window as any).missingModel())).toMatch(/^ArgumentError: fetching the model gone\.epm gave HTTP 404; check the URL/);
     expect(await page.evaluate(() => (window as any).badWasm())).toMatch(/^true fetching http:\/\/127\.0\.0\.1:\d+\/missing\.wasm gave HTTP 404/);
   });
 });

@@ -12,6 +12,7 @@ import { PlanCache } from './plan-cache.js';
 import { specialize, type Specialized } from './specialize.js';
 import { readFeeds, type Feed } from './feeds.js';
 import { readFetches } from './fetches.js';
+import { modelBytes } from './model-source.js';
 import { elementCount } from '../graph/size-check.js';
 import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
@@ -149,11 +150,14 @@ export class InferenceSession {
     this.outputMetadata = Object.freeze(graph.outputs.map(metadataOf));
   }
 
-  /** Loads an ONNX model (or a .epm artifact, told apart by its magic), packs its weights and plans its memory for the declared input dims. */
-  static async create(model: Uint8Array | ArrayBuffer, options: SessionOptions = {}): Promise<InferenceSession> {
-    const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
-    if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('InferenceSession.create takes the model file as a Uint8Array or ArrayBuffer');
+  /**
+   * Loads an ONNX model (or a .epm artifact, told apart by its magic), packs its weights and plans
+   * its memory for the declared input dims. The model is the file's bytes, or its path or URL (read
+   * from disk in Node, Deno and Bun, fetched elsewhere), as onnxruntime-web takes it.
+   */
+  static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
     checkBudget(options.memoryBudget); // before any work
+    const bytes = model instanceof Uint8Array ? model : await modelBytes(model);
     // load the kernels first: in Node the package's own module is compiled and instantiated
     // synchronously right here; elsewhere the compile runs while we parse
     const kernels = loadKernels(options.wasm ?? 'auto');

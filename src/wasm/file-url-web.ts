@@ -3,3 +3,5 @@
 
 export const readFileUrlSync = (): undefined => undefined;
 export const readFileUrl = readFileUrlSync;
+/** No files to read: create() fetches a model given by name. */
+export const readModelFile = (): Promise<undefined> => Promise.resolve(undefined);

@@ -1,9 +1,10 @@
 // Reading the package's own wasm file from a file: URL (Node, Deno, Bun). The web build of
 // `edgeprune/runtime` swaps this module for file-url-web.ts (scripts/build-dist.mjs): browsers and
 // Workers load the kernels by fetch or from an imported module, never from a file.
-import { WasmLoadError } from '../errors.js';
+import { ArgumentError, WasmLoadError } from '../errors.js';
 
 type NodeFs = typeof import('node:fs');
+
 
 /**
  * The file's bytes without an await, through `process.getBuiltinModule` (Node 20.16+, Deno, Bun);
@@ -14,6 +15,25 @@ export function readFileUrlSync(url: URL): Uint8Array | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const fs = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:fs') as NodeFs | undefined) : undefined;
   return fs && read(fs, url);
+}
+
+/**
+ * A model's bytes by path or file: URL (InferenceSession.create given a name), or undefined for a
+ * URL of another scheme, which the caller fetches. `hint` says what to pass instead.
+ */
+export async function readModelFile(name: string | URL, url: URL | undefined, hint: string): Promise<Uint8Array | undefined> {
+  if (url && url.protocol !== 'file:') return undefined;
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } }; Deno?: unknown };
+  let fs: NodeFs | undefined;
+  if (typeof g.process?.getBuiltinModule === 'function') fs = g.process.getBuiltinModule('node:fs') as NodeFs;
+  else if (typeof g.process?.versions?.node === 'string' || g.Deno) fs = await import('node:fs');
+  if (!fs) return undefined; // a browser running the full web build: no files, so the name is fetched
+  try {
+    const bytes = fs.readFileSync(url ?? name);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (e) {
+    throw new ArgumentError(`cannot read the model file ${String(name)} (${(e as Error).message}); ${hint}`);
+  }
 }
 
 /** The bytes of a file: URL (the caller fetches every other URL). */

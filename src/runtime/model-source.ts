@@ -1,0 +1,34 @@
+// What InferenceSession.create takes as the model, as onnxruntime-web does: the file's bytes, or
+// its name: a path or file: URL read from disk where there is one (Node, Deno, Bun), any other
+// URL fetched (browsers and Workers; the web build has no file reading at all).
+import { ArgumentError, ModelFormatError } from '../errors.js';
+import { readModelFile } from '../wasm/file-url.js';
+
+const WHAT = 'pass the model as bytes (a Uint8Array or ArrayBuffer), a file path or a URL';
+
+/** An absolute URL, or undefined for a path (a Windows drive letter is a path, not a scheme). */
+function absolute(name: string): URL | undefined {
+  if (/^[a-zA-Z]:[\\/]/.test(name)) return undefined;
+  try {
+    return new URL(name);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function modelBytes(model: unknown): Promise<Uint8Array> {
+  if (model instanceof Uint8Array) return model;
+  if (model instanceof ArrayBuffer) return new Uint8Array(model);
+  if (typeof model !== 'string' && !(model instanceof URL)) throw new ModelFormatError(`InferenceSession.create got ${Object.prototype.toString.call(model)}; ${WHAT}`);
+  const url = model instanceof URL ? model : absolute(model);
+  const file = await readModelFile(model, url, WHAT);
+  if (file) return file;
+  let response: Response;
+  try {
+    response = await fetch(url ?? (model as string));
+  } catch (e) {
+    throw new ArgumentError(`cannot fetch the model ${String(model)} (${(e as Error).message}); ${WHAT}`);
+  }
+  if (!response.ok) throw new ArgumentError(`fetching the model ${String(model)} gave HTTP ${response.status}; check the URL, or ${WHAT}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
