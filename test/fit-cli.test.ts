@@ -91,6 +91,8 @@ describe('edgeprune fit', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^edgeprune: cannot meet the budget: the smallest file size reachable is [\d,]+ bytes, over maxSize \(--max-size\) 100 bytes/);
+    // what was allowed, worded as the ratios are (a share removed)
+    expect(r.stderr).toMatch(/\(with 90% of every channel group removed, every layer 90% sparse, int8 weights\); raise the budget or allow more pruning\n$/);
   });
 
   it('refuses a command without budgets or calibration (exit 2) and bad units (exit 1)', async () => {

@@ -421,7 +421,7 @@ function unmet(m: Resources, targets: Targets): BudgetKind[] {
 
 function budgetError(bad: BudgetKind[], m: Resources, targets: Targets, a: ReturnType<typeof analyse>, o: FitToBudgetOptions, why?: string): BudgetError {
   const allowed: string[] = [];
-  if (a.groups.length) allowed.push(`every channel group cut to ${Math.round(100 * Math.max(...(o.channelRatios ?? DEFAULT_RATIOS)))}%`);
+  if (a.groups.length) allowed.push(`${Math.round(100 * Math.max(...(o.channelRatios ?? DEFAULT_RATIOS)))}% of every channel group removed`);
   if (a.layers.some((l) => l.sparsity.length > 1)) allowed.push(`every layer ${Math.round(100 * Math.max(...(o.sparsities ?? DEFAULT_RATIOS)))}% sparse`);
   if (a.layers.some((l) => l.int8)) allowed.push('int8 weights');
   const parts = bad.map((k) => `the smallest ${WHAT[k]} reachable is ${formatBudget(k, m[k])}, over ${FLAG[k]} ${formatBudget(k, targets[k]!)}`);
