@@ -52,9 +52,10 @@ describe('unreadable models → ModelFormatError', () => {
     expect(e).toBeInstanceOf(ModelFormatError);
     expect(e.message).toMatch(/node '.*' \(LayerNormalization\) needs input 1, which is missing/);
   });
-  it('not bytes at all', async () => {
-    const e = await rejects(InferenceSession.create('model.onnx' as unknown as Uint8Array));
+  it('not bytes at all (a string is a file name: see test/session-model-source)', async () => {
+    const e = await rejects(InferenceSession.create({ model: 'model.onnx' } as unknown as Uint8Array));
     expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toBe('InferenceSession.create got [object Object]; pass the model as bytes (a Uint8Array or ArrayBuffer), a file path or a URL');
   });
 });
 
