@@ -4,6 +4,7 @@ export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo,
 export type { ElasticInfo } from './runtime/elastic.js';
 export type { ElasticLevel } from './format/read-elastic.js';
 export { Tensor, type TensorType } from './runtime/tensor.js';
+export { env, type Env } from './runtime/env.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
 export { importOnnx } from './onnx/import.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';

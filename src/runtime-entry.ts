@@ -2,6 +2,7 @@
 // typed errors. No ONNX parser, no pruning, no training: the bundle edge users ship.
 export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
 export { Tensor, type TensorType } from './runtime/tensor.js';
+export { env, type Env } from './runtime/env.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';
 export { isArtifact } from './format/read.js';
 export type { KernelOption, KernelPreference } from './runtime/kernel-choice.js';
