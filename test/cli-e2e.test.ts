@@ -128,6 +128,24 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it('bench times the model on random inputs at its declared dims, and against dense kernels with --compare', async () => {
+    const r = await cli(['bench', modelPath, '--runs', '5', '--compare', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(j.inputs).toEqual([{ name: 'x', dims: [2, 4] }]);
+    expect(j.runs).toBe(5);
+    expect(j.flops).toBe(2 * 2 * 3 * 4 + 2 * 3); // Gemm [2, 4] x [4, 3] plus the bias; the Relu runs fused in its epilogue
+    for (const k of ['createMs', 'firstRunMs', 'medianMs', 'p10Ms', 'p90Ms', 'denseMedianMs', 'speedup']) expect(j[k], k).toBeGreaterThan(0);
+    expect(j.p10Ms as number).toBeLessThanOrEqual(j.p90Ms as number);
+    const text = await cli(['bench', modelPath, '--runs', '3']);
+    expect(text.stdout).toMatch(/^inputs +x {2}\[2, 4\] {2}\(random values\)$/m);
+    expect(text.stdout).toMatch(/^latency +median [\d.]+ ms, p10 [\d.]+ ms, p90 [\d.]+ ms over 3 runs$/m);
+    const bad = await cli(['bench', modelPath, '--runs', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("edgeprune: --runs must be a positive integer, got '0'\n");
+  });
+
   it('a wrong input shape is the runtime-independent one-line error', async () => {
     writeFileSync(join(dir, 'bad.npy'), writeNpy('float32', [4], new Float32Array(4)));
     const r = await cli(['run', modelPath, '-i', join(dir, 'bad.npy'), '-o', join(dir, 'out2')]);

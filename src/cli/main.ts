@@ -10,6 +10,7 @@ import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
 import { fitCommand, type FitCliOptions } from './fit.js';
 import { exportModel } from './export.js';
 import { evalModel, type EvalOptions } from './eval.js';
+import { bench, type BenchOptions } from './bench.js';
 import { loadRuntime } from './runtime.js';
 import type { CliRuntime, KernelChoice } from './session-types.js';
 
@@ -126,6 +127,17 @@ function program(ctx: CommandContext): Command {
     .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
     .addOption(kernelsOption())
     .action((model: string, opts: EvalOptions) => evalModel(ctx, model, opts));
+
+  p.command('bench')
+    .description('latency on this machine without data: session creation, the first run, and the median of many runs on random inputs (--compare: against dense kernels)')
+    .argument('<model>', 'model file (.onnx or .epm)')
+    .option('--dim <NAME=VALUE>', 'value of a symbolic dim (repeatable); unnamed ones are 1, e.g. --dim height=224', collect)
+    .option('--runs <n>', 'timed runs (after 20 warm-up runs)', '100')
+    .option('--compare', 'also time the model with dense kernels forced, interleaved, and print the speed-up')
+    .option('--json', 'print the result as JSON')
+    .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
+    .addOption(kernelsOption())
+    .action((model: string, opts: BenchOptions) => bench(ctx, model, opts));
 
   p.command('export')
     .description('convert a model: OUT.onnx gets dense ONNX (loads in onnxruntime), any other name the compact .epm artifact')
