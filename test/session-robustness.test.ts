@@ -9,25 +9,10 @@ import { ArgumentError, InputError, OutOfMemoryError, SessionReleasedError } fro
 import { buildModel } from './util/onnx-build.js';
 import { randomArray } from './util/rng.js';
 import { expectClose } from './util/close.js';
+import { smallCnn } from './util/small-cnn.js';
 
 // Conv(1→4, 3x3) → Relu → MaxPool 2 → Flatten → Gemm(64→5), batch symbolic
-const CNN = buildModel({
-  nodes: [
-    { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-    { op: 'Relu', inputs: ['c'], outputs: ['r'] },
-    { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
-    { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
-    { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: 1 } },
-  ],
-  inputs: [{ name: 'x', dims: ['N', 1, 8, 8] }],
-  outputs: ['y'],
-  initializers: [
-    { name: 'w', dims: [4, 1, 3, 3], data: randomArray(36, 1) },
-    { name: 'b', dims: [4], data: randomArray(4, 2) },
-    { name: 'fw', dims: [5, 64], data: randomArray(320, 3, -0.3, 0.3) },
-    { name: 'fb', dims: [5], data: randomArray(5, 4) },
-  ],
-});
+const CNN = smallCnn();
 
 const image = (batch: number, seed: number) => new Tensor('float32', randomArray(batch * 64, seed), [batch, 1, 8, 8]);
 
@@ -252,22 +237,7 @@ describe('re-plans for new dims', () => {
 
 describe("run(feeds, fetches, options) as onnxruntime-web takes it", () => {
   // two outputs: the Gemm logits 'y' and the pooled features 'p'
-  const TWO = buildModel({
-    nodes: [
-      { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-      { op: 'MaxPool', inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
-      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
-      { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: 1 } },
-    ],
-    inputs: [{ name: 'x', dims: ['N', 1, 8, 8] }],
-    outputs: ['y', 'p'],
-    initializers: [
-      { name: 'w', dims: [4, 1, 3, 3], data: randomArray(36, 1) },
-      { name: 'b', dims: [4], data: randomArray(4, 2) },
-      { name: 'fw', dims: [5, 64], data: randomArray(320, 3, -0.3, 0.3) },
-      { name: 'fb', dims: [5], data: randomArray(5, 4) },
-    ],
-  });
+  const TWO = smallCnn(['y', 'p']);
 
   it('returns just the fetched outputs (a list or an object keyed by name), each what onnxruntime-node computes', async () => {
     const s = await InferenceSession.create(TWO);
