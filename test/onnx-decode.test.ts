@@ -5,17 +5,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { onnx, E, AT, type IGraphProto, type ITensorProto, type IValueInfoProto } from './util/onnx-proto.js';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../src/onnx/decode.js';
 import { buildModel } from './util/onnx-build.js';
 import { rng } from './util/rng.js';
 
-const { onnx } = onnxProto;
-type IGraphProto = onnxProto.onnx.IGraphProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-const E = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
 const enc = new TextEncoder();
 
 const INT64_MAX = 2n ** 63n - 1n;

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { onnx, E, AT, type IGraphProto, type IValueInfoProto } from './util/onnx-proto.js';
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../src/errors.js';
 import type { ConstTensor, Graph, Node } from '../src/graph/ir.js';
@@ -20,11 +21,6 @@ import { buildModel as buildSimple } from './util/onnx-build.js';
 import { expectClose } from './util/close.js';
 import { rng } from './util/rng.js';
 
-const { onnx } = onnxProto;
-type IGraphProto = onnxProto.onnx.IGraphProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-const E = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
 
 // ---- helpers ---------------------------------------------------------------------------------
 

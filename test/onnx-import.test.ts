@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { onnx, E, AT, type IGraphProto, type ITensorProto, type INodeProto, type IValueInfoProto } from './util/onnx-proto.js';
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedOpError } from '../src/errors.js';
 import type { Graph, Node } from '../src/graph/ir.js';
@@ -12,13 +13,6 @@ import { importOnnx } from '../src/onnx/import.js';
 import { buildModel } from './util/onnx-build.js';
 import { rng } from './util/rng.js';
 
-const { onnx } = onnxProto;
-type IGraphProto = onnxProto.onnx.IGraphProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type INodeProto = onnxProto.onnx.INodeProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-const E = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
 
 // ---- local builders (test/util/onnx-build.ts covers only float MLP/CNN specs) ----------------
 

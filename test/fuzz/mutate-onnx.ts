@@ -3,17 +3,10 @@
 // encode again, so that the bytes are valid protobuf and the damage reaches the importer's graph
 // checks, the folding passes and the session's planner instead of stopping at the wire format.
 import onnxProto from 'onnx-proto';
+import { onnx, E, AT, type ModelProto, type IGraphProto as GraphProto, type INodeProto as NodeProto, type ITensorProto as TensorProto, type IAttributeProto as AttributeProto } from '../util/onnx-proto.js';
 import type { Rng } from '../../src/train/rng.js';
 import { pick, type Mutated } from './mutate-bytes.js';
 
-const { onnx } = onnxProto;
-type ModelProto = onnxProto.onnx.ModelProto;
-type GraphProto = onnxProto.onnx.IGraphProto;
-type NodeProto = onnxProto.onnx.INodeProto;
-type TensorProto = onnxProto.onnx.ITensorProto;
-type AttributeProto = onnxProto.onnx.IAttributeProto;
-const E = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
 
 type GraphMutator = (r: Rng, m: ModelProto, g: GraphProto) => string;
 

@@ -4,16 +4,8 @@
 // Constant nodes in each attribute form, a sparse initializer, symbolic dims, an If with
 // subgraphs, the Shape → Gather → Concat → Reshape chain of PyTorch exports, and the small
 // constant subexpressions (ConstantOfShape, Range, Expand, Tile) that the folding pass evaluates.
-import onnxProto from 'onnx-proto';
+import { onnx, E, AT, type ITensorProto, type INodeProto, type IGraphProto, type IValueInfoProto, type IAttributeProto } from '../util/onnx-proto.js';
 
-const { onnx } = onnxProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type INodeProto = onnxProto.onnx.INodeProto;
-type IGraphProto = onnxProto.onnx.IGraphProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-type IAttributeProto = onnxProto.onnx.IAttributeProto;
-const E = onnx.TensorProto.DataType;
-const AT = onnx.AttributeProto.AttributeType;
 
 /** Deterministic weights in (-1, 1) (a fixed LCG: seeds must be the same bytes on every run). */
 function weights(n: number, seed: number, zeros = 0): Float32Array {
