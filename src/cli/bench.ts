@@ -8,6 +8,8 @@ import { parseDims } from './dims.js';
 import { readBytes } from './files.js';
 import { si, table } from './format.js';
 import { CliError } from './errors.js';
+import { Rng } from '../train/rng.js';
+import { medianOfSorted as median } from '../train/evaluate.js';
 import type { CliSession, CliTensor, KernelChoice, WasmChoice } from './session-types.js';
 
 export interface BenchOptions {
@@ -38,12 +40,11 @@ export interface BenchResult {
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const median = (sorted: number[]) => (sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2);
 
-/** Deterministic values in [-1, 1): the timing does not depend on them, the plan on their dims. */
-function randomData(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
+/** Seeded values in [-1, 1): the timing does not depend on them, the plan on their dims. */
+function randomData(n: number, stream: number): Float32Array {
+  const r = new Rng(7, stream);
+  return Float32Array.from({ length: n }, () => 2 * r.next() - 1);
 }
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -64,7 +65,7 @@ export async function bench(ctx: CommandContext, model: string, opts: BenchOptio
   try {
     const inputs = session.inputMetadata.map((m) => ({ name: m.name, dims: m.shape.map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1))) }));
     const feeds: Record<string, CliTensor> = {};
-    inputs.forEach((v, i) => (feeds[v.name] = new runtime.Tensor('float32', randomData(v.dims.reduce((a, b) => a * b, 1), 7 + i), v.dims)));
+    inputs.forEach((v, i) => (feeds[v.name] = new runtime.Tensor('float32', randomData(v.dims.reduce((a, b) => a * b, 1), i), v.dims)));
     const [, firstRunMs] = await timed(() => session.run(feeds));
     // warm-up: V8 keeps compiling hot kernels with its optimising tier for the first runs
     const warm = async (s: CliSession) => { for (let i = 0; i < Math.min(20, runs); i++) await s.run(feeds); };

@@ -64,9 +64,9 @@ export function formatInfo(model: string, info: SessionInfo, unset: readonly str
     ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
     ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
     ...(info.elastic ? [['elastic widths', info.elastic.levels.map((l, i) => `${+(100 * l.channels).toFixed(2)}%${i === info.elastic!.level ? ' (loaded)' : ''}`).join(', ')]] : []),
+    ...(unset.length ? [['note', `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
   );
-  if (unset.length) rows.splice(rows.findIndex((r) => r[0] === 'operators'), 0, ['note', `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`]);
   if (ops.length) {
     // counts right-aligned in a column under the values
     const width = Math.max(...ops.map(([, n]) => String(n).length));

@@ -8,13 +8,18 @@ import type * as Calibration from './calibration.js';
 let prune: Promise<typeof Prune> | undefined;
 const load = () => (prune ??= import('./index.js'));
 
-export const l1Unstructured: typeof Prune.l1Unstructured = async (...a) => (await load()).l1Unstructured(...a);
-export const randomUnstructured: typeof Prune.randomUnstructured = async (...a) => (await load()).randomUnstructured(...a);
-export const globalUnstructured: typeof Prune.globalUnstructured = async (...a) => (await load()).globalUnstructured(...a);
-export const wandaUnstructured: typeof Prune.wandaUnstructured = async (...a) => (await load()).wandaUnstructured(...a);
-export const nmSparsity: typeof Prune.nmSparsity = async (...a) => (await load()).nmSparsity(...a);
-export const blockSparsity: typeof Prune.blockSparsity = async (...a) => (await load()).blockSparsity(...a);
-export const lnStructured: typeof Prune.lnStructured = async (...a) => (await load()).lnStructured(...a);
+/** The method `name`, loading the pruning chunk on its first call. */
+function lazy<K extends Exclude<keyof typeof Prune, 'channelPrune'>>(name: K): (typeof Prune)[K] {
+  return (async (...a: unknown[]) => ((await load())[name] as (...x: unknown[]) => unknown)(...a)) as (typeof Prune)[K];
+}
+
+export const l1Unstructured = lazy('l1Unstructured');
+export const randomUnstructured = lazy('randomUnstructured');
+export const globalUnstructured = lazy('globalUnstructured');
+export const wandaUnstructured = lazy('wandaUnstructured');
+export const nmSparsity = lazy('nmSparsity');
+export const blockSparsity = lazy('blockSparsity');
+export const lnStructured = lazy('lnStructured');
 /** lnStructured under the name the CLI and the README use for channel pruning. */
 export const channelPrune = lnStructured;
 export const collectActivationNorms: typeof Calibration.collectActivationNorms = async (...a) => (await import('./calibration.js')).collectActivationNorms(...a);

@@ -64,6 +64,11 @@ export async function medianLatencyMs(session: EvalSession, feeds: Record<string
     await session.run(feeds);
     t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
-  return t.length % 2 ? t[(t.length - 1) / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+  return medianOfSorted(t.sort((a, b) => a - b));
+}
+
+/** The median of values sorted ascending (the mean of the middle two for an even count). */
+export function medianOfSorted(sorted: readonly number[]): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
