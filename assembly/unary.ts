@@ -27,6 +27,15 @@ export const UNARY_LOG: i32 = 11;
 export const UNARY_SQRT: i32 = 12;
 export const UNARY_NEG: i32 = 13;
 export const UNARY_ABS: i32 = 14;
+// Activations that exporters write as several nodes, computed in one pass with the same f32
+// operations in the same order as those nodes (src/runtime/fuse-elementwise.ts finds them), so
+// fusing them changes no bit of the result. t = min(max(x + 3, 0), 6), c = p0:
+export const UNARY_SILU: i32 = 15; // Mul(x, Sigmoid(x))
+export const UNARY_X_HARD_SIGMOID: i32 = 16; // Mul(x, HardSigmoid(x)), p0 = alpha, p1 = beta
+export const UNARY_HSWISH_DIV: i32 = 17; // Div(Mul(x, t), c)
+export const UNARY_HSWISH_MUL: i32 = 18; // Mul(Mul(x, t), c)
+export const UNARY_HSWISH_DIV_FIRST: i32 = 19; // Mul(x, Div(t, c))
+export const UNARY_HSWISH_MUL_FIRST: i32 = 20; // Mul(x, Mul(t, c))
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
@@ -62,6 +71,15 @@ export const UNARY_ABS: i32 = 14;
   if (op == UNARY_SQRT) return f32x4.sqrt(x);
   if (op == UNARY_NEG) return f32x4.neg(x);
   if (op == UNARY_ABS) return vabs(x);
+  if (op == UNARY_SILU) return f32x4.mul(x, vsigmoid(x));
+  if (op == UNARY_X_HARD_SIGMOID) return f32x4.mul(x, f32x4.max(f32x4.min(madd(x, p0, p1), splat(1)), splat(0)));
+  if (op >= UNARY_HSWISH_DIV) {
+    const t = f32x4.min(f32x4.max(f32x4.add(x, splat(3)), splat(0)), splat(6));
+    if (op == UNARY_HSWISH_DIV) return f32x4.div(f32x4.mul(x, t), p0);
+    if (op == UNARY_HSWISH_MUL) return f32x4.mul(f32x4.mul(x, t), p0);
+    if (op == UNARY_HSWISH_DIV_FIRST) return f32x4.mul(x, f32x4.div(t, p0));
+    return f32x4.mul(x, f32x4.mul(t, p0));
+  }
   return x;
 }
 
@@ -95,6 +113,12 @@ export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: 
     case UNARY_SQRT: run(UNARY_SQRT, x, y, n, p0, p1); break;
     case UNARY_NEG: run(UNARY_NEG, x, y, n, p0, p1); break;
     case UNARY_ABS: run(UNARY_ABS, x, y, n, p0, p1); break;
+    case UNARY_SILU: run(UNARY_SILU, x, y, n, p0, p1); break;
+    case UNARY_X_HARD_SIGMOID: run(UNARY_X_HARD_SIGMOID, x, y, n, p0, p1); break;
+    case UNARY_HSWISH_DIV: run(UNARY_HSWISH_DIV, x, y, n, p0, p1); break;
+    case UNARY_HSWISH_MUL: run(UNARY_HSWISH_MUL, x, y, n, p0, p1); break;
+    case UNARY_HSWISH_DIV_FIRST: run(UNARY_HSWISH_DIV_FIRST, x, y, n, p0, p1); break;
+    case UNARY_HSWISH_MUL_FIRST: run(UNARY_HSWISH_MUL_FIRST, x, y, n, p0, p1); break;
     default: break;
   }
 }

@@ -12,6 +12,11 @@ const PARAMS: Partial<Record<UnaryOp, UnaryParams>> = {
   leakyRelu: { alpha: 0.07 },
   clip: { min: -0.4, max: 1.3 },
   hardSigmoid: { alpha: 0.3, beta: 0.45 },
+  xHardSigmoid: { alpha: 0.3, beta: 0.45 },
+  hardSwishDiv: { c: 6 },
+  hardSwishMul: { c: 0.25 },
+  hardSwishDivFirst: { c: 5 },
+  hardSwishMulFirst: { c: 1 / 6 },
 };
 
 /** Inputs an op is defined on (log/sqrt of negatives are NaN in both, checked separately). */

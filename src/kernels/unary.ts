@@ -18,7 +18,15 @@ export type UnaryOp =
   | 'log'
   | 'sqrt'
   | 'neg'
-  | 'abs';
+  | 'abs'
+  // activations exporters write as several nodes (src/runtime/fuse-elementwise.ts), in one pass
+  // with the nodes' own f32 operations and order; t = min(max(x + 3, 0), 6), c = params.c
+  | 'silu' // x * sigmoid(x)
+  | 'xHardSigmoid' // x * hardSigmoid(x; alpha, beta)
+  | 'hardSwishDiv' // (x * t) / c
+  | 'hardSwishMul' // (x * t) * c
+  | 'hardSwishDivFirst' // x * (t / c)
+  | 'hardSwishMulFirst'; // x * (t * c)
 
 /** Op codes of unary_apply (assembly/unary.ts). */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
@@ -37,6 +45,12 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   sqrt: 12,
   neg: 13,
   abs: 14,
+  silu: 15,
+  xHardSigmoid: 16,
+  hardSwishDiv: 17,
+  hardSwishMul: 18,
+  hardSwishDivFirst: 19,
+  hardSwishMulFirst: 20,
 };
 
 /**
@@ -48,6 +62,8 @@ export interface UnaryParams {
   beta?: number;
   min?: number;
   max?: number;
+  /** The constant the hardSwish* forms divide or multiply by. */
+  c?: number;
 }
 
 /** [code, p0, p1] as unary_apply takes them; throws ArgumentError for an unknown op or bad attribute. */
@@ -60,10 +76,12 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${op}: ${name} must be a finite number, got ${v}`);
     return v;
   };
+  if (code >= UNARY_OPS.hardSwishDiv) return [code, finite('c', params.c ?? 6), 0];
   switch (op) {
     case 'leakyRelu':
       return [code, finite('alpha', params.alpha ?? 0.01), 0];
     case 'hardSigmoid':
+    case 'xHardSigmoid':
       return [code, finite('alpha', params.alpha ?? 0.2), finite('beta', params.beta ?? 0.5)];
     case 'clip': {
       const lo = params.min ?? -Infinity;

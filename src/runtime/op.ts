@@ -55,6 +55,11 @@ export interface Executor {
   /** Output 0 is input 0 reinterpreted (Reshape family, fused activations): same storage, no work. */
   alias?: boolean;
   /**
+   * With `alias`: the input output 0 shares storage with, when not input 0, and the only input
+   * this node reads (a node absorbed into a fused elementwise chain).
+   */
+  aliasInput?: number;
+  /**
    * Pointers of every input (a constant input not listed in the op's `constantInputs` is uploaded
    * once as float32 by the planner; listed ones and omitted ones get 0), of every output, and of
    * the scratch block.

@@ -9,13 +9,14 @@ import { planMemory, type BufferRequest } from './memory-plan.js';
 import type { Executor, OpInput } from './op.js';
 import { OPS } from './ops/index.js';
 import { gemmFusable } from './ops/gemm.js';
-import { clipBounds } from './ops/unary.js';
 import { attrFloat, attrInt } from '../graph/attrs.js';
 import { foldBatchNorm as foldBatchNormParams } from '../kernels/norm.js';
 import type { Specialized } from './specialize.js';
 import type { KernelPreference } from './kernel-choice.js';
 import type { PlanCache } from './plan-cache.js';
 import { checkBytes, elementCount } from '../graph/size-check.js';
+import { clipOf, findElementwiseChains, type ElementwiseChain } from './fuse-elementwise.js';
+import { unaryRun } from '../kernels/unary.js';
 
 export interface Step {
   node: Node;
@@ -74,15 +75,23 @@ function foldableBatchNorm(layer: Node, bn: Node, g: Graph): { scale: Float32Arr
 function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: number): FusedActivation | undefined {
   if (act.op === 'Relu') return { kind: 'relu' };
   if (act.op === 'LeakyRelu') return { kind: 'leakyRelu', alpha: attrFloat(act, 'alpha', 0.01) };
-  if (act.op === 'Clip') {
-    try {
-      const { min, max } = clipBounds(act, inputs, opset);
-      return { kind: 'clip', min, max };
-    } catch {
-      return undefined; // bounds computed at run time: keep the Clip node
-    }
-  }
-  return undefined;
+  // bounds computed at run time: keep the Clip node
+  const b = act.op === 'Clip' ? clipOf(act, inputs, opset) : undefined;
+  return b && { kind: 'clip', ...b };
+}
+
+/** The first node of a fused elementwise chain: one kernel pass from x to the chain's output (in place when x dies here). */
+function elementwiseChainExecutor(k: Kernels, chain: ElementwiseChain, dims: number[]): Executor {
+  const n = elementCount(dims);
+  return {
+    kernel: `unary:${chain.op}`,
+    flops: n * (chain.op === 'silu' || chain.op === 'xHardSigmoid' ? 2 : 4), // as the nodes count it: one per element each
+    scratchBytes: 0,
+    inPlaceInput: chain.x,
+    run(ins, outs) {
+      unaryRun(k, chain.op, ins[chain.x], outs[0], dims, chain.params);
+    },
+  };
 }
 
 /**
@@ -137,9 +146,13 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     }
   }
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
-  const soleReader = (value: string): Node | undefined => {
+  const onlyReader = (value: string): Node | undefined => {
     const r = readers.get(value) ?? [];
-    return r.length === 1 && r[0].inputs[0] === value && !graphOutputs.has(value) ? r[0] : undefined;
+    return r.length === 1 && !graphOutputs.has(value) ? r[0] : undefined;
+  };
+  const soleReader = (value: string): Node | undefined => {
+    const r = onlyReader(value);
+    return r?.inputs[0] === value ? r : undefined;
   };
   const bnInto = new Map<Node, { scale: Float32Array; shift: Float32Array }>();
   const fusedInto = new Map<Node, FusedActivation>();
@@ -165,6 +178,8 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     absorbed.add(act);
   }
 
+  const chains = findElementwiseChains(g, dims, onlyReader, inputsOf);
+
   const steps: Step[] = [];
   for (const node of g.nodes) {
     const inputs = inputsOf(node);
@@ -174,13 +189,17 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     // values of small constants (shape tensors folded from the input dims change with them;
     // large constants are weights, the same in every plan)
     const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? bytesKey(i.constant.data) : '')).join(',');
-    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}`;
+    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}|${chains.heads.get(node)?.op ?? ''}`;
     const cached = cache.executors.get(key);
-    if (absorbed.has(node)) {
-      exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, run() {} };
+    const chainHead = chains.heads.get(node);
+    if (absorbed.has(node) || chains.absorbed.has(node)) {
+      exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, aliasInput: chains.absorbed.get(node), run() {} };
     } else if (cached) {
       exec = cached.value;
       cached.used = generation;
+    } else if (chainHead) {
+      exec = elementwiseChainExecutor(k, chainHead, outputDims[0]);
+      cache.executors.set(key, { value: exec, blocks: [], used: generation });
     } else {
       const def = OPS[node.op];
       // blocks allocated for this executor (tables) are its own; those made inside once() belong
@@ -226,7 +245,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     // constant inputs the op reads from memory: upload once
     const skip = new Set(OPS[node.op]?.constantInputs ?? []);
     const constPtrs = inputs.map((inp, i) => {
-      if (!inp?.constant || skip.has(i) || absorbed.has(node)) return 0;
+      if (!inp?.constant || skip.has(i) || absorbed.has(node) || chains.absorbed.has(node) || chains.heads.has(node)) return 0;
       // a constant folded from the input dims keeps its name across plans but not its value
       const c = inp.constant;
       const id = `${inp.name}|${c.dims.join('x')}|${c.data.length <= 256 ? bytesKey(c.data) : `#${identity(c.data)}`}`;
@@ -246,7 +265,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
 
   // ---- buffers: graph inputs and node outputs; aliases and in-place outputs share one ----
   const lastRead = new Map<string, number>();
-  steps.forEach((s, i) => s.node.inputs.forEach((name) => name && lastRead.set(name, i)));
+  steps.forEach((s, i) => s.node.inputs.forEach((name, j) => name && (s.exec.aliasInput ?? j) === j && lastRead.set(name, i)));
   for (const o of g.outputs) lastRead.set(o.name, Infinity);
   const bufferOf = new Map<string, number>();
   const requests: BufferRequest[] = [];
@@ -267,9 +286,10 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     s.inputs = s.node.inputs.map((name) => (name === '' ? -2 : g.initializers.has(name) ? -1 : bufferOf.get(name)!));
     s.outputs = s.node.outputs.map((name, j) => {
       if (name === '') return -1;
-      if (j === 0 && s.exec.alias && s.inputs[0] >= 0) {
-        join(name, s.inputs[0]);
-        return s.inputs[0];
+      const a = s.exec.aliasInput ?? 0;
+      if (j === 0 && s.exec.alias && s.inputs[a] >= 0) {
+        join(name, s.inputs[a]);
+        return s.inputs[a];
       }
       const ip = s.exec.inPlaceInput;
       if (j === 0 && ip !== undefined && s.inputs[ip] >= 0) {

@@ -28,6 +28,7 @@ export interface UnaryRefParams {
   beta?: number;
   min?: number;
   max?: number;
+  c?: number;
 }
 
 const SQRT_2_PI = Math.sqrt(2 / Math.PI);
@@ -73,6 +74,26 @@ export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) 
       return (x) => -x;
     case 'abs':
       return Math.abs;
+    // the chains exporters write, as their nodes compute them: one float32 rounding per node
+    // (x * t overflows for |x| near the float32 maximum, as it does node by node)
+    case 'silu':
+      return (x) => x / (1 + Math.exp(-x));
+    case 'xHardSigmoid': {
+      const g = unaryScalarRef('hardSigmoid', p);
+      return (x) => x * g(x);
+    }
+    case 'hardSwishDiv':
+    case 'hardSwishMul':
+    case 'hardSwishDivFirst':
+    case 'hardSwishMulFirst': {
+      const f = Math.fround;
+      const c = f(p.c ?? 6);
+      const t = (x: number) => Math.min(Math.max(f(x + 3), 0), 6);
+      if (op === 'hardSwishDiv') return (x) => f(f(x * t(x)) / c);
+      if (op === 'hardSwishMul') return (x) => f(f(x * t(x)) * c);
+      if (op === 'hardSwishDivFirst') return (x) => f(x * f(t(x) / c));
+      return (x) => f(x * f(t(x) * c));
+    }
     default:
       throw new Error(`no reference for unary op ${op}`);
   }

@@ -1,0 +1,131 @@
+// Activations exporters write as chains of elementwise nodes (SiLU as Sigmoid·x, HardSwish as
+// HardSigmoid·x or x·Clip(x+3, 0, 6)/6 in four orders) run as one kernel pass
+// (src/runtime/fuse-elementwise.ts). Each form: against onnxruntime-node, bit-identical to the
+// same graph with fusion prevented, and shown in session.info(); forms that only look alike
+// (other constants, a broadcast gate, a value read twice) are left as they are.
+import { describe, expect, it } from 'vitest';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/runtime/tensor.js';
+import { buildModel, compareRun, f32, type ModelSpec, type NodeSpec } from './harness.js';
+
+const DIMS = [2, 3, 5, 7];
+const N = DIMS.reduce((a, b) => a * b, 1);
+/** Spans the kinks of the hard forms (-3, 0, 3) exactly, and values far out on both sides. */
+const X = Float32Array.from({ length: N }, (_, i) => [-3, 3, 0, -0][i % 17] ?? ((i * 37) % 101) / 8 - 6.3);
+
+/** Clip to [lo, hi]: attributes before opset 11, inputs after. */
+function clip(opset: number, x: string, y: string, lo: number, hi: number): { node: NodeSpec; inits: ReturnType<typeof f32>[] } {
+  if (opset < 11) return { node: { op: 'Clip', inputs: [x], outputs: [y], attrs: { min: { float: lo }, max: { float: hi } } }, inits: [] };
+  return { node: { op: 'Clip', inputs: [x, `${y}.lo`, `${y}.hi`], outputs: [y] }, inits: [f32(`${y}.lo`, [lo], []), f32(`${y}.hi`, [hi], [])] };
+}
+
+/** in → Mul by 1 → x → chain → y: x is a computed value, as in a model. */
+function model(opset: number, chain: NodeSpec[], inits: ReturnType<typeof f32>[] = [], extraOutputs: string[] = []): ModelSpec {
+  return {
+    opset,
+    nodes: [{ op: 'Mul', inputs: ['in', 'one'], outputs: ['x'] }, ...chain],
+    inputs: [{ name: 'in', dims: DIMS }],
+    outputs: ['y', ...extraOutputs],
+    initializers: [f32('one', [1], []), ...inits],
+  };
+}
+
+interface Form {
+  name: string;
+  kernel: string;
+  opset: number;
+  chain: NodeSpec[];
+  inits?: ReturnType<typeof f32>[];
+  /** Intermediate values: made graph outputs, they stop the fusion (the unfused twin). */
+  between: string[];
+}
+
+function hardSwish(opset: number, name: string, kernel: string, tail: (t: string) => NodeSpec[], tailInits: ReturnType<typeof f32>[], between: string[], add: NodeSpec = { op: 'Add', inputs: ['x', 'three'], outputs: ['a'] }): Form {
+  const c = clip(opset, 'a', 't', 0, 6);
+  return { name, kernel, opset, chain: [add, c.node, ...tail('t')], inits: [f32('three', [3], []), ...c.inits, ...tailInits], between: ['a', 't', ...between] };
+}
+
+const FORMS: Form[] = [
+  { name: 'SiLU: Mul(x, Sigmoid(x))', kernel: 'unary:silu', opset: 13, chain: [{ op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }], between: ['s'] },
+  { name: 'SiLU: Mul(Sigmoid(x), x)', kernel: 'unary:silu', opset: 13, chain: [{ op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Mul', inputs: ['s', 'x'], outputs: ['y'] }], between: ['s'] },
+  {
+    name: 'HardSwish as PyTorch writes it before opset 14: Mul(x, HardSigmoid(x, 1/6, 0.5))', kernel: 'unary:xHardSigmoid', opset: 13,
+    chain: [{ op: 'HardSigmoid', inputs: ['x'], outputs: ['s'], attrs: { alpha: { float: 1 / 6 }, beta: { float: 0.5 } } }, { op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }], between: ['s'],
+  },
+  hardSwish(9, 'HardSwish as paddle2onnx writes it (opset 9): Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)', 'unary:hardSwishDiv',
+    (t) => [{ op: 'Mul', inputs: ['x', t], outputs: ['m'] }, { op: 'Div', inputs: ['m', 'six'], outputs: ['y'] }], [f32('six', [6], [])], ['m']),
+  hardSwish(13, 'HardSwish as tf2onnx writes it: Mul(Mul(t, x), 1/6), Add(3, x)', 'unary:hardSwishMul',
+    (t) => [{ op: 'Mul', inputs: [t, 'x'], outputs: ['m'] }, { op: 'Mul', inputs: ['sixth', 'm'], outputs: ['y'] }], [f32('sixth', [1 / 6], [])], ['m'],
+    { op: 'Add', inputs: ['three', 'x'], outputs: ['a'] }),
+  hardSwish(13, 'hard_swish written x * (relu6(x + 3) / 6)', 'unary:hardSwishDivFirst',
+    (t) => [{ op: 'Div', inputs: [t, 'six'], outputs: ['d'] }, { op: 'Mul', inputs: ['x', 'd'], outputs: ['y'] }], [f32('six', [6], [])], ['d']),
+  hardSwish(11, 'hard_swish written x * (relu6(x + 3) * (1/6)), opset 11', 'unary:hardSwishMulFirst',
+    (t) => [{ op: 'Mul', inputs: [t, 'sixth'], outputs: ['d'] }, { op: 'Mul', inputs: ['d', 'x'], outputs: ['y'] }], [f32('sixth', [1 / 6], [])], ['d']),
+];
+
+async function runModel(bytes: Uint8Array, wasm: 'simd' | 'relaxed' | 'auto' = 'auto'): Promise<{ s: InferenceSession; y: Float32Array }> {
+  const s = await InferenceSession.create(bytes, { wasm });
+  const y = (await s.run({ in: new Tensor('float32', X, DIMS) })).y.data as Float32Array;
+  return { s, y };
+}
+
+describe('activations written as chains of elementwise nodes run as one pass', () => {
+  it.each(FORMS)('$name', async (f) => {
+    const bytes = buildModel(model(f.opset, f.chain, f.inits));
+    const { s, y } = await runModel(bytes);
+    await compareRun(s, bytes, { in: { data: X, dims: DIMS } }, { what: f.name });
+    const kernels = s.info().nodes.map((n) => n.kernel);
+    expect(kernels.filter((k) => k === f.kernel)).toHaveLength(1);
+    expect(kernels.filter((k) => k === 'fused')).toHaveLength(f.chain.length - 1);
+    // the same graph with the chain's values also read as outputs runs node by node: same bits
+    const twin = await runModel(buildModel(model(f.opset, f.chain, f.inits, f.between)));
+    expect(twin.s.info().nodes.map((n) => n.kernel)).not.toContain(f.kernel);
+    expect(Array.from(y)).toEqual(Array.from(twin.y));
+  });
+
+  it('x read again after the chain (so not overwritten in place): same as onnxruntime', async () => {
+    const f = FORMS[3];
+    const spec = model(f.opset, [...f.chain.map((n) => (n.outputs[0] === 'y' ? { ...n, outputs: ['h'] } : n)), { op: 'Add', inputs: ['h', 'x'], outputs: ['y'] }], f.inits);
+    const bytes = buildModel(spec);
+    const { s } = await runModel(bytes);
+    await compareRun(s, bytes, { in: { data: X, dims: DIMS } });
+    expect(s.info().nodes.map((n) => n.kernel)).toContain(f.kernel);
+  });
+
+  const lookalikes: [string, ModelSpec][] = [
+    ['Add of 2.5, not 3', model(13, [{ op: 'Add', inputs: ['x', 'c'], outputs: ['a'] }, clip(13, 'a', 't', 0, 6).node, { op: 'Mul', inputs: ['x', 't'], outputs: ['m'] }, { op: 'Div', inputs: ['m', 'six'], outputs: ['y'] }],
+      [f32('c', [2.5], []), ...clip(13, 'a', 't', 0, 6).inits, f32('six', [6], [])])],
+    ['Clip to [0, 5]', model(13, [{ op: 'Add', inputs: ['x', 'three'], outputs: ['a'] }, clip(13, 'a', 't', 0, 5).node, { op: 'Mul', inputs: ['x', 't'], outputs: ['m'] }, { op: 'Div', inputs: ['m', 'six'], outputs: ['y'] }],
+      [f32('three', [3], []), ...clip(13, 'a', 't', 0, 5).inits, f32('six', [6], [])])],
+    ['Div(6, m): the constant divided', model(13, [{ op: 'Add', inputs: ['x', 'three'], outputs: ['a'] }, clip(13, 'a', 't', 0, 6).node, { op: 'Mul', inputs: ['x', 't'], outputs: ['m'] }, { op: 'Div', inputs: ['six', 'm'], outputs: ['y'] }],
+      [f32('three', [3], []), ...clip(13, 'a', 't', 0, 6).inits, f32('six', [6], [])])],
+    ['Sigmoid of one value times another (a gate)', {
+      opset: 13,
+      nodes: [{ op: 'Mul', inputs: ['in', 'one'], outputs: ['x'] }, { op: 'Sigmoid', inputs: ['in'], outputs: ['s'] }, { op: 'Mul', inputs: ['x', 's'], outputs: ['y'] }],
+      inputs: [{ name: 'in', dims: DIMS }], outputs: ['y'], initializers: [f32('one', [1], [])],
+    }],
+    ['HardSigmoid of a pooled gate broadcast over the feature map (squeeze-and-excitation)', {
+      opset: 13,
+      nodes: [{ op: 'GlobalAveragePool', inputs: ['in'], outputs: ['g'] }, { op: 'HardSigmoid', inputs: ['g'], outputs: ['s'] }, { op: 'Mul', inputs: ['s', 'in'], outputs: ['y'] }],
+      inputs: [{ name: 'in', dims: DIMS }], outputs: ['y'],
+    }],
+    ['the sigmoid also read by another node', model(13, [{ op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Mul', inputs: ['x', 's'], outputs: ['m'] }, { op: 'Add', inputs: ['m', 's'], outputs: ['y'] }])],
+  ];
+
+  it.each(lookalikes)('not fused: %s', async (_, spec) => {
+    const bytes = buildModel(spec);
+    const { s } = await runModel(bytes);
+    await compareRun(s, bytes, { in: { data: X, dims: DIMS } });
+    expect(s.info().nodes.map((n) => n.kernel).filter((k) => /silu|xHardSigmoid|hardSwish/.test(k) || k === 'fused')).toEqual([]);
+  });
+
+  it('the simd and relaxed builds fuse alike and agree with their unfused twins bit for bit', async () => {
+    for (const wasm of ['simd', 'relaxed'] as const) {
+      for (const f of [FORMS[0], FORMS[2], FORMS[3]]) {
+        const a = await runModel(buildModel(model(f.opset, f.chain, f.inits)), wasm);
+        const b = await runModel(buildModel(model(f.opset, f.chain, f.inits, f.between)), wasm);
+        expect(Array.from(a.y), `${wasm} ${f.name}`).toEqual(Array.from(b.y));
+      }
+    }
+  });
+});
