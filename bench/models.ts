@@ -1,12 +1,13 @@
 // Whole-model benchmark: edgeprune's InferenceSession (both builds) against onnxruntime-web
 // (wasm, one thread) on the same ONNX bytes, interleaved, medians and per-round ratios; plus the
-// fixed cost of a run() call and of a node, and cold start in fresh Node processes.
+// fixed cost of a run() call and of a node, and cold start in fresh Node processes. Models: two built
+// in bench/model-zoo.ts and PaddleOCR's pretrained MobileNetV3 classifier (an npm package).
 // Run: node scripts/run-ts.mjs bench/models.ts [--quick]
 import * as ort from 'onnxruntime-web';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { measure, median, type Impl } from './harness.js';
-import { mnistCnn, mobileNetBlocks, tinyModel, type BenchModel } from './model-zoo.js';
+import { mnistCnn, mobileNetBlocks, ppocrClassifier, tinyModel, type BenchModel } from './model-zoo.js';
 import { coldStart } from './cold-start.js';
 import { hasRelaxedSimd } from '../src/wasm/features.js';
 
@@ -48,7 +49,7 @@ async function main() {
 
   console.log(`\nedgeprune whole-model benchmark: single thread, ${process.version}, medians of ${rounds} interleaved rounds\n`);
   const rows: string[][] = [['model', 'edgeprune-simd ms', 'edgeprune-relaxed ms', 'ort-web ms', 'simd speed-up', 'relaxed speed-up']];
-  for (const m of [mnistCnn(), mobileNetBlocks()]) {
+  for (const m of [mnistCnn(), mobileNetBlocks(), ppocrClassifier()]) {
     if (only && !m.name.toLowerCase().includes(only)) continue;
     const r = await measure(m.name, 0, await impls(m, flavors), rounds);
     const ms = (n: string) => (r.medians.has(n) ? (r.medians.get(n)! * 1e3).toFixed(3) : '-');
@@ -72,7 +73,7 @@ async function main() {
   // cold start: fresh processes, import + create + first run
   console.log('\ncold start: a fresh Node process imports the library, creates the session and finishes the first run (medians)\n');
   const coldRows: string[][] = [['model', 'edgeprune import→result ms', 'ort-web import→result ms', 'speed-up', 'edgeprune process ms', 'ort-web process ms', 'speed-up']];
-  for (const m of [mnistCnn(), mobileNetBlocks()]) {
+  for (const m of [mnistCnn(), mobileNetBlocks(), ppocrClassifier()]) {
     const ours: { total: number; fromImport: number }[] = [];
     const theirs: { total: number; fromImport: number }[] = [];
     for (let i = 0; i < (quick ? 3 : 7); i++) {
