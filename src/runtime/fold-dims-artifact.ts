@@ -9,11 +9,18 @@
 import { attrInt, attrInts, attrTensor } from '../graph/attrs.js';
 import type { ConstTensor, DType, Graph, Node } from '../graph/ir.js';
 import { removeDeadCode } from '../graph/passes/dead-code.js';
+import { ALWAYS_FOLD_BYTES, FOLDED, foldBudget } from '../graph/passes/fold-budget.js';
 import { sliceRange } from '../graph/slice.js';
 import { DTYPE_OF_ONNX_CODE, fromNumbers, numel, toNumbers } from '../graph/tensor.js';
 
 /** Results above this many elements stay with the runtime (the simplifier's cap, MAX_FOLD_ELEMENTS). */
 export const MAX_ELEMENTS = 1_000_000;
+
+/**
+ * The most elements the node being folded may produce: MAX_ELEMENTS, or fewer once the call's
+ * budget is nearly spent (see foldForDims). Checked before a result is allocated.
+ */
+let cap = MAX_ELEMENTS;
 
 /** A small tensor as JS numbers (int64 within ±2^53, bool as 0/1). */
 interface V {
@@ -55,7 +62,7 @@ function broadcast(dtype: DType, ts: V[], f: (...a: number[]) => number): V | un
     }
     dims.push(d);
   }
-  if (!(numel(dims) <= MAX_ELEMENTS)) return undefined; // Expand to [5e8] would be a 4 GB array
+  if (!(numel(dims) <= cap)) return undefined; // Expand to [5e8] would be a 4 GB array
   const v = Array.from({ length: numel(dims) }, (_, i) => f(...ts.map((t) => at(t, dims, i))));
   return { dtype, dims, v };
 }
@@ -177,13 +184,13 @@ const FOLDS: Record<string, Fold> = {
   Expand: (_n, [x, s]) => (x && s ? broadcast(x.dtype, [x, { ...s, dims: s.v, v: [0] }], (v) => v) : undefined),
   ConstantOfShape(node, [s]) {
     const value = attrTensor(node, 'value');
-    if (!s || !(numel(s.v) <= MAX_ELEMENTS) || value?.dtype === 'float16') return undefined;
+    if (!s || !(numel(s.v) <= cap) || value?.dtype === 'float16') return undefined;
     return { dtype: value?.dtype ?? 'float32', dims: s.v, v: new Array(numel(s.v)).fill(value ? toNumbers(value)[0] : 0) };
   },
   Range(_n, [s, l, d]) {
     if (!s || !l || !d || isFloat(s.dtype)) return undefined; // float ranges round step by step: left to the simplifier
     const n = Math.max(0, Math.ceil((l.v[0] - s.v[0]) / d.v[0]));
-    return n <= MAX_ELEMENTS ? vec(s.dtype, range(n, (i) => s.v[0] + i * d.v[0])) : undefined;
+    return n <= cap ? vec(s.dtype, range(n, (i) => s.v[0] + i * d.v[0])) : undefined;
   },
   Add: binary((a, b) => a + b),
   Sub: binary((a, b) => a - b),
@@ -233,7 +240,7 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dims: Readon
   } catch {
     return undefined; // malformed: left to the runtime's op, whose error names the node
   }
-  const bad = !out || out.v.length > MAX_ELEMENTS || out.v.length !== numel(out.dims) || (!isFloat(out.dtype) && !out.v.every(Number.isSafeInteger));
+  const bad = !out || out.v.length > cap || out.v.length !== numel(out.dims) || (!isFloat(out.dtype) && !out.v.every(Number.isSafeInteger));
   return bad ? undefined : [fromNumbers(out!.dtype, out!.dims, out!.v)];
 }
 
@@ -241,10 +248,20 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dims: Readon
 export function foldForDims(g: Graph, dims: ReadonlyMap<string, number[]>): Graph {
   const consts = new Map(g.initializers);
   const nodes: Node[] = [];
+  // the simplifier's budget (graph/passes/fold-budget.ts): a few kB of ConstantOfShape nodes
+  // would otherwise fold into any amount of memory; past it nodes stay
+  let left = foldBudget(g).bytes;
   for (const node of g.nodes) {
-    const out = fold(node, consts, dims, g.opset);
-    if (out) consts.set(node.outputs[0], out[0]);
-    else nodes.push(node);
+    // at 8 bytes an element (int64), checked before a result is allocated; shape vectors and
+    // scalars always fold
+    cap = Math.min(MAX_ELEMENTS, Math.max(ALWAYS_FOLD_BYTES / 8, Math.floor(left / 8)));
+    const out = fold(node, consts, dims, g.opset)?.[0];
+    if (out) {
+      left -= out.data.byteLength;
+      FOLDED.add(out);
+      consts.set(node.outputs[0], out);
+    } else nodes.push(node);
   }
+  cap = MAX_ELEMENTS;
   return nodes.length === g.nodes.length ? g : removeDeadCode({ ...g, nodes, initializers: consts });
 }

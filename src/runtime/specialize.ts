@@ -2,7 +2,7 @@
 // tensor's dims, and folds everything that became constant (PyTorch's Shape → Gather → Concat →
 // Reshape chains). What is left is a graph of run-time float ops with known shapes.
 import { UnsupportedOpError } from '../errors.js';
-import type { Graph } from '../graph/ir.js';
+import type { Graph, Node } from '../graph/ir.js';
 import { foldForDims } from './fold-dims.js';
 import { OPS } from './ops/index.js';
 import type { OpInput } from './op.js';
@@ -64,10 +64,11 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
   let g = graph;
   for (let round = 0; round < 32; round++) {
     const { dims, complete } = inferDims(g, inputDims);
-    // after a fold round the graph is at the simplifier's fixed point as well: once every dim is
-    // known and no Shape / Size / Dropout is left, dims can fold nothing more (a paddle2onnx
-    // model with a Shape chain: one full simplifier run and one inference fewer per plan)
-    if ((round > 0 || opts.simplified) && complete && !g.nodes.some((n) => DIMS_FOLDABLE.has(n.op))) {
+    // after a fold round the graph is folded as far as the dims allowed so far: once every dim is
+    // known, no Shape / Size / Dropout is left and every node can run (an If on a dim folds in a
+    // next round), dims can fold nothing more (a paddle2onnx model with a Shape chain: a fold
+    // round and a shape inference fewer per plan)
+    if ((round > 0 || opts.simplified) && complete && g.nodes.every((n) => !DIMS_FOLDABLE.has(n.op) && runnable(n))) {
       checkImplemented(g);
       return { graph: g, dims };
     }
@@ -92,11 +93,15 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
   throw new UnsupportedOpError('graph', graph.name, 'shape inference did not settle after 32 rounds');
 }
 
+/** The node has a run-time implementation. */
+function runnable(node: Node): boolean {
+  return OPS[node.domain === '' ? node.op : `${node.domain}:${node.op}`] !== undefined;
+}
+
 /** Every node left has a run-time implementation, else a typed error naming it. */
 function checkImplemented(g: Graph): void {
   for (const node of g.nodes) {
-    const key = node.domain === '' ? node.op : `${node.domain}:${node.op}`;
-    if (!OPS[key]) {
+    if (!runnable(node)) {
       const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
       throw new UnsupportedOpError(node.op, node.name, detail);
     }

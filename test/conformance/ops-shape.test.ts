@@ -3,7 +3,8 @@
 // Cast, If with a constant condition. Most run on run-time tensors (the executors); a few
 // run on constants only (the constant folder) and are checked through a following float op.
 import { describe, it } from 'vitest';
-import { expectSameAsOrt, f32, i64, single, w, type Attr, type ModelSpec } from './harness.js';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { buildModel, compareRun, expectSameAsOrt, f32, i64, rand, single, w, type Attr, type ModelSpec } from './harness.js';
 
 const X4 = { name: 'x', dims: [2, 3, 5, 7] };
 
@@ -374,5 +375,25 @@ describe('If with a constant condition', () => {
       outputs: ['y'],
       initializers: [i64('i0', [0], []), i64('three', [3], [])],
     });
+  });
+  it('condition on a symbolic dim: folded at each plan, one session taking both branches', async () => {
+    const spec: ModelSpec = {
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'], attrs: { axis: 0 } },
+        { op: 'Equal', inputs: ['n', 'three'], outputs: ['c'] },
+        { op: 'If', inputs: ['c'], outputs: ['b'], attrs: { then_branch: branch('Relu'), else_branch: branch('Neg') } },
+        { op: 'Add', inputs: ['b', 'x'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 5] }],
+      outputs: ['y'],
+      initializers: [i64('i0', [0], []), i64('three', [3], [])],
+    };
+    // the If's output read by a node, and the If's output as the graph output
+    for (const last of [spec, { ...spec, nodes: spec.nodes.slice(0, 4).map((n) => (n.op === 'If' ? { ...n, outputs: ['y'] } : n)) }]) {
+      const bytes = buildModel(last);
+      const session = await InferenceSession.create(bytes);
+      for (const n of [3, 2, 3]) await compareRun(session, bytes, { x: { data: rand(n * 5), dims: [n, 5] } }, { what: `N = ${n}` });
+    }
   });
 });
