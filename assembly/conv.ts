@@ -216,6 +216,71 @@ export function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: us
 }
 
 /**
+ * One channel of a 5x5 undilated depthwise convolution with stride 1 along W (MobileNetV3's and
+ * PaddleOCR's large kernels): 8 pixels a step, the 25 taps unrolled (weights broadcast from
+ * memory, constant offsets, no loop counters), and four accumulators (rows 0-2 and 3-4 of the
+ * kernel for each 4 pixels) so the multiply-add chains are 15 and 10 long instead of one chain of
+ * 25: the generic loop was bound by that latency.
+ */
+export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usize, OH: usize, OW: usize,
+  bs: f32, act: i32, p0: f32, p1: f32): void {
+  const bv = f32x4.splat(bs), z = f32x4.splat(0), lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  const rowB = Wp << 2;
+  for (let oh: usize = 0; oh < OH; oh++) {
+    const r0 = plane + ((oh * sh * Wp) << 2);
+    const yrow = y + ((oh * OW) << 2);
+    // a partial last group is computed whole (reading a few floats past the row, which the heap
+    // and the arena keep readable) and only its valid lanes are stored
+    for (let ow: usize = 0; ow < OW; ow += 8) {
+      let a0 = bv, b0 = bv, a1 = z, b1 = z;
+      let r = r0 + (ow << 2);
+      // kernel rows 0-2 into a0/b0
+      for (let kh: usize = 0; kh < 3; kh++) {
+        const wk = w + kh * 20;
+        let t = v128.load32_splat(wk);
+        a0 = madd(t, v128.load(r), a0); b0 = madd(t, v128.load(r, 16), b0);
+        t = v128.load32_splat(wk, 4);
+        a0 = madd(t, v128.load(r, 4), a0); b0 = madd(t, v128.load(r, 20), b0);
+        t = v128.load32_splat(wk, 8);
+        a0 = madd(t, v128.load(r, 8), a0); b0 = madd(t, v128.load(r, 24), b0);
+        t = v128.load32_splat(wk, 12);
+        a0 = madd(t, v128.load(r, 12), a0); b0 = madd(t, v128.load(r, 28), b0);
+        t = v128.load32_splat(wk, 16);
+        a0 = madd(t, v128.load(r, 16), a0); b0 = madd(t, v128.load(r, 32), b0);
+        r += rowB;
+      }
+      // kernel rows 3-4 into a1/b1
+      for (let kh: usize = 3; kh < 5; kh++) {
+        const wk = w + kh * 20;
+        let t = v128.load32_splat(wk);
+        a1 = madd(t, v128.load(r), a1); b1 = madd(t, v128.load(r, 16), b1);
+        t = v128.load32_splat(wk, 4);
+        a1 = madd(t, v128.load(r, 4), a1); b1 = madd(t, v128.load(r, 20), b1);
+        t = v128.load32_splat(wk, 8);
+        a1 = madd(t, v128.load(r, 8), a1); b1 = madd(t, v128.load(r, 24), b1);
+        t = v128.load32_splat(wk, 12);
+        a1 = madd(t, v128.load(r, 12), a1); b1 = madd(t, v128.load(r, 28), b1);
+        t = v128.load32_splat(wk, 16);
+        a1 = madd(t, v128.load(r, 16), a1); b1 = madd(t, v128.load(r, 32), b1);
+        r += rowB;
+      }
+      const a = activate(f32x4.add(a0, a1), act, lo, hi);
+      const b = activate(f32x4.add(b0, b1), act, lo, hi);
+      const yp = yrow + (ow << 2);
+      if (ow + 8 <= OW) {
+        v128.store(yp, a);
+        v128.store(yp, b, 16);
+      } else if (ow + 4 <= OW) {
+        v128.store(yp, a);
+        storeLanes(yp + 16, b, <i32>(OW - ow - 4));
+      } else {
+        storeLanes(yp, a, <i32>(OW - ow));
+      }
+    }
+  }
+}
+
+/**
  * Depthwise convolution on a padded input xp (Cin x Hp x Wp): output channel co reads input
  * channel co / mult. w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
  * Vectorised along the output row: 8 and 4 pixels at a time for stride 1; for stride 2, 4 pixels
@@ -235,6 +300,10 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
     const yplane = y + ((co * OH * OW) << 2);
     if (KH == 3 && KW == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2)) {
       dw3x3_plane(plane, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
+      continue;
+    }
+    if (KH == 5 && KW == 5 && dh == 1 && dw == 1 && sw == 1) {
+      dw5x5_plane(plane, Wp, wc, sh, yplane, OH, OW, bs, act, p0, p1);
       continue;
     }
     for (let oh: usize = 0; oh < OH; oh++) {

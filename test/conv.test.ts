@@ -37,6 +37,12 @@ const CASES: Case[] = [
   { x: [1, 7, 12, 11], w: [7, 1, 3, 3], group: 7, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'depthwise' },
   { x: [2, 5, 13, 10], w: [10, 1, 3, 3], group: 5, strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 1], path: 'depthwise' },
   { x: [1, 4, 20, 23], w: [4, 1, 5, 5], group: 4, strides: [1, 1], pads: [4, 4, 4, 4], dilations: [2, 2], path: 'depthwise' },
+  // 5x5 with stride 1 along W (dw5x5_plane): widths leaving 0, 1-3 and 4-7 pixels in the last
+  // group of 8, stride 2 along H, a channel multiplier, no pads
+  { x: [1, 3, 9, 16], w: [3, 1, 5, 5], group: 3, strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1], path: 'depthwise' },
+  { x: [2, 4, 7, 13], w: [4, 1, 5, 5], group: 4, strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1], path: 'depthwise' },
+  { x: [1, 3, 11, 17], w: [6, 1, 5, 5], group: 3, strides: [2, 1], pads: [2, 1, 2, 3], dilations: [1, 1], path: 'depthwise' },
+  { x: [1, 5, 8, 10], w: [5, 1, 5, 5], group: 5, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'depthwise' },
   { x: [1, 6, 9, 9], w: [6, 2, 1, 1], group: 3, strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'im2col' },
   // Winograd: odd output sizes (partial 2x2 tiles), a partial block of 8 tiles, asymmetric pads, groups
   { x: [1, 16, 13, 21], w: [18, 16, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
