@@ -4,7 +4,7 @@
 //  - gemm_a4: A is packed weights (Conv as Cout x Cin*KH*KW), B rows are activations loaded as vectors.
 // K is blocked (KC, KC_A) so a panel slice stays in L1; partial sums are accumulated in C.
 // Nothing here allocates: the host passes every buffer; TMP (32 bytes) and PANEL (64 KB) are static data.
-import { madd, activate, activate1 } from './simd';
+import { madd, activate, activate1, storeLanes } from './simd';
 
 export const KC: usize = 256;
 /** Largest K slice of the packed-A kernels; K is split into equal slices of at most this many rows. */
@@ -207,6 +207,36 @@ export function gemm_a4(ap: usize, M: usize, K: usize, b: usize, ldb: usize, N: 
       const nvLast = jn - j0 - ((nsub - 1) << 3);
       panels_a4_8(ap, M, K, k0, kc, PANEL, nsub, c + (j0 << 2), ldcB, nvLast, first, last, bias, act, p0, p1);
     }
+  }
+}
+
+/**
+ * y (M) = Apacked (M x K) x (K floats) (+ bias[M]) with activation: gemm_a4 for one column (a 1x1
+ * conv on a 1x1 map, the squeeze-and-excitation layers of MobileNetV3 and EfficientNet), which
+ * would pack every K slice of x into 8-column panels of which 7 columns are zeros. Four weight
+ * rows a vector (the pack_a4 layout), four chains over k. bias: 0 or ceil(M/4)*4 floats.
+ */
+export function gemv_a4(ap: usize, M: usize, K: usize, x: usize, y: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  let w = ap;
+  for (let i0: usize = 0; i0 < M; i0 += 4) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let k: usize = 0;
+    for (; k + 4 <= K; k += 4) {
+      const xk = x + (k << 2);
+      a0 = madd(v128.load(w), v128.load32_splat(xk), a0);
+      a1 = madd(v128.load(w, 16), v128.load32_splat(xk, 4), a1);
+      a2 = madd(v128.load(w, 32), v128.load32_splat(xk, 8), a2);
+      a3 = madd(v128.load(w, 48), v128.load32_splat(xk, 12), a3);
+      w += 64;
+    }
+    for (; k < K; k++) {
+      a0 = madd(v128.load(w), v128.load32_splat(x + (k << 2)), a0);
+      w += 16;
+    }
+    let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+    if (bias) v = f32x4.add(v, v128.load(bias + (i0 << 2)));
+    storeLanes(y + (i0 << 2), activate(v, act, lo, hi), <i32>min<usize>(4, M - i0));
   }
 }
 

@@ -31,6 +31,10 @@ const CASES: Case[] = [
   { x: [1, 2, 9, 40], w: [3, 2, 3, 2], group: 1, strides: [1, 2], pads: [0, 0, 0, 1], dilations: [1, 2], path: 'direct' },
   { x: [1, 9, 7, 10], w: [13, 9, 1, 1], group: 1, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
   { x: [2, 8, 5, 6], w: [6, 4, 1, 1], group: 2, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
+  // 1x1 maps (squeeze-and-excitation, gemv_a4): K and Cout not multiples of 4, a batch, groups
+  { x: [2, 19, 1, 1], w: [13, 19, 1, 1], group: 1, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
+  { x: [1, 12, 1, 1], w: [6, 4, 1, 1], group: 3, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
+  { x: [1, 3, 1, 1], w: [1, 3, 1, 1], group: 1, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], path: 'gemm1x1' },
   { x: [1, 5, 15, 14], w: [6, 5, 3, 3], group: 1, strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'im2col' },
   { x: [1, 3, 16, 16], w: [9, 3, 7, 7], group: 1, strides: [3, 2], pads: [3, 3, 2, 1], dilations: [1, 1], path: 'im2col' },
   { x: [1, 6, 6, 5], w: [4, 6, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'im2col' },

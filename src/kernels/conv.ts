@@ -1,7 +1,7 @@
 // Host side of Conv2d / ConvTranspose2d (NCHW): checks, weight packing once, and the choice of
 // kernel per layer:
 //   depthwise  one input channel per group        -> dwconv on a padded copy
-//   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input
+//   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input (gemv_a4 on a 1x1 map)
 //   direct     stride 1 or 2 along W, output >= 8 wide -> conv_panel_a4 on a padded copy (8-pixel patches, no im2col buffer)
 //   im2col     everything else                     -> im2col + gemm_a4
 import { ShapeError } from '../errors.js';
@@ -253,7 +253,9 @@ export class PackedConv2d implements PackedLayer {
         const yg = yn + gi * CoutG * outPlane * 4;
         if (path === 'gemm1x1') {
           const xg = xn + gi * this.CinG * inPlane * 4;
-          k.fn.gemm_a4(wg, CoutG, K, xg, inPlane, inPlane, yg, inPlane, bg, code, p0, p1);
+          // a 1x1 map (squeeze-and-excitation): one column, no 8-column panels
+          if (inPlane === 1) k.fn.gemv_a4(wg, CoutG, K, xg, yg, bg, code, p0, p1);
+          else k.fn.gemm_a4(wg, CoutG, K, xg, inPlane, inPlane, yg, inPlane, bg, code, p0, p1);
         } else if (path === 'direct') {
           const xg = padded + gi * this.CinG * Hp * Wp * 4;
           k.fn.conv_panel_a4(xg, this.CinG, Hp, Wp, wg, CoutG, this.KH, this.KW, sh, sw, dh, dw, yg, OH, OW, bg, code, p0, p1);
