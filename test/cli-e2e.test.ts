@@ -86,6 +86,16 @@ describe('edgeprune over the real InferenceSession', () => {
     const both = await cli(['inspect', conv, '--dim', 'height=8', '--dim', 'width=8']);
     expect(note(both.stdout)).toBeUndefined(); // the batch alone at 1 is the figure people expect
     expect(both.stdout).toMatch(/^compute +13\.8 kFLOP per run$/m); // 216 * 64
+    // a --dim naming no symbolic dim of the model (a typo) is an error, not a dim planned at 1
+    const pooledOut = join(dir, 'never-written.onnx');
+    for (const args of [['inspect', conv], ['bench', conv, '--runs', '1'], ['prune', conv, '-m', 'l1-unstructured', '-a', '0.5', '-o', pooledOut]]) {
+      const r = await cli([...args, '--dim', 'height=8', '--dim', 'widht=8']);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toBe("edgeprune: --dim widht: the model's inputs have no symbolic dim of that name; theirs are batch, height, width\n");
+    }
+    expect(existsSync(pooledOut)).toBe(false);
+    const fixed = await cli(['inspect', modelPath, '--dim', 'batch=3']);
+    expect(fixed.stderr).toBe("edgeprune: --dim batch: the model's inputs have no symbolic dim of that name; their dims are all fixed\n");
   });
 
   it('run and eval take a model whose symbolic sizes cannot be 1 (no plan before the inputs are known)', async () => {

@@ -4,7 +4,7 @@
 // the same model with dense kernels forced, interleaved run by run, and the speed-up the chosen
 // (sparse or slim) kernels give.
 import type { CommandContext } from './context.js';
-import { parseDims } from './dims.js';
+import { checkDimNames, parseDims } from './dims.js';
 import { readBytes } from './files.js';
 import { si, table } from './format.js';
 import { CliError } from './errors.js';
@@ -63,6 +63,7 @@ export async function bench(ctx: CommandContext, model: string, opts: BenchOptio
   const [session, createMs] = await timed(() => runtime.InferenceSession.create(modelBytes, { ...base, ...(opts.kernels ? { kernels: opts.kernels } : {}) }));
   const dense = opts.compare ? await runtime.InferenceSession.create(modelBytes, { ...base, kernels: 'dense' }) : undefined;
   try {
+    checkDimNames(overrides, session.inputMetadata);
     const inputs = session.inputMetadata.map((m) => ({ name: m.name, dims: m.shape.map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1))) }));
     const feeds: Record<string, CliTensor> = {};
     inputs.forEach((v, i) => (feeds[v.name] = new runtime.Tensor('float32', randomData(v.dims.reduce((a, b) => a * b, 1), i), v.dims)));

@@ -3,7 +3,7 @@ import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes, dimsText, grouped, si, table } from './format.js';
 import type { KernelChoice, SessionInfo } from './session-types.js';
-import { parseDims } from './dims.js';
+import { checkDimNames, parseDims } from './dims.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -20,6 +20,7 @@ export async function inspect(ctx: CommandContext, model: string, opts: InspectO
   const given = parseDims(opts.dim);
   const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: given, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
   try {
+    checkDimNames(given, session.inputMetadata);
     const info = session.info();
     ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info, unsetSymbols(info, given)) + (opts.layers ? formatLayers(info) : ''));
   } finally {

@@ -6,7 +6,7 @@ import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes as fmtBytes, grouped, si, table } from './format.js';
 import type { SessionInfo } from './session-types.js';
-import { parseDims } from './dims.js';
+import { checkDimNames, parseDims } from './dims.js';
 
 export const PRUNE_METHODS = ['l1-unstructured', 'global-l1', 'random', 'channel-l1', 'channel-l2', 'nm', 'block'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
@@ -43,6 +43,7 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   ]);
   const graph = isArtifact(input) ? readArtifact(input) : importOnnx(input);
   const overrides = parseDims(opts.dim);
+  checkDimNames(overrides, graph.inputs.map((i) => ({ shape: i.dims ?? [] })));
   const { InferenceSession } = await ctx.runtime();
   const measure = async (b: Uint8Array): Promise<SessionInfo> => {
     const s = await InferenceSession.create(b, { freeDimensionOverrides: overrides });

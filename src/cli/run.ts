@@ -5,7 +5,7 @@ import { NpyError } from '../errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../io/npy.js';
 import { NPY_DTYPES, isNpyDtype } from '../io/npy-dtype.js';
 import { hasRelaxedSimd } from '../wasm/features.js';
-import { parseDims } from './dims.js';
+import { checkDimNames, parseDims } from './dims.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
 import { ensureDir, readBytes, writeBytes } from './files.js';
@@ -29,8 +29,10 @@ export async function run(ctx: CommandContext, model: string, opts: RunOptions):
   }
   const modelBytes = await readBytes(model);
   const runtime = await ctx.runtime();
-  const session = await runtime.InferenceSession.create(modelBytes, { ...(opts.wasm ? { wasm: opts.wasm } : {}), ...(opts.kernels ? { kernels: opts.kernels } : {}), freeDimensionOverrides: parseDims(opts.dim) });
+  const dims = parseDims(opts.dim);
+  const session = await runtime.InferenceSession.create(modelBytes, { ...(opts.wasm ? { wasm: opts.wasm } : {}), ...(opts.kernels ? { kernels: opts.kernels } : {}), freeDimensionOverrides: dims });
   try {
+    checkDimNames(dims, session.inputMetadata);
     const feeds = await readFeeds(ctx, session, runtime, opts.input);
     await ensureDir(opts.out); // before running: a bad --out should not cost a model run
     const results = await session.run(feeds);
