@@ -66,6 +66,27 @@ describe(`${RUNS} consecutive runs`, () => {
     await s.release();
   });
 
+  it('dims seen lately reuse their plan (no new specialization): same outputs as a fresh session, plans gone once evicted', async () => {
+    const s = await InferenceSession.create(await prunedModel(), { wasm: 'simd' });
+    const one = Float32Array.from(inputs(1)[0].data);
+    const batch = (n: number) => new Tensor('float32', new Float32Array(n * 784).map((_, i) => one[i % 784] * (1 + (i % 3))), [n, 1, 28, 28]);
+    const planOf = () => (s as unknown as { active: { plan: object } }).active.plan;
+    const plans = new Map<number, object>();
+    for (const n of [1, 3, 2, 1, 3, 2, 1]) {
+      const y = (await s.run({ x: batch(n) })).logits.data;
+      const fresh = await InferenceSession.create(await prunedModel(), { wasm: 'simd' });
+      expect(Array.from(y), `batch ${n}`).toEqual(Array.from((await fresh.run({ x: batch(n) })).logits.data));
+      await fresh.release();
+      if (plans.has(n)) expect(planOf(), `batch ${n} again`).toBe(plans.get(n));
+      plans.set(n, planOf());
+    }
+    // five other batch sizes in between: the batch-1 plan (and its executors) was evicted
+    for (const n of [4, 5, 6, 7, 8]) await s.run({ x: batch(n) });
+    await s.run({ x: batch(1) });
+    expect(planOf()).not.toBe(plans.get(1));
+    await s.release();
+  });
+
   it('ever-new input dims keep the tables of the last few plans only: weights and tables stop growing', async () => {
     // a free width: every run is a new plan with its own strided-copy tables (Transpose, Concat)
     const model = buildModel({

@@ -4,16 +4,21 @@
 // would keep every plan's tables and grow its memory run after run.
 import type { Heap } from '../wasm/heap.js';
 import type { Executor } from './op.js';
+import type { Plan } from './plan.js';
+import type { Specialized } from './specialize.js';
 
 /** Plans whose executors are kept besides the current one: alternating batch sizes re-plan for free. */
 export const KEEP_PLANS = 4;
 
-interface Entry<T> {
+export interface CacheEntry {
+  /** The last plan (generation) that used it. */
+  used: number;
+}
+
+interface Entry<T> extends CacheEntry {
   value: T;
   /** wasm blocks this entry owns, freed with it. */
   blocks: number[];
-  /** The last plan (generation) that used it. */
-  used: number;
 }
 
 export class PlanCache {
@@ -23,12 +28,34 @@ export class PlanCache {
   readonly constants = new Map<string, Entry<number>>();
   /** Per-node state that does not depend on dims (packed weights): kept for the session's life. */
   readonly shared = new Map<string, unknown>();
-  /** Plans built so far; buildPlan starts each with `generation++`. */
+  /** Plans built or reused so far; each starts with `generation++`. */
   generation = 0;
+  /**
+   * Recent plans by input dims, with the generation that last used them: a session fed dims it
+   * saw lately (alternating batch sizes, OCR crops of a few widths) reuses the plan instead of
+   * specializing and planning again. Kept while their entries are (the last KEEP_PLANS plans).
+   */
+  readonly plans = new Map<string, { spec: Specialized; plan: Plan; used: number }>();
+
+  /** The plan made for these dims, marked used by a new generation, if it is still whole. */
+  reuse(key: string): { spec: Specialized; plan: Plan } | undefined {
+    const p = this.plans.get(key);
+    if (!p) return undefined;
+    p.used = ++this.generation;
+    for (const e of p.plan.entries) e.used = p.used;
+    return p;
+  }
+
+  /** Records the plan just built (the current generation) for reuse. */
+  keep(key: string, spec: Specialized, plan: Plan): void {
+    this.plans.set(key, { spec, plan, used: this.generation });
+  }
 
   /** Frees what none of the last KEEP_PLANS plans used (the current plan's entries are always kept). */
   evict(heap: Heap): void {
     const oldest = this.generation - KEEP_PLANS;
+    // a plan not used since then may have entries freed below: it is no longer whole
+    for (const [key, p] of this.plans) if (p.used <= oldest) this.plans.delete(key);
     for (const map of [this.executors, this.constants] as Map<string, Entry<unknown>>[]) {
       for (const [key, e] of map) {
         if (e.used > oldest) continue;

@@ -13,7 +13,7 @@ import { attrFloat, attrInt } from '../graph/attrs.js';
 import { foldBatchNorm as foldBatchNormParams } from '../kernels/norm.js';
 import type { Specialized } from './specialize.js';
 import type { KernelPreference } from './kernel-choice.js';
-import type { PlanCache } from './plan-cache.js';
+import type { CacheEntry, PlanCache } from './plan-cache.js';
 import { checkBytes, elementCount } from '../graph/size-check.js';
 import { clipOf, findElementwiseChains, type ElementwiseChain } from './fuse-elementwise.js';
 import { unaryRun } from '../kernels/unary.js';
@@ -39,6 +39,8 @@ export interface Plan {
   /** value name -> buffer index (run-time values only). */
   bufferOf: Map<string, number>;
   dims: Map<string, number[]>;
+  /** The cache entries (executors, uploaded constants) the plan uses: a reused plan marks them used. */
+  entries: CacheEntry[];
 }
 
 const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'Clip']);
@@ -123,6 +125,7 @@ function identity(data: object): number {
 export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, preferenceOf: (node: string) => KernelPreference = () => 'auto'): Plan {
   const generation = ++cache.generation;
   const shared = cache.shared;
+  const entries: CacheEntry[] = [];
   const g: Graph = spec.graph;
   const dims = spec.dims;
   const inputsOf = (node: Node): (OpInput | undefined)[] =>
@@ -197,9 +200,12 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     } else if (cached) {
       exec = cached.value;
       cached.used = generation;
+      entries.push(cached);
     } else if (chainHead) {
       exec = elementwiseChainExecutor(k, chainHead, outputDims[0]);
-      cache.executors.set(key, { value: exec, blocks: [], used: generation });
+      const entry = { value: exec, blocks: [], used: generation };
+      cache.executors.set(key, entry);
+      entries.push(entry);
     } else {
       const def = OPS[node.op];
       // blocks allocated for this executor (tables) are its own; those made inside once() belong
@@ -240,7 +246,9 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
         for (const p of blocks) k.heap.release(p); // a refused plan (over the budget) leaves nothing behind
         throw e;
       }
-      cache.executors.set(key, { value: exec, blocks, used: generation });
+      const entry = { value: exec, blocks, used: generation };
+      cache.executors.set(key, entry);
+      entries.push(entry);
     }
     // constant inputs the op reads from memory: upload once
     const skip = new Set(OPS[node.op]?.constantInputs ?? []);
@@ -252,12 +260,15 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
       const entry = cache.constants.get(id);
       if (entry) {
         entry.used = generation;
+        entries.push(entry);
         return entry.value;
       }
       const data = toFloat32(c);
       const p = k.heap.alloc(Math.max(1, data.length) * 4);
       k.f32.set(data, p >> 2);
-      cache.constants.set(id, { value: p, blocks: [p], used: generation });
+      const made = { value: p, blocks: [p], used: generation };
+      cache.constants.set(id, made);
+      entries.push(made);
       return p;
     });
     steps.push({ node, exec, inputs: [], constPtrs, outputs: [], scratch: -1, outputDims });
@@ -311,5 +322,5 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     if (!bufferOf.has(o.name) && !g.initializers.has(o.name)) throw new InputError(`graph output '${o.name}' is produced by no node`);
   }
   const mem = planMemory(requests);
-  return { steps, offsets: mem.offsets, arenaBytes: mem.bytes, bufferOf, dims };
+  return { steps, offsets: mem.offsets, arenaBytes: mem.bytes, bufferOf, dims, entries };
 }

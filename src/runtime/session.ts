@@ -311,13 +311,18 @@ export class InferenceSession {
     const key = dims.map((d) => d.join('x')).join('|');
     if (this.active?.key === key) return this.active;
     const k = this.k;
-    const spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])), { simplified: true });
-    this.checkLargestTensor(spec, dims);
+    const reused = this.cache.reuse(key);
+    let spec: Specialized;
     let plan: Plan;
-    try {
-      plan = buildPlan(k, spec, this.cache, this.preferenceOf);
-    } catch (e) {
-      throw this.overBudget(e, dims);
+    if (reused) ({ spec, plan } = reused);
+    else {
+      spec = specialize(this.graph, new Map(this.graph.inputs.map((inp, i) => [inp.name, dims[i]])), { simplified: true });
+      this.checkLargestTensor(spec, dims);
+      try {
+        plan = buildPlan(k, spec, this.cache, this.preferenceOf);
+      } catch (e) {
+        throw this.overBudget(e, dims);
+      }
     }
     const previous = this.active;
     // what the heap will hold at least (static data and fragmentation aside): an arena past 4 GiB
@@ -334,6 +339,7 @@ export class InferenceSession {
       throw this.overBudget(e, dims, plan.arenaBytes);
     }
     this.active = bind(key, spec, plan, arena);
+    if (!reused) this.cache.keep(key, spec, plan);
     this.cache.evict(k.heap);
     this.weightBytes = k.heap.liveBytes - k.heap.sizeOf(arena)!;
     return this.active;
