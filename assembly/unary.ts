@@ -36,6 +36,7 @@ export const UNARY_HSWISH_DIV: i32 = 17; // Div(Mul(x, t), c)
 export const UNARY_HSWISH_MUL: i32 = 18; // Mul(Mul(x, t), c)
 export const UNARY_HSWISH_DIV_FIRST: i32 = 19; // Mul(x, Div(t, c))
 export const UNARY_HSWISH_MUL_FIRST: i32 = 20; // Mul(x, Mul(t, c))
+export const UNARY_AFFINE: i32 = 21; // Add(Mul(x, p0), p1): two roundings, never a fused multiply-add
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
@@ -72,6 +73,7 @@ export const UNARY_HSWISH_MUL_FIRST: i32 = 20; // Mul(x, Mul(t, c))
   if (op == UNARY_NEG) return f32x4.neg(x);
   if (op == UNARY_ABS) return vabs(x);
   if (op == UNARY_SILU) return f32x4.mul(x, vsigmoid(x));
+  if (op == UNARY_AFFINE) return f32x4.add(f32x4.mul(x, p0), p1);
   if (op == UNARY_X_HARD_SIGMOID) return f32x4.mul(x, f32x4.max(f32x4.min(madd(x, p0, p1), splat(1)), splat(0)));
   if (op >= UNARY_HSWISH_DIV) {
     const t = f32x4.min(f32x4.max(f32x4.add(x, splat(3)), splat(0)), splat(6));
@@ -119,6 +121,7 @@ export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: 
     case UNARY_HSWISH_MUL: run(UNARY_HSWISH_MUL, x, y, n, p0, p1); break;
     case UNARY_HSWISH_DIV_FIRST: run(UNARY_HSWISH_DIV_FIRST, x, y, n, p0, p1); break;
     case UNARY_HSWISH_MUL_FIRST: run(UNARY_HSWISH_MUL_FIRST, x, y, n, p0, p1); break;
+    case UNARY_AFFINE: run(UNARY_AFFINE, x, y, n, p0, p1); break;
     default: break;
   }
 }

@@ -17,6 +17,7 @@ const PARAMS: Partial<Record<UnaryOp, UnaryParams>> = {
   hardSwishMul: { c: 0.25 },
   hardSwishDivFirst: { c: 5 },
   hardSwishMulFirst: { c: 1 / 6 },
+  affine: { alpha: 1.37, beta: -0.21 },
 };
 
 /** Inputs an op is defined on (log/sqrt of negatives are NaN in both, checked separately). */

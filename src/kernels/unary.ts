@@ -26,7 +26,8 @@ export type UnaryOp =
   | 'hardSwishDiv' // (x * t) / c
   | 'hardSwishMul' // (x * t) * c
   | 'hardSwishDivFirst' // x * (t / c)
-  | 'hardSwishMulFirst'; // x * (t * c)
+  | 'hardSwishMulFirst' // x * (t * c)
+  | 'affine'; // x * alpha + beta, rounded after each (PP-LCNetV3's learnable affine blocks)
 
 /** Op codes of unary_apply (assembly/unary.ts). */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
@@ -51,6 +52,7 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   hardSwishMul: 18,
   hardSwishDivFirst: 19,
   hardSwishMulFirst: 20,
+  affine: 21,
 };
 
 /**
@@ -76,6 +78,7 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${op}: ${name} must be a finite number, got ${v}`);
     return v;
   };
+  if (op === 'affine') return [code, finite('alpha', params.alpha ?? 1), finite('beta', params.beta ?? 0)];
   if (code >= UNARY_OPS.hardSwishDiv) return [code, finite('c', params.c ?? 6), 0];
   switch (op) {
     case 'leakyRelu':

@@ -4,6 +4,8 @@
 //   HardSwish     Mul(x, HardSigmoid(x))                  PyTorch before opset 14
 //                 Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)   paddle2onnx (Mul by 1/6: tf2onnx;
 //                 Mul(x, Div(Clip(..), 6)): hand-written hard_swish)
+//   affine        Add(Mul(x, a), b), scalars a and b      PP-LCNetV3's learnable affine blocks
+//                                                         (PaddleOCR v4: 56 in the recogniser)
 // The fused kernels do the nodes' own f32 operations in the same order, so the result is
 // bit-identical; what goes is the passes over memory (4 to 1 for HardSwish) and the executors.
 // The graph keeps its nodes: the chain's first node runs the kernel, the others alias it.
@@ -40,10 +42,11 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     return c && c.data.length === 1 ? toFloat32(c)[0] : undefined;
   };
   for (const head of g.nodes) {
-    if (head.domain !== '' || head.outputs.length !== 1) continue;
+    if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head)) continue;
     const ins = inputsOf(head);
     let x: number;
     if (head.op === 'Sigmoid' || head.op === 'HardSigmoid') x = 0;
+    else if (head.op === 'Mul' && ins.length === 2) x = scalar(ins[1]) !== undefined ? 0 : scalar(ins[0]) !== undefined ? 1 : -1;
     else if (head.op === 'Add' && ins.length === 2) x = scalar(ins[1]) === 3 ? 0 : scalar(ins[0]) === 3 ? 1 : -1;
     else continue;
     const xName = head.inputs[x];
@@ -65,7 +68,14 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     const timesX = (inp: OpInput | undefined, name: string) => name === xName && !inp?.constant;
     const chain: { node: Node; at: number }[] = [];
     let fused: ElementwiseChain | undefined;
-    if (head.op !== 'Add') {
+    if (head.op === 'Mul') {
+      let b: number | undefined;
+      const add = next(head.outputs[0], 'Add', (inp) => (b = scalar(inp)) !== undefined);
+      if (add) {
+        chain.push(add);
+        fused = { op: 'affine', params: { alpha: scalar(ins[1 - x]), beta: b }, x };
+      }
+    } else if (head.op !== 'Add') {
       const mul = next(head.outputs[0], 'Mul', timesX);
       if (mul) {
         chain.push(mul);

@@ -87,7 +87,7 @@ function elementwiseChainExecutor(k: Kernels, chain: ElementwiseChain, dims: num
   const n = elementCount(dims);
   return {
     kernel: `unary:${chain.op}`,
-    flops: n * (chain.op === 'silu' || chain.op === 'xHardSigmoid' ? 2 : 4), // as the nodes count it: one per element each
+    flops: n * (chain.op.startsWith('hardSwish') ? 4 : 2), // as the nodes count it: one per element each
     scratchBytes: 0,
     inPlaceInput: chain.x,
     run(ins, outs) {

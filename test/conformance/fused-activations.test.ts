@@ -1,6 +1,6 @@
 // Activations exporters write as chains of elementwise nodes (SiLU as Sigmoid·x, HardSwish as
 // HardSigmoid·x or x·Clip(x+3, 0, 6)/6 in four orders) run as one kernel pass
-// (src/runtime/fuse-elementwise.ts). Each form: against onnxruntime-node, bit-identical to the
+// (src/runtime/fuse-elementwise.ts), and PP-LCNetV3's learnable affine blocks. Each form: against onnxruntime-node, bit-identical to the
 // same graph with fusion prevented, and shown in session.info(); forms that only look alike
 // (other constants, a broadcast gate, a value read twice) are left as they are.
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,11 @@ const FORMS: Form[] = [
     (t) => [{ op: 'Div', inputs: [t, 'six'], outputs: ['d'] }, { op: 'Mul', inputs: ['x', 'd'], outputs: ['y'] }], [f32('six', [6], [])], ['d']),
   hardSwish(11, 'hard_swish written x * (relu6(x + 3) * (1/6)), opset 11', 'unary:hardSwishMulFirst',
     (t) => [{ op: 'Mul', inputs: [t, 'sixth'], outputs: ['d'] }, { op: 'Mul', inputs: ['d', 'x'], outputs: ['y'] }], [f32('sixth', [1 / 6], [])], ['d']),
+  {
+    name: "PP-LCNetV3's learnable affine block: Add(Mul(x, a), b), scalars on either side", kernel: 'unary:affine', opset: 13,
+    chain: [{ op: 'Mul', inputs: ['a', 'x'], outputs: ['m'] }, { op: 'Add', inputs: ['m', 'b'], outputs: ['y'] }],
+    inits: [f32('a', [1.37], []), f32('b', [-0.21], [1])], between: ['m'],
+  },
 ];
 
 async function runModel(bytes: Uint8Array, wasm: 'simd' | 'relaxed' | 'auto' = 'auto'): Promise<{ s: InferenceSession; y: Float32Array }> {
@@ -109,6 +114,8 @@ describe('activations written as chains of elementwise nodes run as one pass', (
       nodes: [{ op: 'GlobalAveragePool', inputs: ['in'], outputs: ['g'] }, { op: 'HardSigmoid', inputs: ['g'], outputs: ['s'] }, { op: 'Mul', inputs: ['s', 'in'], outputs: ['y'] }],
       inputs: [{ name: 'in', dims: DIMS }], outputs: ['y'],
     }],
+    ['Mul by a scalar, then Add of a per-column bias', model(13, [{ op: 'Mul', inputs: ['x', 'a'], outputs: ['m'] }, { op: 'Add', inputs: ['m', 'bias'], outputs: ['y'] }],
+      [f32('a', [1.37], []), f32('bias', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], [7])])],
     ['the sigmoid also read by another node', model(13, [{ op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Mul', inputs: ['x', 's'], outputs: ['m'] }, { op: 'Add', inputs: ['m', 's'], outputs: ['y'] }])],
   ];
 
@@ -121,7 +128,7 @@ describe('activations written as chains of elementwise nodes run as one pass', (
 
   it('the simd and relaxed builds fuse alike and agree with their unfused twins bit for bit', async () => {
     for (const wasm of ['simd', 'relaxed'] as const) {
-      for (const f of [FORMS[0], FORMS[2], FORMS[3]]) {
+      for (const f of [FORMS[0], FORMS[2], FORMS[3], FORMS[FORMS.length - 1]]) {
         const a = await runModel(buildModel(model(f.opset, f.chain, f.inits)), wasm);
         const b = await runModel(buildModel(model(f.opset, f.chain, f.inits, f.between)), wasm);
         expect(Array.from(a.y), `${wasm} ${f.name}`).toEqual(Array.from(b.y));

@@ -76,6 +76,11 @@ export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) 
       return Math.abs;
     // the chains exporters write, as their nodes compute them: one float32 rounding per node
     // (x * t overflows for |x| near the float32 maximum, as it does node by node)
+    case 'affine': {
+      const a = Math.fround(p.alpha ?? 1);
+      const b = Math.fround(p.beta ?? 0);
+      return (x) => Math.fround(Math.fround(x * a) + b);
+    }
     case 'silu':
       return (x) => x / (1 + Math.exp(-x));
     case 'xHardSigmoid': {
