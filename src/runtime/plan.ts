@@ -126,6 +126,13 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
   const generation = ++cache.generation;
   const shared = cache.shared;
   const entries: CacheEntry[] = [];
+  /** A new cache entry, used by this plan. */
+  const remember = <T>(map: Map<string, CacheEntry & { value: T; blocks: number[] }>, key: string, value: T, blocks: number[]): T => {
+    const entry = { value, blocks, used: generation };
+    map.set(key, entry);
+    entries.push(entry);
+    return value;
+  };
   const g: Graph = spec.graph;
   const dims = spec.dims;
   const inputsOf = (node: Node): (OpInput | undefined)[] =>
@@ -202,10 +209,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
       cached.used = generation;
       entries.push(cached);
     } else if (chainHead) {
-      exec = elementwiseChainExecutor(k, chainHead, outputDims[0]);
-      const entry = { value: exec, blocks: [], used: generation };
-      cache.executors.set(key, entry);
-      entries.push(entry);
+      exec = remember(cache.executors, key, elementwiseChainExecutor(k, chainHead, outputDims[0]), []);
     } else {
       const def = OPS[node.op];
       // blocks allocated for this executor (tables) are its own; those made inside once() belong
@@ -246,9 +250,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
         for (const p of blocks) k.heap.release(p); // a refused plan (over the budget) leaves nothing behind
         throw e;
       }
-      const entry = { value: exec, blocks, used: generation };
-      cache.executors.set(key, entry);
-      entries.push(entry);
+      remember(cache.executors, key, exec, blocks);
     }
     // constant inputs the op reads from memory: upload once
     const skip = new Set(OPS[node.op]?.constantInputs ?? []);
@@ -266,10 +268,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
       const data = toFloat32(c);
       const p = k.heap.alloc(Math.max(1, data.length) * 4);
       k.f32.set(data, p >> 2);
-      const made = { value: p, blocks: [p], used: generation };
-      cache.constants.set(id, made);
-      entries.push(made);
-      return p;
+      return remember(cache.constants, id, p, [p]);
     });
     steps.push({ node, exec, inputs: [], constPtrs, outputs: [], scratch: -1, outputDims });
   }
