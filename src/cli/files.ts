@@ -1,5 +1,5 @@
 // File access for the CLI: every failure becomes a one-line CliError naming the file.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { CliError, fsFailure } from './errors.js';
 
 export async function readBytes(path: string): Promise<Uint8Array> {
@@ -11,10 +11,18 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+/**
+ * Writes the file whole or not at all: into a temporary file beside it, then renamed over it. A
+ * run killed while writing (Ctrl-C after minutes of fit, a closed pipe) leaves the previous file
+ * as it was, not truncated.
+ */
 export async function writeBytes(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.partial`;
   try {
-    await writeFile(path, data);
+    await writeFile(tmp, data);
+    await rename(tmp, path);
   } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
     throw fsFailure(e, 'write', path);
   }
 }

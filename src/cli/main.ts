@@ -29,6 +29,9 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
     stderr: deps.stderr ?? process.stderr,
     runtime: deps.runtime ?? loadRuntime,
   };
+  // a closed pipe on stdout or stderr (`edgeprune fit ... 2>&1 | head`) is not worth dying for:
+  // the command goes on and still writes its files
+  for (const s of [deps.stdout ? undefined : process.stdout, deps.stderr ? undefined : process.stderr]) s?.on('error', ignoreEpipe);
   const env = deps.env ?? process.env;
   const args = argv.slice(2);
   const dashes = args.indexOf('--');
@@ -163,4 +166,8 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+function ignoreEpipe(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
 }

@@ -1,9 +1,8 @@
 // `edgeprune prune MODEL --method M --amount A --out OUT.onnx`: prune, write, and show what it cost
 // and saved (parameters, non-zeros, FLOPs, file bytes, planned peak memory) before and after.
-import { writeFileSync } from 'node:fs';
 import { ArgumentError } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { readBytes } from './files.js';
+import { readBytes, writeBytes } from './files.js';
 import { bytes as fmtBytes, grouped, si, table } from './format.js';
 import type { SessionInfo } from './session-types.js';
 import { checkDimNames, parseDims } from './dims.js';
@@ -97,7 +96,7 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   // .onnx for onnxruntime and other tools; any other name gets the compact native artifact (.epm),
   // which stores pruned weights sparsely (and int8 weights as int8)
   const output = opts.out.toLowerCase().endsWith('.onnx') ? exportOnnx(pruned) : writeArtifact(pruned);
-  writeFileSync(opts.out, output);
+  await writeBytes(opts.out, output);
 
   const after = await measure(output);
   const row = (label: string, f: (i: SessionInfo) => number, fmt: (n: number) => string) => {
