@@ -60,7 +60,9 @@ describe('edgeprune eval', () => {
   it('says which data does not fit, in one line', async () => {
     const short = await cli(['eval', path('free.onnx'), '--data', path('x.npy'), '--labels', path('y-short.npy')]);
     expect(short.code).not.toBe(0);
-    expect(short.stderr).toMatch(/X has 70 samples but y has 69 labels/);
+    expect(short.stderr).toBe(`edgeprune: X has 70 samples but y has 69 labels; they must be the same length (X is --data ${path('x.npy')}, y is --labels ${path('y-short.npy')})\n`);
+    const floats = await cli(['eval', path('free.onnx'), '--data', path('x.npy'), '--labels', path('x.npy')]);
+    expect(floats.stderr).toMatch(/^edgeprune: y is float32; it must hold integer class indices .*\(X is --data .*x\.npy, y is --labels .*x\.npy\)\n$/);
     const big = await cli(['eval', path('free.onnx'), '--data', path('x.npy'), '--labels', path('y-big.npy')]);
     expect(big.code).not.toBe(0);
     expect(big.stderr).toMatch(/gives 3 scores per sample but label 7 \(sample 9\) is outside 0\.\.2/);

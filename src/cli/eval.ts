@@ -2,6 +2,7 @@
 // disk, parameters, and the median latency of one inference with the kernels the session chose.
 import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
+import { loadDataset } from './dataset.js';
 import { bytes as fmtBytes, grouped, table } from './format.js';
 import type { KernelChoice, WasmChoice } from './session-types.js';
 
@@ -15,9 +16,8 @@ export interface EvalOptions {
 }
 
 export async function evalModel(ctx: CommandContext, model: string, opts: EvalOptions): Promise<void> {
-  const [modelBytes, xBytes, yBytes] = await Promise.all([readBytes(model), readBytes(opts.data), readBytes(opts.labels)]);
-  const [{ datasetFromNpy }, { accuracy, medianLatencyMs }, { ArgumentError }] = await Promise.all([import('../train/data.js'), import('../train/evaluate.js'), import('../errors.js')]);
-  const data = datasetFromNpy(xBytes, yBytes);
+  const [modelBytes, data] = await Promise.all([readBytes(model), loadDataset(opts.data, opts.labels)]);
+  const [{ accuracy, medianLatencyMs }, { ArgumentError }] = await Promise.all([import('../train/evaluate.js'), import('../errors.js')]);
   const runtime = await ctx.runtime();
   const base = { ...(opts.wasm ? { wasm: opts.wasm } : {}), ...(opts.kernels ? { kernels: opts.kernels } : {}) };
   // the batch: a symbolic first dim is planned at --batch (default 64); a fixed one is used as is

@@ -5,6 +5,7 @@
 import type { CommandContext } from './context.js';
 import { CliError, CliUsageError } from './errors.js';
 import { readBytes, writeBytes } from './files.js';
+import { loadDataset } from './dataset.js';
 import { table } from './format.js';
 
 export interface FitCliOptions {
@@ -47,7 +48,7 @@ export async function fitCommand(ctx: CommandContext, model: string, opts: FitCl
   const samples = int(opts.samples, '--samples', 512, 1);
   if (opts.elastic && opts.out.toLowerCase().endsWith('.onnx')) throw new CliUsageError('--elastic writes an .epm artifact (one file, many widths): give --out OUT.epm');
 
-  const [{ parseBudgets, fit }, { fitLayerTable, fitSummaryTable, fitFidelityTable, fitElasticTable, fitReportHtml }, { importOnnx }, { isArtifact, readArtifact }, { readNpy }, { datasetFromNpy, subset }] = await Promise.all([
+  const [{ parseBudgets, fit }, { fitLayerTable, fitSummaryTable, fitFidelityTable, fitElasticTable, fitReportHtml }, { importOnnx }, { isArtifact, readArtifact }, { readNpy }, { subset }] = await Promise.all([
     import('../fit/index.js'), import('../fit/report.js'), import('../onnx/import.js'), import('../format/index.js'), import('../io/npy.js'), import('../train/data.js'),
   ]);
   // budgets first: a typo in a unit should not cost a model load
@@ -55,7 +56,7 @@ export async function fitCommand(ctx: CommandContext, model: string, opts: FitCl
   const input = await readBytes(model);
   const graph = isArtifact(input) ? readArtifact(input) : importOnnx(input);
 
-  const data = opts.data ? datasetFromNpy(await readBytes(opts.data), await readBytes(opts.labels!)) : undefined;
+  const data = opts.data ? await loadDataset(opts.data, opts.labels!) : undefined;
   let calibration;
   if (opts.calib) {
     const arr = readNpy(await readBytes(opts.calib));
