@@ -79,6 +79,29 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
   });
 });
 
+describe('feeds whose dims do not fit the layers: InputError naming the dims, the session unharmed', () => {
+  it('a 0-wide and a 1-wide image on a conv with free height and width', async () => {
+    const model = buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['img', 'w'], outputs: ['c'], attrs: { kernel_shape: [3, 3] } },
+        { op: 'MaxPool', inputs: ['c'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      ],
+      inputs: [{ name: 'img', dims: [1, 1, 'H', 'W'] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [2, 1, 3, 3], data: randomArray(18, 8) }],
+    });
+    const s = await InferenceSession.create(model);
+    const feed = (h: number, w: number) => ({ img: new Tensor('float32', randomArray(h * w, 9), [1, 1, h, w]) });
+    const zero = await rejection(s.run(feed(6, 0)));
+    expect(zero).toBeInstanceOf(InputError);
+    expect(zero.message).toMatch(/^input dims img: \[1, 1, 6, 0\] do not fit the model: node '.*' \(Conv\): .*; feed dims its layers accept$/);
+    const narrow = await rejection(s.run(feed(6, 3)));
+    expect(narrow).toBeInstanceOf(InputError);
+    expect(narrow.message).toMatch(/^input dims img: \[1, 1, 6, 3\] do not fit the model: .*Pool.*; feed dims its layers accept$/);
+    expect((await s.run(feed(6, 6))).y.dims).toEqual([1, 2, 2, 2]);
+  });
+});
+
 describe('concurrent run() calls are serialized', () => {
   it('12 runs started together, with different inputs and batch sizes, each get their own correct outputs', async () => {
     const s = await InferenceSession.create(CNN);

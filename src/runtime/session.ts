@@ -1,6 +1,6 @@
 // InferenceSession: the public inference API, shaped like onnxruntime-web's
 // (InferenceSession.create / inputNames / outputNames / run / release) plus info().
-import { ArgumentError, EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, UnsupportedOpError } from '../errors.js';
+import { ArgumentError, EdgepruneError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, ShapeError, UnsupportedOpError } from '../errors.js';
 import type { DType, Graph, ValueInfo } from '../graph/ir.js';
 import { readModel, simplifyLoaded } from './read-model.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
@@ -214,7 +214,7 @@ export class InferenceSession {
     const k = this.k;
     const { dims, data } = readFeeds(this.graph.inputs, feeds);
     const wanted = readFetches(this.outputNames, fetches);
-    const active = this.activate(dims);
+    const active = this.activateFor(dims);
     const f32 = k.f32;
     active.inputPtrs.forEach((p, i) => f32.set(data[i], p >> 2));
     for (const s of active.steps) s.exec.run(s.ins, s.outs, s.scratch);
@@ -274,6 +274,19 @@ export class InferenceSession {
   }
 
   private pendingReason = '';
+
+  /**
+   * activate() for the dims run() was fed: a shape that does not fit a layer (a 0-wide image, a map
+   * pooled below 1x1) is then the feed's doing, an InputError that names the dims.
+   */
+  private activateFor(dims: number[][]): ActivePlan {
+    try {
+      return this.activate(dims);
+    } catch (e) {
+      if (!(e instanceof ModelFormatError || e instanceof ShapeError)) throw e;
+      throw new InputError(`input dims ${formatInputs(this.graph, dims)} do not fit the model: ${e.message}; feed dims its layers accept`);
+    }
+  }
 
   /**
    * Plans for the declared dims (symbolic ones at their override or 1). A model whose symbolic
