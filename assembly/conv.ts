@@ -215,6 +215,16 @@ export function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: us
   }
 }
 
+/** acc + the 5 taps of one kernel row (weights at wk) over 4 pixels of one input row at r. */
+// @ts-ignore: decorator
+@inline function taps5(wk: usize, r: usize, acc: v128): v128 {
+  acc = madd(v128.load32_splat(wk), v128.load(r), acc);
+  acc = madd(v128.load32_splat(wk, 4), v128.load(r, 4), acc);
+  acc = madd(v128.load32_splat(wk, 8), v128.load(r, 8), acc);
+  acc = madd(v128.load32_splat(wk, 12), v128.load(r, 12), acc);
+  return madd(v128.load32_splat(wk, 16), v128.load(r, 16), acc);
+}
+
 /**
  * One channel of a 5x5 undilated depthwise convolution with stride 1 along W (MobileNetV3's and
  * PaddleOCR's large kernels): 8 pixels a step, the 25 taps unrolled (weights broadcast from
@@ -234,34 +244,16 @@ export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usi
     for (let ow: usize = 0; ow < OW; ow += 8) {
       let a0 = bv, b0 = bv, a1 = z, b1 = z;
       let r = r0 + (ow << 2);
-      // kernel rows 0-2 into a0/b0
+      // kernel rows 0-2 into a0/b0, rows 3-4 into a1/b1 (the same weight broadcast twice per tap
+      // is one load: nothing is stored in between)
       for (let kh: usize = 0; kh < 3; kh++) {
-        const wk = w + kh * 20;
-        let t = v128.load32_splat(wk);
-        a0 = madd(t, v128.load(r), a0); b0 = madd(t, v128.load(r, 16), b0);
-        t = v128.load32_splat(wk, 4);
-        a0 = madd(t, v128.load(r, 4), a0); b0 = madd(t, v128.load(r, 20), b0);
-        t = v128.load32_splat(wk, 8);
-        a0 = madd(t, v128.load(r, 8), a0); b0 = madd(t, v128.load(r, 24), b0);
-        t = v128.load32_splat(wk, 12);
-        a0 = madd(t, v128.load(r, 12), a0); b0 = madd(t, v128.load(r, 28), b0);
-        t = v128.load32_splat(wk, 16);
-        a0 = madd(t, v128.load(r, 16), a0); b0 = madd(t, v128.load(r, 32), b0);
+        a0 = taps5(w + kh * 20, r, a0);
+        b0 = taps5(w + kh * 20, r + 16, b0);
         r += rowB;
       }
-      // kernel rows 3-4 into a1/b1
       for (let kh: usize = 3; kh < 5; kh++) {
-        const wk = w + kh * 20;
-        let t = v128.load32_splat(wk);
-        a1 = madd(t, v128.load(r), a1); b1 = madd(t, v128.load(r, 16), b1);
-        t = v128.load32_splat(wk, 4);
-        a1 = madd(t, v128.load(r, 4), a1); b1 = madd(t, v128.load(r, 20), b1);
-        t = v128.load32_splat(wk, 8);
-        a1 = madd(t, v128.load(r, 8), a1); b1 = madd(t, v128.load(r, 24), b1);
-        t = v128.load32_splat(wk, 12);
-        a1 = madd(t, v128.load(r, 12), a1); b1 = madd(t, v128.load(r, 28), b1);
-        t = v128.load32_splat(wk, 16);
-        a1 = madd(t, v128.load(r, 16), a1); b1 = madd(t, v128.load(r, 32), b1);
+        a1 = taps5(w + kh * 20, r, a1);
+        b1 = taps5(w + kh * 20, r + 16, b1);
         r += rowB;
       }
       const a = activate(f32x4.add(a0, a1), act, lo, hi);
