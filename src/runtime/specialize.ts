@@ -49,6 +49,9 @@ function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<stri
   return { dims, complete: true };
 }
 
+/** Ops that only make shapes: left once inference is stuck upstream, they fold when it is not. */
+const SHAPE_MAKERS = new Set(['ConstantOfShape', 'Range']);
+
 /** Nodes whose folding depends on the dims: Shape and Size read them, a Dropout's mask takes them. */
 const DIMS_FOLDABLE = new Set(['Shape', 'Size', 'Dropout']);
 
@@ -86,7 +89,7 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
       if (stuck) {
         const producer = g.nodes.find((n) => n.outputs.some((o) => stuck.inputs.includes(o)));
         const culprit = producer && !OPS[producer.op] ? producer : stuck;
-        throw new UnsupportedOpError(culprit.op, culprit.name, OPS[culprit.op] ? 'an input it needs constant is computed at run time' : 'no implementation');
+        throw new UnsupportedOpError(culprit.op, culprit.name, (OPS[culprit.op] ? 'an input it needs constant is computed at run time' : 'no implementation') + alsoUnrunnable(g));
       }
     }
   }
@@ -103,7 +106,26 @@ function checkImplemented(g: Graph): void {
   for (const node of g.nodes) {
     if (!runnable(node)) {
       const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
-      throw new UnsupportedOpError(node.op, node.name, detail);
+      throw new UnsupportedOpError(node.op, node.name, detail + alsoUnrunnable(g));
     }
   }
+}
+
+/**
+ * Every op left that cannot run, with counts, subgraphs of unfolded nodes included (an If on an
+ * input holds its branches' nodes): one error tells a user all that stands between the model and
+ * edgeprune, not the first of several. Shape arithmetic is left out: it folds once the dims are known.
+ */
+function alsoUnrunnable(g: Graph): string {
+  const counts = new Map<string, number>();
+  const visit = (graph: Graph): void => {
+    for (const n of graph.nodes) {
+      const op = n.domain === '' ? n.op : `${n.domain}:${n.op}`;
+      if (!runnable(n) && !DIMS_FOLDABLE.has(n.op) && !SHAPE_MAKERS.has(n.op)) counts.set(op, (counts.get(op) ?? 0) + 1);
+      for (const a of Object.values(n.attrs)) if (a.kind === 'graph') visit(a.value);
+    }
+  };
+  visit(g);
+  if (counts.size < 2) return '';
+  return ` (in all, the model has ${[...counts].map(([op, k]) => `${op} x${k}`).join(', ')} that edgeprune cannot run)`;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError, ModelFormatError, SessionReleasedError, UnsupportedOpError } from '../../src/errors.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
-import { buildModel, w, type ModelSpec } from './harness.js';
+import { buildModel, i64, w, type ModelSpec } from './harness.js';
 
 const good: ModelSpec = {
   nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } }],
@@ -88,6 +88,32 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
     expect(e).toBeInstanceOf(UnsupportedOpError);
     expect(e.message).toContain('Hardmax');
     expect(e.message).toContain('the_hardmax');
+  });
+  it('a model with several unsupported ops names them all, subgraphs of an If on an input included', async () => {
+    const lstm: ModelSpec['nodes'][0] = { op: 'LSTM', inputs: ['x3', 'W', 'R'], outputs: ['l'], attrs: { hidden_size: 5 } };
+    const spec: ModelSpec = {
+      domains: { 'com.example': 1 },
+      nodes: [
+        { op: 'Hardmax', name: 'first_hardmax', inputs: ['x'], outputs: ['h1'] },
+        { op: 'Hardmax', inputs: ['h1'], outputs: ['h2'] },
+        { op: 'FancyGelu', domain: 'com.example', inputs: ['h2'], outputs: ['g'] },
+        { op: 'Unsqueeze', inputs: ['g', 'ax'], outputs: ['x3'] },
+        // the condition is a run-time input: the branches stay, and the LSTM inside them is listed
+        { op: 'If', inputs: ['cond'], outputs: ['y'], attrs: { then_branch: { graph: { nodes: [lstm], inputs: [], outputs: ['l'] } }, else_branch: { graph: { nodes: [{ ...lstm }], inputs: [], outputs: ['l'] } } } },
+      ],
+      inputs: [{ name: 'x', dims: [2, 5] }, { name: 'cond', dims: [], type: 'bool' }],
+      outputs: ['y'],
+      initializers: [i64('ax', [1]), w('W', [1, 20, 5]), w('R', [1, 20, 5])],
+    };
+    const e = await rejects(InferenceSession.create(buildModel(spec)));
+    expect(e).toBeInstanceOf(UnsupportedOpError);
+    expect((e as UnsupportedOpError).node).toBe('first_hardmax');
+    expect(e.message).toMatch(/in all, the model has Hardmax x2, com\.example:FancyGelu x1, If x1, LSTM x2 that edgeprune cannot run/);
+  });
+  it('one unsupported op: the message has no list', async () => {
+    const spec: ModelSpec = { nodes: [{ op: 'Hardmax', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [2, 5] }], outputs: ['y'] };
+    const e = await rejects(InferenceSession.create(buildModel(spec)));
+    expect(e.message).not.toMatch(/in all/);
   });
   it('a custom-domain op', async () => {
     const spec: ModelSpec = {
