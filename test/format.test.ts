@@ -300,16 +300,16 @@ const convOnnx = () =>
     ],
   });
 
-const branch = (op: string) => ({ graph: { nodes: [{ op, inputs: ['x'], outputs: [`${op}_out`] }], inputs: [], outputs: [`${op}_out`] } });
-const ifOnnx = () =>
+const branch = (op: string, untyped = false) => ({ graph: { nodes: [{ op, inputs: ['x'], outputs: [`${op}_out`] }], inputs: [], outputs: [{ name: `${op}_out`, untyped }] } });
+const ifOnnx = (batch: number | string = 3, untypedElse = false) =>
   buildHarness({
     nodes: [
       { op: 'Shape', inputs: ['x'], outputs: ['s'] },
       { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'], attrs: { axis: 0 } },
       { op: 'Equal', inputs: ['n', 'three'], outputs: ['c'] },
-      { op: 'If', inputs: ['c'], outputs: ['y'], attrs: { then_branch: branch('Relu'), else_branch: branch('Neg') } },
+      { op: 'If', inputs: ['c'], outputs: ['y'], attrs: { then_branch: branch('Relu'), else_branch: branch('Neg', untypedElse) } },
     ],
-    inputs: [{ name: 'x', dims: [3, 5] }],
+    inputs: [{ name: 'x', dims: [batch, 5] }],
     outputs: ['y'],
     initializers: [
       { name: 'i0', dims: [], data: BigInt64Array.of(0n) },
@@ -323,7 +323,9 @@ const pretrained = existsSync(MODEL_DIR) ? readdirSync(MODEL_DIR).filter((f) => 
 const onnxModels: [string, () => Uint8Array][] = [
   ['MLP (onnx-build)', () => mlpOnnx()],
   ['Conv with symbolic batch and int64 constants (onnx-build)', convOnnx],
-  ['If with subgraphs (harness)', ifOnnx],
+  ['If with subgraphs (harness)', () => ifOnnx()],
+  // a symbolic batch keeps the If through simplification; an untyped branch output stays untyped
+  ['If on a symbolic dim, a branch output untyped (harness)', () => ifOnnx('N', true)],
   ...pretrained.map((f): [string, () => Uint8Array] => [`pretrained ${f}`, () => readFileSync(join(MODEL_DIR, f))]),
 ];
 
@@ -350,6 +352,13 @@ describe('round trip readArtifact(writeArtifact(g)) = g', () => {
 
   it.each(onnxModels)('%s', (_name, bytes) => {
     expectRoundTrip(importOnnx(bytes()));
+  });
+
+  it('keeps a subgraph output untyped (no guessed type written)', () => {
+    const back = readArtifact(writeArtifact(importOnnx(ifOnnx('N', true))));
+    const ifNode = back.nodes.find((n) => n.op === 'If')!;
+    expect((ifNode.attrs.else_branch.value as Graph).outputs[0]).toMatchObject({ name: 'Neg_out', untyped: true });
+    expect((ifNode.attrs.then_branch.value as Graph).outputs[0].untyped).toBeUndefined();
   });
 
   it('is exported from the package entry, and isArtifact tells artifacts from ONNX', () => {

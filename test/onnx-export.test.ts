@@ -324,7 +324,8 @@ function richModel(): Uint8Array {
       { opType: 'Constant', output: ['k'], attribute: [{ name: 'value_float', type: AT.FLOAT, f: 2 }] },
       { opType: op, input: ['h', 'k'], output: [`${name}_out`], name: `${name}_op` },
     ],
-    output: [vi(`${name}_out`, ['n', null])],
+    // the else branch's output left untyped, as ONNX allows for subgraphs (Silero VAD v5 does it)
+    output: [name === 'else' ? { name: `${name}_out` } : vi(`${name}_out`, ['n', null])],
     valueInfo: [vi('k', [])],
   });
   const graph: IGraphProto = {
@@ -437,6 +438,12 @@ describe('exportOnnx: round trip importOnnx(exportOnnx(g)) = g', () => {
     expect(g.inputs[0].dims).toEqual(['n', 3, expect.stringMatching(/^\?\d+$/)]);
     expect(g.nodes[1].domain).toBe('com.example');
     expect(g.nodes[1].attrs.f).toEqual({ kind: 'float', value: Math.fround(0.1) });
+    // an untyped subgraph output stays untyped: no guessed type is written
+    const elseBranch = (g.nodes[2].attrs.else_branch as { value: Graph }).value;
+    expect(elseBranch.outputs[0]).toMatchObject({ name: 'else_out', untyped: true });
+    expect((g.nodes[2].attrs.then_branch as { value: Graph }).value.outputs[0].untyped).toBeUndefined();
+    const proto = onnx.ModelProto.decode(exportOnnx(g));
+    expect(proto.graph!.node[2].attribute.find((a) => a.name === 'else_branch')!.g!.output[0].type).toBeNull();
   });
 
   it.each(runnableModels().map((m) => [m.name, m] as const))('%s', (_name, m) => {

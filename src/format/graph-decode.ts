@@ -83,6 +83,7 @@ function decodeValue(v: unknown, what: string): { key: string; info: ValueInfo }
       return fail(`value '${name}' has an invalid dim ${JSON.stringify(d)} (want a size ≥ 0 or a symbol name)`);
     });
   }
+  if (o.u === 1) info.untyped = true;
   return { key: o.k === undefined ? name : str(o.k, `${what}.k`), info };
 }
 

@@ -53,6 +53,7 @@ function encodeValue(v: ValueInfo, key: string | undefined, where: string): JVal
     }
   }
   if (key !== undefined && key !== v.name) out.k = key;
+  if (v.untyped) out.u = 1;
   return out;
 }
 

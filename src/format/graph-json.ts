@@ -6,7 +6,8 @@
 //              valueInfo: JValue[], initializers: [name, tensorIndex][], nodes: JNode[] }
 //   JValue = { n: name, t: dtype, d?: (int ≥ 0 | symbol)[] | null, k?: map key }
 //              d absent = no `dims` key; d null = `dims: undefined` (import's "rank unknown");
-//              k only when the valueInfo map key differs from n
+//              k only when the valueInfo map key differs from n; u: 1 = untyped (a subgraph's
+//              input or output the ONNX file left untyped; t is then a placeholder)
 //   JNode  = { n: name, op, d?: domain (absent = ''), i: inputs, o: outputs, a?: [key, kind, value][] }
 //   attr values by kind: int → number; float → JFloat; string → string; ints → number[];
 //              floats → JFloat[]; strings → string[]; tensor → tensor index; graph → JGraph
@@ -21,6 +22,7 @@ export interface JValue {
   t: DType;
   d?: Dim[] | null;
   k?: string;
+  u?: 1;
 }
 
 export type JFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';

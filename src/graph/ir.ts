@@ -41,6 +41,11 @@ export interface ValueInfo {
   dtype: DType;
   /** undefined when the model does not say (rank unknown). */
   dims?: Dim[];
+  /**
+   * A subgraph's input or output the file leaves untyped (ONNX allows it: If / Loop infer them from
+   * the node); dtype is then a placeholder no pass reads, and exports write the value untyped again.
+   */
+  untyped?: true;
 }
 
 export type Attr =

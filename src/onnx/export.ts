@@ -205,6 +205,7 @@ function attrToProto(name: string, a: Attr): AttributeProto {
 }
 
 function valueInfoToProto(v: ValueInfo): ValueInfoProto {
+  if (v.untyped) return { name: v.name };
   const shape = v.dims ? { dim: v.dims.map((d: Dim) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } : undefined;
   return { name: v.name, type: { tensorType: shape ? { elemType: ELEM_CODES[v.dtype], shape } : { elemType: ELEM_CODES[v.dtype] } } };
 }

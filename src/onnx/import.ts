@@ -72,7 +72,7 @@ function importModel(model: ModelProto): Graph {
   if (!model.graph) throw new ModelFormatError(`not an ONNX model: the protobuf decodes but holds no graph; ${FILE_HINT}`);
   const opset = defaultOpset(model);
   const ctx: Ctx = { opset, unknownDims: 0 };
-  const graph = importGraph(model.graph, ctx, new Set());
+  const graph = importGraph(model.graph, ctx, new Set(), false);
   const name = model.producerName ?? '';
   const version = model.producerVersion ?? '';
   if (name || version) graph.producer = { name, version };
@@ -106,7 +106,7 @@ function defaultOpset(model: ModelProto): number {
  * Imports one graph. `outer` holds the names a subgraph may read from enclosing graphs (empty for
  * the main graph); they are left as they are in node inputs.
  */
-function importGraph(g: GraphProto, ctx: Ctx, outer: ReadonlySet<string>): Graph {
+function importGraph(g: GraphProto, ctx: Ctx, outer: ReadonlySet<string>, subgraph: boolean): Graph {
   const initializers = new Map<string, ConstTensor>();
   const addInit = (name: string, t: ConstTensor): void => {
     if (initializers.has(name)) throw new ModelFormatError(`the value '${name}' is defined twice (initializer / Constant); re-export the model`);
@@ -148,8 +148,8 @@ function importGraph(g: GraphProto, ctx: Ctx, outer: ReadonlySet<string>): Graph
 
   const initNames = new Set(initializers.keys());
   // Old exporters (IR < 4) list every weight as a graph input too: those are not runtime inputs.
-  const inputs = (g.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map((v) => valueInfo(v, ctx, 'graph input'));
-  const outputs = (g.output ?? []).map((v) => valueInfo(v, ctx, 'graph output'));
+  const inputs = (g.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map((v) => valueInfo(v, ctx, 'graph input', subgraph));
+  const outputs = (g.output ?? []).map((v) => valueInfo(v, ctx, 'graph output', subgraph));
   const valueInfoMap = new Map<string, ValueInfo>();
   for (const v of g.valueInfo ?? []) {
     // Intermediate type hints are optional: skip what the IR cannot say (sequences, bfloat16...).
@@ -280,10 +280,14 @@ function dtypeName(code: number): string {
   return dataTypeName(code) ?? `#${code}`;
 }
 
-/** Graph inputs and outputs must say their element type (the ONNX checker requires it too). */
-function valueInfo(v: ValueInfoProto, ctx: Ctx, what: string): ValueInfo {
+/**
+ * The main graph's inputs and outputs must say their element type (the ONNX checker requires it
+ * too); a subgraph's may leave it out (onnx/onnx#2009: the If or Loop node's inference gives it).
+ */
+function valueInfo(v: ValueInfoProto, ctx: Ctx, what: string, subgraph: boolean): ValueInfo {
   const name = v.name ?? '';
   const tt = v.type?.tensorType;
+  if (subgraph && !tt?.elemType) return { name, dtype: 'float32', dims: undefined, untyped: true };
   if (!tt) throw new ModelFormatError(`${what} '${name}' is not a tensor (or has no type); edgeprune models take and return tensors only`);
   const code = tt.elemType ?? 0;
   const dtype = ELEM_TYPES[code];
@@ -341,7 +345,7 @@ function attrFromProto(a: AttributeProto, op: string, nodeName: string, ctx: Ctx
       return { kind: 'tensor', value: tensorFromProto(a.t, `${nodeName}.${a.name}`) };
     case A.GRAPH:
       if (!a.g) throw new ModelFormatError(`node '${nodeName}' (${op}): graph attribute '${a.name}' holds no graph`);
-      return { kind: 'graph', value: importGraph(a.g, ctx, scope) };
+      return { kind: 'graph', value: importGraph(a.g, ctx, scope, true) };
     case A.SPARSE_TENSOR:
     case A.SPARSE_TENSORS:
     case A.TENSORS:

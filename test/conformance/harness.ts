@@ -24,6 +24,8 @@ export interface TensorSpec {
   /** float32 by default for Float32Array / number[]; int64 for BigInt64Array. */
   data: Float32Array | BigInt64Array | Int32Array | number[];
   type?: ElemType;
+  /** No type at all (allowed for a subgraph's inputs and outputs). */
+  untyped?: boolean;
 }
 
 export type Attr =
@@ -90,6 +92,7 @@ function attribute(name: string, v: Attr): IAttributeProto {
 }
 
 function valueInfo(v: ValueSpec): IValueInfoProto {
+  if (v.untyped) return { name: v.name };
   const shape = v.dims ? { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } : undefined;
   return { name: v.name, type: { tensorType: { elemType: ELEM[v.type ?? 'float32'], shape } } };
 }

@@ -396,4 +396,21 @@ describe('If with a constant condition', () => {
       for (const n of [3, 2, 3]) await compareRun(session, bytes, { x: { data: rand(n * 5), dims: [n, 5] } }, { what: `N = ${n}` });
     }
   });
+  it('branch outputs the file leaves untyped (ONNX allows it for subgraphs; Silero VAD v5 has them)', async () => {
+    const untyped = (op: string) => ({ graph: { nodes: [{ op, inputs: ['x'], outputs: [`${op}_out`] }], inputs: [], outputs: [{ name: `${op}_out`, untyped: true }] } });
+    const bytes = buildModel({
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Gather', inputs: ['s', 'i0'], outputs: ['n'], attrs: { axis: 0 } },
+        { op: 'Equal', inputs: ['n', 'three'], outputs: ['c'] },
+        { op: 'If', inputs: ['c'], outputs: ['b'], attrs: { then_branch: untyped('Relu'), else_branch: untyped('Neg') } },
+        { op: 'Add', inputs: ['b', 'x'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 5] }],
+      outputs: ['y'],
+      initializers: [i64('i0', [0], []), i64('three', [3], [])],
+    });
+    const session = await InferenceSession.create(bytes);
+    for (const n of [3, 2]) await compareRun(session, bytes, { x: { data: rand(n * 5), dims: [n, 5] } }, { what: `N = ${n}` });
+  });
 });
