@@ -24,8 +24,6 @@ export interface TensorSpec {
   /** float32 by default for Float32Array / number[]; int64 for BigInt64Array. */
   data: Float32Array | BigInt64Array | Int32Array | number[];
   type?: ElemType;
-  /** No type at all (allowed for a subgraph's inputs and outputs). */
-  untyped?: boolean;
 }
 
 export type Attr =
@@ -51,6 +49,8 @@ export interface ValueSpec {
   /** Omitted: no shape. Strings are symbolic dims. */
   dims?: (number | string)[];
   type?: ElemType;
+  /** No type at all (allowed for a subgraph's inputs and outputs). */
+  untyped?: boolean;
 }
 
 export interface GraphSpec {
