@@ -85,9 +85,11 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
     if (!complete && stable) {
       // nothing folded and inference is stuck: name the node that blocks it
       const known = inferDims(g, inputDims).dims;
-      const stuck = g.nodes.find((n) => n.inputs.some((i) => i !== '' && !g.initializers.has(i) && !known.has(i)));
+      const unknown = (i: string): boolean => i !== '' && !g.initializers.has(i) && !known.has(i);
+      const stuck = g.nodes.find((n) => n.inputs.some(unknown));
       if (stuck) {
-        const producer = g.nodes.find((n) => n.outputs.some((o) => stuck.inputs.includes(o)));
+        // the node that made the input inference lacks (not another input's maker, whose output is known)
+        const producer = g.nodes.find((n) => n.outputs.some((o) => stuck.inputs.includes(o) && unknown(o)));
         const culprit = producer && !OPS[producer.op] ? producer : stuck;
         throw new UnsupportedOpError(culprit.op, culprit.name, (OPS[culprit.op] ? 'an input it needs constant is computed at run time' : 'no implementation') + alsoUnrunnable(g));
       }

@@ -110,6 +110,21 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
     expect((e as UnsupportedOpError).node).toBe('first_hardmax');
     expect(e.message).toMatch(/in all, the model has Hardmax x2, com\.example:FancyGelu x1, If x1, LSTM x2 that edgeprune cannot run/);
   });
+  it('a supported node reading a supported and an unsupported node: the unsupported one is named (torch rsqrt → Reciprocal)', async () => {
+    const spec: ModelSpec = {
+      nodes: [
+        { op: 'Relu', name: 'known_relu', inputs: ['x'], outputs: ['r'] },
+        { op: 'Reciprocal', name: 'the_reciprocal', inputs: ['x'], outputs: ['q'] },
+        { op: 'Add', inputs: ['r', 'q'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 5] }],
+      outputs: ['y'],
+    };
+    const e = await rejects(InferenceSession.create(buildModel(spec)));
+    expect(e).toBeInstanceOf(UnsupportedOpError);
+    expect((e as UnsupportedOpError).node).toBe('the_reciprocal');
+    expect(e.message).toMatch(/unsupported operator Reciprocal at node 'the_reciprocal': no implementation/);
+  });
   it('one unsupported op: the message has no list', async () => {
     const spec: ModelSpec = { nodes: [{ op: 'Hardmax', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [2, 5] }], outputs: ['y'] };
     const e = await rejects(InferenceSession.create(buildModel(spec)));
