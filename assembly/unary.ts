@@ -37,10 +37,34 @@ export const UNARY_HSWISH_MUL: i32 = 18; // Mul(Mul(x, t), c)
 export const UNARY_HSWISH_DIV_FIRST: i32 = 19; // Mul(x, Div(t, c))
 export const UNARY_HSWISH_MUL_FIRST: i32 = 20; // Mul(x, Mul(t, c))
 export const UNARY_AFFINE: i32 = 21; // Add(Mul(x, p0), p1): two roundings, never a fused multiply-add
+// More activations and math of the ONNX set.
+export const UNARY_SOFTPLUS: i32 = 22; // log(1 + e^x) = max(x, 0) + log(1 + e^-|x|)
+export const UNARY_ELU: i32 = 23; // p0 = alpha
+export const UNARY_SELU: i32 = 24; // p0 = alpha, p1 = gamma
+export const UNARY_CELU: i32 = 25; // p0 = alpha
+export const UNARY_SOFTSIGN: i32 = 26; // x / (1 + |x|)
+export const UNARY_SIGN: i32 = 27; // -1, 1, or x itself (±0, NaN)
+export const UNARY_FLOOR: i32 = 28;
+export const UNARY_CEIL: i32 = 29;
+export const UNARY_ROUND: i32 = 30; // halves to even
+export const UNARY_RECIPROCAL: i32 = 31;
+export const UNARY_MISH: i32 = 32; // x tanh(softplus(x))
+export const UNARY_THRESHOLDED_RELU: i32 = 33; // p0 = alpha: x where x > alpha (or NaN), else 0
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
   return f32x4.splat(v);
+}
+
+// @ts-ignore: decorator
+@inline function softplus(x: v128): v128 {
+  return f32x4.add(f32x4.max(x, splat(0)), vlog(f32x4.add(splat(1), vexp(f32x4.neg(vabs(x))))));
+}
+
+/** e^x - 1 where x < 0, else x (ELU's shape before alpha). */
+// @ts-ignore: decorator
+@inline function eluCore(x: v128, alpha: v128): v128 {
+  return v128.bitselect(f32x4.mul(alpha, f32x4.sub(vexp(x), splat(1))), x, f32x4.lt(x, splat(0)));
 }
 
 /** One vector of op `op`; p0/p1 are the splatted parameters. `op` is a constant after inlining. */
@@ -75,6 +99,24 @@ export const UNARY_AFFINE: i32 = 21; // Add(Mul(x, p0), p1): two roundings, neve
   if (op == UNARY_SILU) return f32x4.mul(x, vsigmoid(x));
   if (op == UNARY_AFFINE) return f32x4.add(f32x4.mul(x, p0), p1);
   if (op == UNARY_X_HARD_SIGMOID) return f32x4.mul(x, f32x4.max(f32x4.min(madd(x, p0, p1), splat(1)), splat(0)));
+  if (op == UNARY_SOFTPLUS) return softplus(x);
+  if (op == UNARY_ELU) return eluCore(x, p0);
+  if (op == UNARY_SELU) return f32x4.mul(p1, eluCore(x, p0));
+  if (op == UNARY_CELU) {
+    const neg = f32x4.mul(p0, f32x4.sub(vexp(f32x4.div(x, p0)), splat(1)));
+    return f32x4.add(f32x4.max(x, splat(0)), f32x4.min(neg, splat(0)));
+  }
+  if (op == UNARY_SOFTSIGN) return f32x4.div(x, f32x4.add(splat(1), vabs(x)));
+  if (op == UNARY_SIGN) {
+    const s = v128.bitselect(splat(1), x, f32x4.gt(x, splat(0)));
+    return v128.bitselect(splat(-1), s, f32x4.lt(x, splat(0)));
+  }
+  if (op == UNARY_FLOOR) return f32x4.floor(x);
+  if (op == UNARY_CEIL) return f32x4.ceil(x);
+  if (op == UNARY_ROUND) return f32x4.nearest(x);
+  if (op == UNARY_RECIPROCAL) return f32x4.div(splat(1), x);
+  if (op == UNARY_MISH) return f32x4.mul(x, vtanh(softplus(x)));
+  if (op == UNARY_THRESHOLDED_RELU) return v128.and(x, v128.or(f32x4.gt(x, p0), f32x4.ne(x, x))); // NaN stays NaN
   if (op >= UNARY_HSWISH_DIV) {
     const t = f32x4.min(f32x4.max(f32x4.add(x, splat(3)), splat(0)), splat(6));
     if (op == UNARY_HSWISH_DIV) return f32x4.div(f32x4.mul(x, t), p0);
@@ -122,6 +164,18 @@ export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: 
     case UNARY_HSWISH_DIV_FIRST: run(UNARY_HSWISH_DIV_FIRST, x, y, n, p0, p1); break;
     case UNARY_HSWISH_MUL_FIRST: run(UNARY_HSWISH_MUL_FIRST, x, y, n, p0, p1); break;
     case UNARY_AFFINE: run(UNARY_AFFINE, x, y, n, p0, p1); break;
+    case UNARY_SOFTPLUS: run(UNARY_SOFTPLUS, x, y, n, p0, p1); break;
+    case UNARY_ELU: run(UNARY_ELU, x, y, n, p0, p1); break;
+    case UNARY_SELU: run(UNARY_SELU, x, y, n, p0, p1); break;
+    case UNARY_CELU: run(UNARY_CELU, x, y, n, p0, p1); break;
+    case UNARY_SOFTSIGN: run(UNARY_SOFTSIGN, x, y, n, p0, p1); break;
+    case UNARY_SIGN: run(UNARY_SIGN, x, y, n, p0, p1); break;
+    case UNARY_FLOOR: run(UNARY_FLOOR, x, y, n, p0, p1); break;
+    case UNARY_CEIL: run(UNARY_CEIL, x, y, n, p0, p1); break;
+    case UNARY_ROUND: run(UNARY_ROUND, x, y, n, p0, p1); break;
+    case UNARY_RECIPROCAL: run(UNARY_RECIPROCAL, x, y, n, p0, p1); break;
+    case UNARY_MISH: run(UNARY_MISH, x, y, n, p0, p1); break;
+    case UNARY_THRESHOLDED_RELU: run(UNARY_THRESHOLDED_RELU, x, y, n, p0, p1); break;
     default: break;
   }
 }

@@ -18,6 +18,9 @@ const PARAMS: Partial<Record<UnaryOp, UnaryParams>> = {
   hardSwishDivFirst: { c: 5 },
   hardSwishMulFirst: { c: 1 / 6 },
   affine: { alpha: 1.37, beta: -0.21 },
+  elu: { alpha: 0.7 },
+  celu: { alpha: 1.3 },
+  thresholdedRelu: { alpha: 0.4 },
 };
 
 /** Inputs an op is defined on (log/sqrt of negatives are NaN in both, checked separately). */
@@ -114,7 +117,7 @@ describe.each(FLAVORS)('unary kernels (%s build)', (flavor) => {
     }
   });
 
-  it('agrees with onnxruntime (Relu, LeakyRelu, Clip with min/max inputs, Sigmoid, HardSigmoid, HardSwish, Tanh, Erf, Exp, Log, Sqrt, Neg, Abs)', async () => {
+  it('agrees with onnxruntime (every ONNX activation and math op edgeprune runs)', async () => {
     const k = await kernels(flavor);
     const dims = [2, 3, 7];
     const x = randomArray(42, 77, -6, 6);
@@ -133,6 +136,19 @@ describe.each(FLAVORS)('unary kernels (%s build)', (flavor) => {
       { op: 'Sqrt', ours: 'sqrt', input: pos },
       { op: 'Neg', ours: 'neg' },
       { op: 'Abs', ours: 'abs' },
+      { op: 'Softplus', ours: 'softplus' },
+      { op: 'Elu', ours: 'elu', params: { alpha: 0.7 }, attrs: { alpha: { float: 0.7 } } },
+      { op: 'Selu', ours: 'selu' },
+      { op: 'Selu', ours: 'selu', params: { alpha: 1.2, beta: 0.9 }, attrs: { alpha: { float: 1.2 }, gamma: { float: 0.9 } } },
+      { op: 'Celu', ours: 'celu', params: { alpha: 1.3 }, attrs: { alpha: { float: 1.3 } }, opset: 12 },
+      { op: 'Softsign', ours: 'softsign' },
+      { op: 'Sign', ours: 'sign', input: Float32Array.from(x, (v, i) => (i % 5 === 0 ? 0 : v)) },
+      { op: 'Floor', ours: 'floor' },
+      { op: 'Ceil', ours: 'ceil' },
+      { op: 'Round', ours: 'round', opset: 11, input: Float32Array.from(x, (v, i) => (i % 2 ? v : (i - 21) / 2)) }, // halves go to even
+      { op: 'Reciprocal', ours: 'reciprocal' },
+      { op: 'Mish', ours: 'mish', opset: 18 },
+      { op: 'ThresholdedRelu', ours: 'thresholdedRelu', params: { alpha: 0.4 }, attrs: { alpha: { float: 0.4 } }, opset: 10 },
     ];
     for (const c of cases) {
       const input = c.input ?? x;

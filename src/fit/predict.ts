@@ -39,7 +39,11 @@ export function epmTensorBytes(n: number, nnz: number, int8C?: number): number {
 }
 
 const VIEWS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
-const ELEMENTWISE = new Set(['Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf', 'PRelu', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'BatchNormalization']);
+const ELEMENTWISE = new Set([
+  'Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf',
+  'Softplus', 'Elu', 'Selu', 'Celu', 'Softsign', 'Sign', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Mish', 'ThresholdedRelu',
+  'PRelu', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'BatchNormalization',
+]);
 
 /** Buffers of the activation arena (values sharing one), with the steps they live over (-1: before the first). */
 function arenaBuffers(a: Analysis, last: Map<string, number>): { values: string[]; from: number; to: number }[] {

@@ -27,7 +27,19 @@ export type UnaryOp =
   | 'hardSwishMul' // (x * t) * c
   | 'hardSwishDivFirst' // x * (t / c)
   | 'hardSwishMulFirst' // x * (t * c)
-  | 'affine'; // x * alpha + beta, rounded after each (PP-LCNetV3's learnable affine blocks)
+  | 'affine' // x * alpha + beta, rounded after each (PP-LCNetV3's learnable affine blocks)
+  | 'softplus'
+  | 'elu'
+  | 'selu'
+  | 'celu'
+  | 'softsign'
+  | 'sign'
+  | 'floor'
+  | 'ceil'
+  | 'round' // halves to even
+  | 'reciprocal'
+  | 'mish'
+  | 'thresholdedRelu';
 
 /** Op codes of unary_apply (assembly/unary.ts). */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
@@ -53,11 +65,24 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   hardSwishDivFirst: 19,
   hardSwishMulFirst: 20,
   affine: 21,
+  softplus: 22,
+  elu: 23,
+  selu: 24,
+  celu: 25,
+  softsign: 26,
+  sign: 27,
+  floor: 28,
+  ceil: 29,
+  round: 30,
+  reciprocal: 31,
+  mish: 32,
+  thresholdedRelu: 33,
 };
 
 /**
  * Attributes, with ONNX defaults: leakyRelu alpha = 0.01; hardSigmoid alpha = 0.2, beta = 0.5;
- * clip min = -Infinity, max = +Infinity. Other ops take none.
+ * clip min = -Infinity, max = +Infinity; elu, celu and thresholdedRelu alpha = 1; selu alpha =
+ * 1.6732632, gamma (in beta) = 1.050701. Other ops take none.
  */
 export interface UnaryParams {
   alpha?: number;
@@ -67,6 +92,10 @@ export interface UnaryParams {
   /** The constant the hardSwish* forms divide or multiply by. */
   c?: number;
 }
+
+/** ONNX Selu's defaults (float32 values of the constants in the spec). */
+export const SELU_ALPHA = 1.67326319217681884765625;
+export const SELU_GAMMA = 1.05070102214813232421875;
 
 /** [code, p0, p1] as unary_apply takes them; throws ArgumentError for an unknown op or bad attribute. */
 export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, number, number] {
@@ -79,8 +108,18 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
     return v;
   };
   if (op === 'affine') return [code, finite('alpha', params.alpha ?? 1), finite('beta', params.beta ?? 0)];
-  if (code >= UNARY_OPS.hardSwishDiv) return [code, finite('c', params.c ?? 6), 0];
+  if (code >= UNARY_OPS.hardSwishDiv && code <= UNARY_OPS.hardSwishMulFirst) return [code, finite('c', params.c ?? 6), 0];
   switch (op) {
+    case 'elu':
+    case 'thresholdedRelu':
+      return [code, finite('alpha', params.alpha ?? 1), 0];
+    case 'celu': {
+      const a = finite('alpha', params.alpha ?? 1);
+      if (a === 0) throw new ArgumentError('celu: alpha must not be 0 (it divides x)');
+      return [code, a, 0];
+    }
+    case 'selu':
+      return [code, finite('alpha', params.alpha ?? SELU_ALPHA), finite('gamma', params.beta ?? SELU_GAMMA)];
     case 'leakyRelu':
       return [code, finite('alpha', params.alpha ?? 0.01), 0];
     case 'hardSigmoid':

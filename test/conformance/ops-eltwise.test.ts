@@ -22,6 +22,21 @@ describe('unary activations and math', () => {
     ['Neg', {}],
     ['Abs', {}],
     ['Identity', {}],
+    ['Softplus', {}],
+    ['Elu', {}],
+    ['Elu', { alpha: { float: 0.6 } }],
+    ['Selu', {}],
+    ['Selu', { alpha: { float: 1.1 }, gamma: { float: 2.5 } }],
+    ['Celu', { alpha: { float: 0.8 } }, 12],
+    ['Softsign', {}],
+    ['Sign', {}],
+    ['Floor', {}],
+    ['Ceil', {}],
+    ['Round', {}, 11, [-3, 3]],
+    ['Reciprocal', {}, 13, [0.1, 3]],
+    ['Mish', {}, 18],
+    ['ThresholdedRelu', {}, 10],
+    ['ThresholdedRelu', { alpha: { float: -0.5 } }, 10],
   ];
   for (const [op, attrs, opset, range] of cases) {
     it(`${op} ${JSON.stringify(attrs)}`, async () => {

@@ -99,6 +99,43 @@ export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) 
       if (op === 'hardSwishDivFirst') return (x) => f(x * f(t(x) / c));
       return (x) => f(x * f(t(x) * c));
     }
+    case 'softplus':
+      return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+    case 'elu': {
+      const a = p.alpha ?? 1;
+      return (x) => (x < 0 ? a * Math.expm1(x) : x);
+    }
+    case 'selu': {
+      const a = p.alpha ?? 1.67326319217681884765625;
+      const g = p.beta ?? 1.05070102214813232421875;
+      return (x) => g * (x < 0 ? a * Math.expm1(x) : x);
+    }
+    case 'celu': {
+      const a = p.alpha ?? 1;
+      return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
+    }
+    case 'softsign':
+      return (x) => x / (1 + Math.abs(x));
+    case 'sign':
+      return Math.sign;
+    case 'floor':
+      return Math.floor;
+    case 'ceil':
+      return Math.ceil;
+    case 'round':
+      // halves to even (ONNX Round, IEEE roundTiesToEven)
+      return (x) => {
+        const r = Math.round(x);
+        return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+      };
+    case 'reciprocal':
+      return (x) => 1 / x;
+    case 'mish':
+      return (x) => x * Math.tanh(x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+    case 'thresholdedRelu': {
+      const a = p.alpha ?? 1;
+      return (x) => (x > a || Number.isNaN(x) ? x : 0);
+    }
     default:
       throw new Error(`no reference for unary op ${op}`);
   }

@@ -1,7 +1,7 @@
 // Elementwise activations and math, all in place when the input dies here.
 import { attrFloat } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { unaryRun, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
+import { SELU_ALPHA, SELU_GAMMA, unaryRun, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, optionalConstNumbers, size } from './util.js';
 
@@ -48,3 +48,15 @@ export const Log = unaryOp('log');
 export const Erf = unaryOp('erf');
 export const Neg = unaryOp('neg');
 export const Abs = unaryOp('abs');
+export const Softplus = unaryOp('softplus');
+export const Elu = unaryOp('elu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
+export const Selu = unaryOp('selu', (n) => ({ alpha: attrFloat(n, 'alpha', SELU_ALPHA), beta: attrFloat(n, 'gamma', SELU_GAMMA) }));
+export const Celu = unaryOp('celu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
+export const Softsign = unaryOp('softsign');
+export const Sign = unaryOp('sign');
+export const Floor = unaryOp('floor');
+export const Ceil = unaryOp('ceil');
+export const Round = unaryOp('round');
+export const Reciprocal = unaryOp('reciprocal');
+export const Mish = unaryOp('mish');
+export const ThresholdedRelu = unaryOp('thresholdedRelu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
