@@ -110,11 +110,11 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
     expect((e as UnsupportedOpError).node).toBe('first_hardmax');
     expect(e.message).toMatch(/in all, the model has Hardmax x2, com\.example:FancyGelu x1, If x1, LSTM x2 that edgeprune cannot run/);
   });
-  it('a supported node reading a supported and an unsupported node: the unsupported one is named (torch rsqrt → Reciprocal)', async () => {
+  it('a supported node reading a supported and an unsupported node: the unsupported one is named, not the reader', async () => {
     const spec: ModelSpec = {
       nodes: [
         { op: 'Relu', name: 'known_relu', inputs: ['x'], outputs: ['r'] },
-        { op: 'Reciprocal', name: 'the_reciprocal', inputs: ['x'], outputs: ['q'] },
+        { op: 'Hardmax', name: 'the_hardmax', inputs: ['x'], outputs: ['q'] },
         { op: 'Add', inputs: ['r', 'q'], outputs: ['y'] },
       ],
       inputs: [{ name: 'x', dims: [2, 5] }],
@@ -122,8 +122,8 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
     };
     const e = await rejects(InferenceSession.create(buildModel(spec)));
     expect(e).toBeInstanceOf(UnsupportedOpError);
-    expect((e as UnsupportedOpError).node).toBe('the_reciprocal');
-    expect(e.message).toMatch(/unsupported operator Reciprocal at node 'the_reciprocal': no implementation/);
+    expect((e as UnsupportedOpError).node).toBe('the_hardmax');
+    expect(e.message).toMatch(/unsupported operator Hardmax at node 'the_hardmax': no implementation/);
   });
   it('one unsupported op: the message has no list', async () => {
     const spec: ModelSpec = { nodes: [{ op: 'Hardmax', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [2, 5] }], outputs: ['y'] };
@@ -176,6 +176,22 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
       expect(e, op).toBeInstanceOf(UnsupportedOpError);
       expect(e.message, op).toContain(op);
       expect(e.message, op).toContain('the_node');
+    }
+  });
+  it('Expand, Tile, DepthToSpace and SpaceToDepth that cannot apply name the node and say why', async () => {
+    const cases: [ModelSpec, RegExp][] = [
+      [feature('DepthToSpace', { blocksize: 3 }), /the_node' \(DepthToSpace\): 2 channels do not split into 3x3 blocks/],
+      [feature('DepthToSpace', { blocksize: 0 }), /blocksize 0 must be a positive integer/],
+      [feature('DepthToSpace', { blocksize: 1, mode: 'XYZ' }), /mode 'XYZ' is not DCR or CRD/],
+      [feature('SpaceToDepth', { blocksize: 3 }), /the_node' \(SpaceToDepth\): the 4x4 map does not split into 3x3 blocks/],
+      [feature('Tile', {}, ['r'], [i64('r', [2, 2])]), /the_node' \(Tile\): repeats has 2 counts for an input of rank 4/],
+      [feature('Tile', {}, ['r'], [i64('r', [1, 1, -1, 1])]), /repeats \[1, 1, -1, 1\] must be non-negative/],
+      [feature('Expand', {}, ['s'], [i64('s', [3, 4])]), /do not broadcast/],
+    ];
+    for (const [spec, message] of cases) {
+      const e = await rejects(InferenceSession.create(buildModel(spec)));
+      expect(e.message).toMatch(message);
+      expect(e.name).toMatch(/ModelFormatError|ShapeError/);
     }
   });
   it('If with a run-time condition', async () => {

@@ -312,6 +312,57 @@ describe('Shape / Constant / ConstantOfShape / Cast', () => {
   });
 });
 
+describe('Expand / Tile / DepthToSpace / SpaceToDepth on run-time tensors', () => {
+  const expand = (x: number[], shape: number[]) => single('Expand', [{ name: 'x', dims: x }], {}, { extraInputs: ['s'], initializers: [i64('s', shape)] });
+  it('Expand: to more axes, a 1 in the shape keeping the input dim, an empty result', async () => {
+    await expectSameAsOrt(expand([3, 1], [2, 3, 4]));
+    await expectSameAsOrt(expand([2, 1, 5], [1, 1]));
+    await expectSameAsOrt(expand([1, 4, 1], [3, 1, 6]));
+    await expectSameAsOrt(expand([2, 1, 3], [2, 0, 3]));
+  });
+  it('Expand: the shape from a Shape chain (expand_as), a symbolic batch', async () => {
+    const spec: ModelSpec = {
+      nodes: [
+        { op: 'ReduceMean', inputs: ['x'], outputs: ['m'], attrs: { axes: [1], keepdims: 1 } },
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Expand', inputs: ['m', 's'], outputs: ['e'] },
+        { op: 'Mul', inputs: ['x', 'e'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 6, 5] }],
+      outputs: ['y'],
+    };
+    const bytes = buildModel(spec);
+    const session = await InferenceSession.create(bytes);
+    for (const n of [2, 3]) await compareRun(session, bytes, { x: { data: rand(n * 30), dims: [n, 6, 5] } }, { what: `N = ${n}` });
+  });
+  it('Tile: repeats of 1, 3 and 0, on rank 1 to 4', async () => {
+    const tile = (x: number[], reps: number[]) => single('Tile', [{ name: 'x', dims: x }], {}, { extraInputs: ['r'], initializers: [i64('r', reps)] });
+    await expectSameAsOrt(tile([5], [3]));
+    await expectSameAsOrt(tile([2, 3], [2, 1]));
+    await expectSameAsOrt(tile([2, 3, 4], [1, 3, 2]));
+    await expectSameAsOrt(tile([1, 2, 3, 2], [2, 2, 1, 3]));
+    await expectSameAsOrt(tile([2, 3], [0, 2]));
+  });
+  for (const mode of ['DCR', 'CRD']) {
+    it(`DepthToSpace ${mode}, blocks of 2 and 3`, async () => {
+      await expectSameAsOrt(single('DepthToSpace', [{ name: 'x', dims: [2, 8, 3, 5] }], { blocksize: 2, mode }));
+      await expectSameAsOrt(single('DepthToSpace', [{ name: 'x', dims: [1, 18, 2, 4] }], { blocksize: 3, mode }));
+    });
+  }
+  it('SpaceToDepth, blocks of 2 and 3; DepthToSpace after it gives the input back', async () => {
+    await expectSameAsOrt(single('SpaceToDepth', [{ name: 'x', dims: [2, 3, 4, 6] }], { blocksize: 2 }));
+    await expectSameAsOrt(single('SpaceToDepth', [{ name: 'x', dims: [1, 2, 6, 9] }], { blocksize: 3 }));
+    await expectSameAsOrt({
+      nodes: [
+        { op: 'SpaceToDepth', inputs: ['x'], outputs: ['d'], attrs: { blocksize: 2 } },
+        { op: 'DepthToSpace', inputs: ['d'], outputs: ['y'], attrs: { blocksize: 2 } },
+      ],
+      inputs: [{ name: 'x', dims: [1, 3, 4, 6] }],
+      outputs: ['y'],
+    });
+  });
+});
+
 describe('Pad', () => {
   const pad11 = (x: number[], pads: number[], value?: number, opset = 11): ModelSpec => ({
     opset,

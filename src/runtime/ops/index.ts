@@ -10,6 +10,7 @@ import { ReduceMax, ReduceMean, ReduceSum } from './reduce.js';
 import { Cast, Flatten, Identity, Reshape, Squeeze, Transpose, Unsqueeze } from './shape.js';
 import { Concat, Gather, Pad, Slice, Split } from './copy.js';
 import { Resize, Upsample } from './resize.js';
+import { DepthToSpace, Expand, SpaceToDepth, Tile } from './rearrange.js';
 
 // A null-prototype object: an op named '__proto__', 'constructor' or 'toString' (a hostile file)
 // finds nothing here instead of Object.prototype's members.
@@ -22,6 +23,6 @@ export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(
   BatchNormalization, LayerNormalization, Softmax, LogSoftmax,
   ReduceSum, ReduceMean, ReduceMax,
   Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: Identity, Cast, Transpose,
-  Concat, Split, Slice, Gather, Pad,
+  Concat, Split, Slice, Gather, Pad, Expand, Tile, DepthToSpace, SpaceToDepth,
   Resize, Upsample,
 });
