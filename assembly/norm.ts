@@ -16,11 +16,6 @@ const NEG_INF: f32 = -Infinity;
   return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
 }
 
-// @ts-ignore: decorator
-@inline function hmax(v: v128): f32 {
-  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-}
-
 /** Sum of n floats at p (two vector accumulators + scalar tail). */
 // @ts-ignore: decorator
 @inline function rowSum(p: usize, n: usize): f32 {
@@ -37,20 +32,39 @@ const NEG_INF: f32 = -Infinity;
   return s;
 }
 
+/** max (or, with isMin, min) of two vectors; isMin is a constant after inlining. */
+// @ts-ignore: decorator
+@inline function vext(a: v128, b: v128, isMin: bool): v128 {
+  return isMin ? f32x4.min(a, b) : f32x4.max(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function sext(a: f32, b: f32, isMin: bool): f32 {
+  return isMin ? min<f32>(a, b) : max<f32>(a, b);
+}
+
+/** Max (isMin: min) of n floats at p (-Infinity, or +Infinity, when n == 0). NaN propagates. */
+// @ts-ignore: decorator
+@inline function rowExt(p: usize, n: usize, isMin: bool): f32 {
+  const init: f32 = isMin ? Infinity : NEG_INF;
+  let a0 = f32x4.splat(init), a1 = f32x4.splat(init);
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    a0 = vext(a0, v128.load(p), isMin);
+    a1 = vext(a1, v128.load(p, 16), isMin);
+    p += 32;
+  }
+  if (i + 4 <= n) { a0 = vext(a0, v128.load(p), isMin); p += 16; i += 4; }
+  const v = vext(a0, a1, isMin);
+  let m = sext(sext(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1), isMin), sext(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3), isMin), isMin);
+  for (; i < n; i++) { m = sext(m, load<f32>(p), isMin); p += 4; }
+  return m;
+}
+
 /** Max of n floats at p (-Infinity when n == 0). */
 // @ts-ignore: decorator
 @inline function rowMax(p: usize, n: usize): f32 {
-  let a0 = f32x4.splat(NEG_INF), a1 = f32x4.splat(NEG_INF);
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) {
-    a0 = f32x4.max(a0, v128.load(p));
-    a1 = f32x4.max(a1, v128.load(p, 16));
-    p += 32;
-  }
-  if (i + 4 <= n) { a0 = f32x4.max(a0, v128.load(p)); p += 16; i += 4; }
-  let m = hmax(f32x4.max(a0, a1));
-  for (; i < n; i++) { m = max<f32>(m, load<f32>(p)); p += 4; }
-  return m;
+  return rowExt(p, n, false);
 }
 
 // ---- BatchNormalization ------------------------------------------------------------------------
@@ -263,31 +277,43 @@ export function reduce_sum(x: usize, outer: usize, R: usize, inner: usize, scale
   }
 }
 
-/** y[o][i] = max_r x[o][r][i] over [outer, R, inner]. R == 0 gives -Infinity. NaN propagates. */
-export function reduce_max(x: usize, outer: usize, R: usize, inner: usize, y: usize): void {
+/** y[o][i] = max_r (isMin: min_r) x[o][r][i] over [outer, R, inner]. R == 0 gives -Infinity (+Infinity). NaN propagates. */
+// @ts-ignore: decorator
+@inline function reduceExt(x: usize, outer: usize, R: usize, inner: usize, y: usize, isMin: bool): void {
   if (inner == 1) {
-    for (let o: usize = 0; o < outer; o++) store<f32>(y + (o << 2), rowMax(x + ((o * R) << 2), R));
+    for (let o: usize = 0; o < outer; o++) store<f32>(y + (o << 2), rowExt(x + ((o * R) << 2), R, isMin));
     return;
   }
   const stride = inner << 2;
+  const init: f32 = isMin ? Infinity : NEG_INF;
   for (let o: usize = 0; o < outer; o++) {
     const xo = x + ((o * R * inner) << 2), yo = y + ((o * inner) << 2);
     let i: usize = 0;
     for (; i + 8 <= inner; i += 8) {
-      let a0 = f32x4.splat(NEG_INF), a1 = f32x4.splat(NEG_INF);
+      let a0 = f32x4.splat(init), a1 = f32x4.splat(init);
       let p = xo + (i << 2);
       for (let r: usize = 0; r < R; r++) {
-        a0 = f32x4.max(a0, v128.load(p)); a1 = f32x4.max(a1, v128.load(p, 16));
+        a0 = vext(a0, v128.load(p), isMin); a1 = vext(a1, v128.load(p, 16), isMin);
         p += stride;
       }
       v128.store(yo + (i << 2), a0);
       v128.store(yo + (i << 2), a1, 16);
     }
     for (; i < inner; i += 4) {
-      let a0 = f32x4.splat(NEG_INF);
+      let a0 = f32x4.splat(init);
       let p = xo + (i << 2);
-      for (let r: usize = 0; r < R; r++) { a0 = f32x4.max(a0, v128.load(p)); p += stride; }
+      for (let r: usize = 0; r < R; r++) { a0 = vext(a0, v128.load(p), isMin); p += stride; }
       storeLanes(yo + (i << 2), a0, <i32>min<usize>(4, inner - i));
     }
   }
+}
+
+/** y[o][i] = max_r x[o][r][i] over [outer, R, inner]. R == 0 gives -Infinity. NaN propagates. */
+export function reduce_max(x: usize, outer: usize, R: usize, inner: usize, y: usize): void {
+  reduceExt(x, outer, R, inner, y, false);
+}
+
+/** y[o][i] = min_r x[o][r][i] over [outer, R, inner]. R == 0 gives +Infinity. NaN propagates. */
+export function reduce_min(x: usize, outer: usize, R: usize, inner: usize, y: usize): void {
+  reduceExt(x, outer, R, inner, y, true);
 }

@@ -8,7 +8,7 @@ import { buildModel, runOrt } from './util/onnx.js';
 import { randomArray, randomInt, rng } from './util/rng.js';
 
 const size = (d: readonly number[]) => d.reduce((a, b) => a * b, 1);
-const OPS: ReduceOp[] = ['sum', 'mean', 'max'];
+const OPS: ReduceOp[] = ['sum', 'mean', 'max', 'min', 'sumSquare', 'l2', 'l1'];
 
 describe('reduce plan', () => {
   it('merges adjacent axes, drops size-1 axes and sizes the scratch', () => {
@@ -25,16 +25,16 @@ describe('reduce plan', () => {
 });
 
 describe.each(FLAVORS)('reductions (%s build)', (flavor) => {
-  it('Sum / Mean / Max over random axes match a float64 reference, keepdims both ways', async () => {
+  it('every reduction over random axes matches a float64 reference, keepdims both ways', async () => {
     const k = await kernels(flavor);
     const r = rng(31);
-    for (let t = 0; t < 90; t++) {
+    for (let t = 0; t < 140; t++) {
       const rank = randomInt(r, 1, 5);
       const dims = Array.from({ length: rank }, () => randomInt(r, 1, rank > 3 ? 7 : 19));
       const axes: number[] = [];
       for (let i = 0; i < rank; i++) if (r() < 0.45) axes.push(r() < 0.5 ? i - rank : i);
       const keepdims = t % 2 === 0;
-      const op = OPS[t % 3];
+      const op = OPS[t % OPS.length];
       const X = randomArray(size(dims), 1000 + t, -2, 2);
       const got = reduce(k, op, X, dims, { axes, keepdims });
       const want = reduceRef(X, dims, axes, keepdims, op);
@@ -63,26 +63,32 @@ describe.each(FLAVORS)('reductions (%s build)', (flavor) => {
     }
   });
 
-  it('noop_with_empty_axes returns the input; Max propagates NaN', async () => {
+  it('noop_with_empty_axes returns the input; Max and Min propagate NaN; only size-1 axes still square', async () => {
     const k = await kernels(flavor);
     const X = randomArray(12, 5);
-    const got = reduce(k, 'mean', X, [3, 4], { axes: [], noopWithEmptyAxes: true });
-    expect(got.dims).toEqual([3, 4]);
-    expect(Array.from(got.data)).toEqual(Array.from(X));
+    for (const op of OPS) {
+      const got = reduce(k, op, X, [3, 4], { axes: [], noopWithEmptyAxes: true });
+      expect(got.dims).toEqual([3, 4]);
+      expect(Array.from(got.data), op).toEqual(Array.from(X));
+    }
+    expect(Array.from(reduce(k, 'sumSquare', X, [3, 1, 4], { axes: [1], keepdims: false }).data)).toEqual(Array.from(X, (v) => Math.fround(v * v)));
+    expect(Array.from(reduce(k, 'l1', X, [3, 4, 1], { axes: [2] }).data)).toEqual(Array.from(X, Math.abs));
+    expect(Number.isNaN(reduce(k, 'min', Float32Array.of(3, NaN, 1, 2, 5), [5], { axes: [0] }).data[0])).toBe(true);
     const Y = new Float32Array([1, NaN, 3, 4, 5, 6, 7, 8]);
     const m = reduce(k, 'max', Y, [2, 4], { axes: [1] }).data;
     expect(Number.isNaN(m[0])).toBe(true);
     expect(m[1]).toBe(8);
   });
 
-  it('ReduceSum / ReduceMean / ReduceMax (opset 13) agree with onnxruntime', async () => {
+  it('ReduceSum / Mean / Max / Min / SumSquare / L2 / L1 (opset 13) agree with onnxruntime', async () => {
     const k = await kernels(flavor);
     const cases: [number[], number[], number][] = [
       [[2, 3, 5, 7], [2, 3], 1], [[2, 3, 5, 7], [1], 0], [[4, 6, 9], [-1], 1], [[4, 6, 9], [0, 2], 0], [[3, 10], [0], 1], [[2, 3, 4], [], 1],
     ];
     for (const [i, [dims, axes, keepdims]] of cases.entries()) {
       const X = randomArray(size(dims), 70 + i, -5, 5);
-      for (const [op, name] of [['sum', 'ReduceSum'], ['mean', 'ReduceMean'], ['max', 'ReduceMax']] as const) {
+      const names = [['sum', 'ReduceSum'], ['mean', 'ReduceMean'], ['max', 'ReduceMax'], ['min', 'ReduceMin'], ['sumSquare', 'ReduceSumSquare'], ['l2', 'ReduceL2'], ['l1', 'ReduceL1']] as const;
+      for (const [op, name] of names) {
         // opset 13: ReduceSum takes axes as an int64 input; the others take an attribute
         const asInput = name === 'ReduceSum' && axes.length > 0;
         const model = buildModel({

@@ -2,14 +2,30 @@
 // The plan drops size-1 axes, merges adjacent reduced (and adjacent kept) axes, then runs one
 // [outer, R, inner] reduction per reduced group, biggest shrink first: the first pass goes
 // from x into a scratch buffer, later passes reduce the scratch in place, the last writes y.
-// Mean is Sum with the final pass scaled by 1 / (number of reduced elements).
+// Mean is Sum with the final pass scaled by 1 / (number of reduced elements). SumSquare, L2
+// and L1 square (or take |x| of) the input into the scratch first and sum that; L2 takes the
+// square root of the result.
 import { ArgumentError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
+import { binaryRun } from './eltwise.js';
+import { unaryRun } from './unary.js';
 
 type Tensor = { data: Float32Array; dims: number[] };
 
-export type ReduceOp = 'sum' | 'mean' | 'max';
+export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'sumSquare' | 'l2' | 'l1';
+
+const ONNX_NAMES: Record<ReduceOp, string> = { sum: 'ReduceSum', mean: 'ReduceMean', max: 'ReduceMax', min: 'ReduceMin', sumSquare: 'ReduceSumSquare', l2: 'ReduceL2', l1: 'ReduceL1' };
+
+/** Ops that transform every input element (x², |x|) before summing: the scratch holds the transformed input. */
+function transforms(op: ReduceOp): boolean {
+  return op === 'sumSquare' || op === 'l2' || op === 'l1';
+}
+
+/** Floats of scratch reduceRun needs for op on an input of n elements. */
+export function reduceScratchFloats(op: ReduceOp, plan: ReducePlan, n: number): number {
+  return transforms(op) ? Math.max(plan.scratchFloats, n) : plan.scratchFloats;
+}
 
 export interface ReduceOptions {
   /** Axes to reduce (negative counts from the end). Empty or missing: all axes, unless noopWithEmptyAxes. */
@@ -100,30 +116,41 @@ export function reducePlan(dims: readonly number[], opts: ReduceOptions = {}, wh
  * holds plan.scratchFloats floats (0 is fine when that is 0). Returns the output dims.
  */
 export function reduceRun(k: Kernels, op: ReduceOp, x: number, dims: readonly number[], y: number, scratch: number, opts: ReduceOptions = {}): number[] {
-  if (!globalThis.EDGEPRUNE_RUNTIME && op !== 'sum' && op !== 'mean' && op !== 'max') throw new ArgumentError(`Reduce: unknown operation '${op}'; use sum, mean or max`);
-  const what = op === 'sum' ? 'ReduceSum' : op === 'mean' ? 'ReduceMean' : 'ReduceMax';
+  if (!globalThis.EDGEPRUNE_RUNTIME && !Object.prototype.hasOwnProperty.call(ONNX_NAMES, op)) throw new ArgumentError(`Reduce: unknown operation '${op}'; use ${Object.keys(ONNX_NAMES).join(', ')}`);
+  const what = ONNX_NAMES[op];
   const plan = reducePlan(dims, opts, what);
   const nIn = sizeOf(dims);
   const nOut = sizeOf(plan.outDims);
+  // noop_with_empty_axes returns the input as it is; an empty input has nothing to transform
+  const pre = transforms(op) && plan.axes.length > 0 && nIn > 0;
   if (!globalThis.EDGEPRUNE_RUNTIME) {
     k.requireFloats(x, nIn, `${what} input`);
     k.requireFloats(y, nOut, `${what} output`);
-    if (plan.scratchFloats > 0) k.requireFloats(scratch, plan.scratchFloats, `${what} scratch (see reducePlan().scratchFloats)`);
+    const s = reduceScratchFloats(op, plan, nIn);
+    if (s > 0) k.requireFloats(scratch, s, `${what} scratch (see reduceScratchFloats())`);
   }
-  if (plan.identity) {
+  if (plan.identity && !pre) {
     if (x !== y) k.f32.copyWithin(y >> 2, x >> 2, (x >> 2) + nIn);
     return plan.outDims;
   }
   let src = x;
+  if (pre) {
+    // only size-1 axes to reduce: the transformed input is the result
+    src = plan.identity ? y : scratch;
+    if (op === 'l1') unaryRun(k, 'abs', x, src, dims);
+    else binaryRun(k, 'mul', x, dims, x, dims, src);
+  }
   plan.passes.forEach((p, j) => {
     const last = j === plan.passes.length - 1;
     const dst = last ? y : scratch;
     if (p.outer * p.inner > 0) {
       if (op === 'max') k.fn.reduce_max(src, p.outer, p.R, p.inner, dst);
+      else if (op === 'min') k.fn.reduce_min(src, p.outer, p.R, p.inner, dst);
       else k.fn.reduce_sum(src, p.outer, p.R, p.inner, last && op === 'mean' ? 1 / plan.count : 1, dst);
     }
     src = dst;
   });
+  if (op === 'l2' && pre) unaryRun(k, 'sqrt', y, y, plan.outDims);
   return plan.outDims;
 }
 
@@ -136,7 +163,8 @@ export function reduce(k: Kernels, op: ReduceOp, X: Float32Array, dims: readonly
   let s = 0;
   try {
     y = k.allocF32(sizeOf(plan.outDims));
-    s = plan.scratchFloats > 0 ? k.allocF32(plan.scratchFloats) : 0;
+    const floats = reduceScratchFloats(op, plan, X.length);
+    s = floats > 0 ? k.allocF32(floats) : 0;
     const out = reduceRun(k, op, x, dims, y, s, opts);
     return { data: k.download(y, sizeOf(out)), dims: out };
   } finally {

@@ -63,7 +63,7 @@ describe('global pools', () => {
   }
 });
 
-describe('ReduceMean / ReduceSum / ReduceMax', () => {
+describe('ReduceMean / ReduceSum / ReduceMax / ReduceMin / ReduceSumSquare / ReduceL2 / ReduceL1', () => {
   const cases: [string, number[], Record<string, Attr>][] = [
     ['last axis keepdims 1', [2, 3, 5], { axes: [-1] }],
     ['last axis keepdims 0', [2, 3, 5], { axes: [2], keepdims: 0 }],
@@ -74,7 +74,7 @@ describe('ReduceMean / ReduceSum / ReduceMax', () => {
     ['all axes (no attr) keepdims 0', [3, 5, 7], { keepdims: 0 }],
     ['axis 0', [4, 9], { axes: [0] }],
   ];
-  for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax']) {
+  for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL2', 'ReduceL1']) {
     for (const [name, x, attrs] of cases) {
       it(`${op} ${name} (opset 11 attributes)`, async () => {
         await expectSameAsOrt(single(op, [{ name: 'x', dims: x }], attrs, { opset: 11 }), { range: [-3, 3] });
@@ -98,8 +98,25 @@ describe('ReduceMean / ReduceSum / ReduceMax', () => {
       await expectSameAsOrt(single('ReduceSum', [{ name: 'x', dims: x }], attrs, { opset: 13, extraInputs: axes ? ['axes'] : [], initializers: axes ? [i64('axes', axes)] : [] }));
     });
   }
-  it('ReduceMean opset 18 axes input', async () => {
-    await expectSameAsOrt(single('ReduceMean', [{ name: 'x', dims: [2, 3, 5] }], {}, { opset: 18, extraInputs: ['axes'], initializers: [i64('axes', [2])] }));
+  for (const op of ['ReduceMean', 'ReduceMin', 'ReduceL2', 'ReduceSumSquare']) {
+    it(`${op} opset 18 axes input`, async () => {
+      await expectSameAsOrt(single(op, [{ name: 'x', dims: [2, 3, 5] }], {}, { opset: 18, extraInputs: ['axes'], initializers: [i64('axes', [2])] }));
+    });
+  }
+  it('F.normalize as torch exports it: ReduceL2, Clip, Expand, Div (opset 13)', async () => {
+    await expectSameAsOrt({
+      opset: 13,
+      nodes: [
+        { op: 'ReduceL2', inputs: ['x'], outputs: ['n'], attrs: { axes: [1], keepdims: 1 } },
+        { op: 'Clip', inputs: ['n', 'eps'], outputs: ['c'] },
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Expand', inputs: ['c', 's'], outputs: ['e'] },
+        { op: 'Div', inputs: ['x', 'e'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [3, 10] }],
+      outputs: ['y'],
+      initializers: [f32('eps', [1e-12], [])],
+    });
   });
 });
 

@@ -1,8 +1,8 @@
-// ReduceMean, ReduceSum, ReduceMax over any axes (axes as attribute, or as input from opset 13
-// for ReduceSum and from opset 18 for the others).
+// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2, ReduceL1 over any axes
+// (axes as attribute, or as input from opset 13 for ReduceSum and from opset 18 for the others).
 import { attrInt, attrInts } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { reducePlan, reduceRun, type ReduceOp, type ReduceOptions } from '../../kernels/reduce.js';
+import { reducePlan, reduceRun, reduceScratchFloats, type ReduceOp, type ReduceOptions } from '../../kernels/reduce.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, optionalConstNumbers, size } from './util.js';
 
@@ -28,7 +28,7 @@ function reduceOp(op: ReduceOp): OpDef {
       return {
         kernel: `reduce:${op}`,
         flops: size(x),
-        scratchBytes: plan.scratchFloats * 4,
+        scratchBytes: reduceScratchFloats(op, plan, size(x)) * 4,
         run(ins, outs, scratch) {
           reduceRun(ctx.k, op, ins[0], x, outs[0], scratch, opts);
         },
@@ -40,3 +40,7 @@ function reduceOp(op: ReduceOp): OpDef {
 export const ReduceSum = reduceOp('sum');
 export const ReduceMean = reduceOp('mean');
 export const ReduceMax = reduceOp('max');
+export const ReduceMin = reduceOp('min');
+export const ReduceSumSquare = reduceOp('sumSquare');
+export const ReduceL2 = reduceOp('l2');
+export const ReduceL1 = reduceOp('l1');
