@@ -96,57 +96,80 @@ export function norm_batch(x: usize, N: usize, C: usize, HW: usize, scale: usize
 // ---- LayerNormalization ------------------------------------------------------------------------
 
 /**
- * Per row of D floats: y = (x - mean) / sqrt(var + eps) * gamma + beta. gamma: D floats;
- * beta: D floats or 0 for none. Corrected two-pass moments (mean, then the sum of deviations and
- * of their squares), so large means do not cancel the variance away.
+ * One row of D floats: y = (x - mean) / sqrt(var + eps) * gamma + beta, with gamma and beta per
+ * element (arrays at g and b, b = 0 for none) or, with perChannel, the scalars gs and bs.
+ * Corrected two-pass moments (mean, then the sum of deviations and of their squares), so large
+ * means do not cancel the variance away. perChannel is a constant after inlining.
  */
-export function norm_layer(x: usize, rows: usize, D: usize, gamma: usize, beta: usize, eps: f32, y: usize): void {
-  if (D == 0) return;
+// @ts-ignore: decorator
+@inline function normRow(xr: usize, yr: usize, D: usize, eps: f32, g: usize, b: usize, gs: f32, bs: f32, perChannel: bool): void {
   const invD: f32 = <f32>1 / <f32>D;
   const zero = f32x4.splat(0);
-  for (let r: usize = 0; r < rows; r++) {
-    const xr = x + ((r * D) << 2), yr = y + ((r * D) << 2);
-    const mean = rowSum(xr, D) * invD;
-    // second pass: deviations from the first mean
-    const mv = f32x4.splat(mean);
-    let s1 = zero, s2 = zero, t1 = zero, t2 = zero;
-    let p = xr;
-    let i: usize = 0;
-    for (; i + 8 <= D; i += 8) {
-      const d0 = f32x4.sub(v128.load(p), mv), d1 = f32x4.sub(v128.load(p, 16), mv);
-      s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
-      t1 = f32x4.add(t1, d1); t2 = madd(d1, d1, t2);
-      p += 32;
+  const mean = rowSum(xr, D) * invD;
+  // second pass: deviations from the first mean
+  const mv = f32x4.splat(mean);
+  let s1 = zero, s2 = zero, t1 = zero, t2 = zero;
+  let p = xr;
+  let i: usize = 0;
+  for (; i + 8 <= D; i += 8) {
+    const d0 = f32x4.sub(v128.load(p), mv), d1 = f32x4.sub(v128.load(p, 16), mv);
+    s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
+    t1 = f32x4.add(t1, d1); t2 = madd(d1, d1, t2);
+    p += 32;
+  }
+  if (i + 4 <= D) {
+    const d0 = f32x4.sub(v128.load(p), mv);
+    s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
+    p += 16; i += 4;
+  }
+  let sd = hsum(f32x4.add(s1, t1)), sq = hsum(f32x4.add(s2, t2));
+  for (; i < D; i++) { const d = load<f32>(p) - mean; sd += d; sq += d * d; p += 4; }
+  // the mean is kept as mean + corr (two floats): x - mean is exact for x near the mean, so
+  // (x - mean) - corr stays accurate even when |mean| is large against the spread
+  const corr = sd * invD;
+  let variance = sq * invD - corr * corr;
+  if (variance < 0) variance = 0;
+  const rstd: f32 = <f32>1 / Mathf.sqrt(variance + eps);
+  // third pass: normalize, scale, shift
+  const cv = f32x4.splat(corr), rs = f32x4.splat(rstd), gv = f32x4.splat(gs), bv = f32x4.splat(bs);
+  p = xr;
+  let q = yr;
+  i = 0;
+  for (; i + 4 <= D; i += 4) {
+    const z = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(p), mv), cv), rs);
+    if (perChannel) v128.store(q, madd(z, gv, bv));
+    else v128.store(q, madd(z, v128.load(g), b ? v128.load(b) : zero));
+    p += 16; q += 16; g += 16; b += 16;
+  }
+  for (; i < D; i++) {
+    const z = ((load<f32>(p) - mean) - corr) * rstd;
+    let v: f32;
+    if (perChannel) v = z * gs + bs;
+    else {
+      v = z * load<f32>(g);
+      if (b) v += load<f32>(b);
     }
-    if (i + 4 <= D) {
-      const d0 = f32x4.sub(v128.load(p), mv);
-      s1 = f32x4.add(s1, d0); s2 = madd(d0, d0, s2);
-      p += 16; i += 4;
-    }
-    let sd = hsum(f32x4.add(s1, t1)), sq = hsum(f32x4.add(s2, t2));
-    for (; i < D; i++) { const d = load<f32>(p) - mean; sd += d; sq += d * d; p += 4; }
-    // the mean is kept as mean + corr (two floats): x - mean is exact for x near the mean, so
-    // (x - mean) - corr stays accurate even when |mean| is large against the spread
-    const corr = sd * invD;
-    let variance = sq * invD - corr * corr;
-    if (variance < 0) variance = 0;
-    const rstd: f32 = <f32>1 / Mathf.sqrt(variance + eps);
-    // third pass: normalize, scale, shift
-    const cv = f32x4.splat(corr), rs = f32x4.splat(rstd);
-    p = xr;
-    let q = yr, g = gamma, b = beta;
-    i = 0;
-    for (; i + 4 <= D; i += 4) {
-      const z = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(p), mv), cv), rs);
-      const bv = beta ? v128.load(b) : zero;
-      v128.store(q, madd(z, v128.load(g), bv));
-      p += 16; q += 16; g += 16; b += 16;
-    }
-    for (; i < D; i++) {
-      let v = ((load<f32>(p) - mean) - corr) * rstd * load<f32>(g);
-      if (beta) v += load<f32>(b);
-      store<f32>(q, v);
-      p += 4; q += 4; g += 4; b += 4;
+    store<f32>(q, v);
+    p += 4; q += 4; g += 4; b += 4;
+  }
+}
+
+/** Per row of D floats: y = (x - mean) / sqrt(var + eps) * gamma + beta. gamma: D floats; beta: D floats or 0 for none. */
+export function norm_layer(x: usize, rows: usize, D: usize, gamma: usize, beta: usize, eps: f32, y: usize): void {
+  if (D == 0) return;
+  for (let r: usize = 0; r < rows; r++) normRow(x + ((r * D) << 2), y + ((r * D) << 2), D, eps, gamma, beta, 0, 0, false);
+}
+
+/**
+ * InstanceNormalization: per (n, c) plane of HW floats, y = (x - mean) / sqrt(var + eps) *
+ * scale[c] + bias[c]; x, y: N x C x HW; scale, bias: C floats.
+ */
+export function norm_instance(x: usize, N: usize, C: usize, HW: usize, scale: usize, bias: usize, eps: f32, y: usize): void {
+  if (HW == 0) return;
+  for (let n: usize = 0; n < N; n++) {
+    for (let c: usize = 0; c < C; c++) {
+      const off = ((n * C + c) * HW) << 2;
+      normRow(x + off, y + off, HW, eps, 0, 0, load<f32>(scale + (c << 2)), load<f32>(bias + (c << 2)), true);
     }
   }
 }

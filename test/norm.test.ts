@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchNorm, batchNormRun, foldBatchNorm, layerNorm, layerNormRun } from '../src/kernels/norm.js';
+import { batchNorm, batchNormRun, foldBatchNorm, instanceNormRun, layerNorm, layerNormRun } from '../src/kernels/norm.js';
 import { logSoftmax, softmax, softmaxRun, softmaxShape } from '../src/kernels/softmax.js';
 import { ArgumentError, ShapeError } from '../src/errors.js';
 import { batchNormRef, layerNormRef, softmaxRef } from './ref/norm.js';
@@ -71,6 +71,34 @@ describe.each(FLAVORS)('normalization and softmax (%s build)', (flavor) => {
       // a naive float32 mean near 1e4 would be off by ~5e-4, i.e. ~1e-3 in the output
       expectClose(got.data, layerNormRef(X, rows, D, gamma, beta, 1e-5), `${dims} axis=${axis} offset=${offset}`, offset ? 2e-5 : 1e-5);
     }
+  });
+
+  it('InstanceNormalization matches a float64 reference (planes of 1 to 70 values, large means, in place)', async () => {
+    const k = await kernels(flavor);
+    const r = rng(23);
+    for (let t = 0; t < 16; t++) {
+      const dims = [randomInt(r, 1, 3), randomInt(r, 1, 5), ...randomDims(r, randomInt(r, 1, 2), t % 4 === 0 ? 70 : 9)];
+      const [N, C] = dims;
+      const HW = size(dims.slice(2));
+      const offset = t % 3 === 0 ? 1e4 : 0;
+      const X = randomArray(size(dims), 900 + t, offset - 1, offset + 1);
+      const scale = randomArray(C, 950 + t, 0.5, 1.5);
+      const bias = randomArray(C, 970 + t);
+      const want = new Float64Array(X.length);
+      for (let p = 0; p < N * C; p++) {
+        const row = Array.from(X.subarray(p * HW, (p + 1) * HW));
+        const mean = row.reduce((a, b) => a + b, 0) / HW;
+        const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / HW;
+        row.forEach((v, i) => (want[p * HW + i] = ((v - mean) / Math.sqrt(variance + 1e-5)) * scale[p % C] + bias[p % C]));
+      }
+      const x = k.upload(X);
+      const s = k.upload(scale);
+      const b = k.upload(bias);
+      instanceNormRun(k, x, dims, s, b, x, 1e-5); // in place
+      expectClose(k.download(x, X.length), want, `${dims} offset=${offset}`, offset ? 2e-5 : 1e-5);
+      k.free(x, s, b);
+    }
+    expect(() => instanceNormRun(k, 0, [2, 3], 0, 0, 0)).toThrow(/N x C x spatial/);
   });
 
   it('LayerNormalization (opset 17) agrees with onnxruntime', async () => {

@@ -58,6 +58,24 @@ export function batchNormRun(k: Kernels, x: number, xDims: readonly number[], sc
   return [...xDims];
 }
 
+/**
+ * InstanceNormalization on pointers: each (n, c) plane of x (N x C x spatial, rank >= 3)
+ * normalized by its own mean and variance, then y = z * scale[c] + bias[c]. y may equal x.
+ */
+export function instanceNormRun(k: Kernels, x: number, xDims: readonly number[], scale: number, bias: number, y: number, epsilon = 1e-5): number[] {
+  if (xDims.length < 3) throw new ShapeError(`InstanceNormalization: input must be N x C x spatial (rank >= 3), got ${fmt(xDims)}`);
+  const { N, C, inner } = batchNormShape(xDims);
+  const n = sizeOf(xDims);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, n, 'InstanceNormalization input');
+    k.requireFloats(y, n, 'InstanceNormalization output');
+    k.requireFloats(scale, C, `InstanceNormalization scale (one per channel, C = ${C})`);
+    k.requireFloats(bias, C, `InstanceNormalization bias (one per channel, C = ${C})`);
+  }
+  if (n > 0) k.fn.norm_instance(x, N, C, inner, scale, bias, epsilon, y);
+  return [...xDims];
+}
+
 /** One-shot BatchNormalization (inference) on a host array. */
 export function batchNorm(k: Kernels, X: Float32Array, xDims: readonly number[], p: BatchNormParams): Tensor {
   checkData(X, xDims, 'BatchNormalization input');

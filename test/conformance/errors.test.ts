@@ -178,7 +178,7 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
       expect(e.message, op).toContain('the_node');
     }
   });
-  it('Expand, Tile, DepthToSpace and SpaceToDepth that cannot apply name the node and say why', async () => {
+  it('Expand, Tile, DepthToSpace, SpaceToDepth and InstanceNormalization that cannot apply name the node and say why', async () => {
     const cases: [ModelSpec, RegExp][] = [
       [feature('DepthToSpace', { blocksize: 3 }), /the_node' \(DepthToSpace\): 2 channels do not split into 3x3 blocks/],
       [feature('DepthToSpace', { blocksize: 0 }), /blocksize 0 must be a positive integer/],
@@ -187,6 +187,8 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
       [feature('Tile', {}, ['r'], [i64('r', [2, 2])]), /the_node' \(Tile\): repeats has 2 counts for an input of rank 4/],
       [feature('Tile', {}, ['r'], [i64('r', [1, 1, -1, 1])]), /repeats \[1, 1, -1, 1\] must be non-negative/],
       [feature('Expand', {}, ['s'], [i64('s', [3, 4])]), /do not broadcast/],
+      [feature('InstanceNormalization', {}, ['s', 'b'], [w('s', [3]), w('b', [2])]), /the_node' \(InstanceNormalization\): scale has 3 values for 2 channels/],
+      [{ ...feature('InstanceNormalization', {}, ['s', 'b'], [w('s', [2]), w('b', [2])]), inputs: [{ name: 'x', dims: [4, 2] }] }, /must be N x C x spatial \(rank 3 or more\), got \[4, 2\]/],
     ];
     for (const [spec, message] of cases) {
       const e = await rejects(InferenceSession.create(buildModel(spec)));

@@ -290,6 +290,34 @@ describe('patterns from real exports', () => {
     });
   });
 
+  it('InstanceNormalization on 1-D, 2-D and 3-D maps, default and custom epsilon', async () => {
+    for (const [dims, attrs] of [[[2, 3, 17], {}], [[1, 4, 6, 7], { epsilon: { float: 1e-3 } }], [[2, 2, 3, 4, 5], {}]] as const) {
+      const C = dims[1];
+      await expectSameAsOrt({
+        nodes: [{ op: 'InstanceNormalization', inputs: ['x', 's', 'b'], outputs: ['y'], attrs }],
+        inputs: [{ name: 'x', dims: [...dims] }],
+        outputs: ['y'],
+        initializers: [w('s', [C]), w('b', [C])],
+      });
+    }
+  });
+
+  it("GroupNorm as torch exports it: Reshape to groups, InstanceNormalization of ones and zeros, Reshape back, per-channel Mul and Add", async () => {
+    await expectSameAsOrt({
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'grouped'], outputs: ['r'] },
+        { op: 'InstanceNormalization', inputs: ['r', 'ones', 'zeros'], outputs: ['n'], attrs: { epsilon: { float: 1e-5 } } },
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Reshape', inputs: ['n', 's'], outputs: ['u'] },
+        { op: 'Mul', inputs: ['u', 'gamma'], outputs: ['m'] },
+        { op: 'Add', inputs: ['m', 'beta'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 6, 5, 4] }],
+      outputs: ['y'],
+      initializers: [i64('grouped', [2, 3, -1]), f32('ones', [1, 1, 1]), f32('zeros', [0, 0, 0]), w('gamma', [6, 1, 1]), w('beta', [6, 1, 1])],
+    }, { range: [-2, 6] });
+  });
+
   it('LayerNormalization (opset 17) over the last two axes (axis 1 and -2), without bias', async () => {
     for (const axis of [1, -2]) {
       await expectSameAsOrt({

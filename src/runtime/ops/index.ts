@@ -5,7 +5,7 @@ import { Gemm, MatMul } from './gemm.js';
 import { Add, Div, Max, Min, Mul, Pow, PRelu, Sub } from './eltwise.js';
 import { Abs, Celu, Ceil, Clip, Elu, Erf, Exp, Floor, HardSigmoid, HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Round, Selu, Sigmoid, Sign, Softplus, Softsign, Sqrt, Tanh, ThresholdedRelu } from './unary.js';
 import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
-import { BatchNormalization, LayerNormalization, LogSoftmax, Softmax } from './norm.js';
+import { BatchNormalization, InstanceNormalization, LayerNormalization, LogSoftmax, Softmax } from './norm.js';
 import { ReduceL1, ReduceL2, ReduceMax, ReduceMean, ReduceMin, ReduceSum, ReduceSumSquare } from './reduce.js';
 import { Cast, Flatten, Identity, Reshape, Squeeze, Transpose, Unsqueeze } from './shape.js';
 import { Concat, Gather, Pad, Slice, Split } from './copy.js';
@@ -20,7 +20,7 @@ export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(
   Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Exp, Log, Erf, Neg, Abs,
   Softplus, Elu, Selu, Celu, Softsign, Sign, Floor, Ceil, Round, Reciprocal, Mish, ThresholdedRelu,
   MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,
-  BatchNormalization, LayerNormalization, Softmax, LogSoftmax,
+  BatchNormalization, InstanceNormalization, LayerNormalization, Softmax, LogSoftmax,
   ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2, ReduceL1,
   Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: Identity, Cast, Transpose,
   Concat, Split, Slice, Gather, Pad, Expand, Tile, DepthToSpace, SpaceToDepth,

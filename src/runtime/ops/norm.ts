@@ -1,7 +1,8 @@
-// BatchNormalization (when not folded into a conv), LayerNormalization, Softmax, LogSoftmax.
+// BatchNormalization (when not folded into a conv), InstanceNormalization (torch's GroupNorm and
+// InstanceNorm exports), LayerNormalization, Softmax, LogSoftmax.
 import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt } from '../../graph/attrs.js';
-import { batchNormRun, foldBatchNorm, layerNormRun } from '../../kernels/norm.js';
+import { batchNormRun, foldBatchNorm, instanceNormRun, layerNormRun } from '../../kernels/norm.js';
 import { softmaxRun } from '../../kernels/softmax.js';
 import type { Executor, OpDef } from '../op.js';
 import { axisOf, constFloats, need, size, nodeError } from './util.js';
@@ -34,6 +35,38 @@ export const BatchNormalization: OpDef = {
       inPlaceInput: 0,
       run(ins, outs) {
         batchNormRun(k, ins[0], x, sp, hp, outs[0]);
+      },
+    };
+  },
+};
+
+export const InstanceNormalization: OpDef = {
+  constantInputs: [1, 2],
+  shape(node, inputs) {
+    const x = need(node, inputs, 0).dims;
+    if (x.length < 3) throw nodeError(node, `the input must be N x C x spatial (rank 3 or more), got [${x.join(', ')}]`);
+    return [x];
+  },
+  build(ctx): Executor {
+    const { node, inputs, k } = ctx;
+    const x = need(node, inputs, 0).dims;
+    const upload = (i: number, what: string): number => {
+      const v = constFloats(node, inputs, i, what);
+      if (v.length !== x[1]) throw nodeError(node, `${what} has ${v.length} values for ${x[1]} channels`);
+      const p = ctx.alloc(v.length * 4);
+      k.f32.set(v, p >> 2);
+      return p;
+    };
+    const scale = upload(1, 'scale');
+    const bias = upload(2, 'B');
+    const eps = attrFloat(node, 'epsilon', 1e-5);
+    return {
+      kernel: 'instancenorm',
+      flops: 8 * size(x),
+      scratchBytes: 0,
+      inPlaceInput: 0,
+      run(ins, outs) {
+        instanceNormRun(k, ins[0], x, scale, bias, outs[0], eps);
       },
     };
   },
