@@ -161,10 +161,10 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
     outputs: ['y'],
     initializers: inits,
   });
-  it('unsupported op features name the node: Resize cubic, Pad reflect, Cast to int64 at run time', async () => {
+  it('unsupported op features name the node: Resize cubic, Cast to int64 at run time', async () => {
     const cases: [string, ModelSpec][] = [
       ['Resize', feature('Resize', { mode: 'cubic' }, ['', 'sc'], [{ name: 'sc', dims: [4], data: [1, 1, 2, 2] }])],
-      ['Pad', feature('Pad', { mode: 'reflect' }, ['p'], [{ name: 'p', dims: [8], data: BigInt64Array.from([0n, 0n, 1n, 1n, 0n, 0n, 1n, 1n]) }])],
+      ['Pad', feature('Pad', { mode: 'symmetric' }, ['p'], [{ name: 'p', dims: [8], data: BigInt64Array.from([0n, 0n, 1n, 1n, 0n, 0n, 1n, 1n]) }])],
       ['Cast', feature('Cast', { to: 7 })],
       ['Resize', feature('Resize', { mode: 'linear', antialias: 1 }, ['', 'sc'], [{ name: 'sc', dims: [4], data: [1, 1, 0.5, 0.5] }], 18)],
       ['Resize', feature('Resize', { mode: 'nearest', keep_aspect_ratio_policy: 'not_larger' }, ['', '', 'sz'], [{ name: 'sz', dims: [4], data: BigInt64Array.from([1n, 2n, 8n, 6n]) }], 18)],
@@ -178,7 +178,7 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
       expect(e.message, op).toContain('the_node');
     }
   });
-  it('Expand, Tile, DepthToSpace, SpaceToDepth and InstanceNormalization that cannot apply name the node and say why', async () => {
+  it('Expand, Tile, DepthToSpace, SpaceToDepth, InstanceNormalization and Pad that cannot apply name the node and say why', async () => {
     const cases: [ModelSpec, RegExp][] = [
       [feature('DepthToSpace', { blocksize: 3 }), /the_node' \(DepthToSpace\): 2 channels do not split into 3x3 blocks/],
       [feature('DepthToSpace', { blocksize: 0 }), /blocksize 0 must be a positive integer/],
@@ -187,6 +187,8 @@ describe('unsupported ops → UnsupportedOpError naming the op and the node', ()
       [feature('Tile', {}, ['r'], [i64('r', [2, 2])]), /the_node' \(Tile\): repeats has 2 counts for an input of rank 4/],
       [feature('Tile', {}, ['r'], [i64('r', [1, 1, -1, 1])]), /repeats \[1, 1, -1, 1\] must be non-negative/],
       [feature('Expand', {}, ['s'], [i64('s', [3, 4])]), /do not broadcast/],
+      [feature('Pad', { mode: 'reflect' }, ['p'], [i64('p', [0, 0, 4, 0, 0, 0, 0, 0])]), /the_node' \(Pad\): reflect padding of 4 along axis 2 needs more than the 4 values there/],
+      [feature('Pad', { mode: 'wrap' }, ['p'], [i64('p', [0, 0, 0, 5, 0, 0, 0, 0])], 19), /wrap padding of 5 along axis 3/],
       [feature('InstanceNormalization', {}, ['s', 'b'], [w('s', [3]), w('b', [2])]), /the_node' \(InstanceNormalization\): scale has 3 values for 2 channels/],
       [{ ...feature('InstanceNormalization', {}, ['s', 'b'], [w('s', [2]), w('b', [2])]), inputs: [{ name: 'x', dims: [4, 2] }] }, /must be N x C x spatial \(rank 3 or more\), got \[4, 2\]/],
     ];

@@ -395,6 +395,41 @@ describe('Pad', () => {
       initializers: [i64('p', [1, 2, 0, 3]), i64('a', [-1, 0])],
     });
   });
+  const padMode = (mode: string, x: number[], pads: number[], opset = 13): ModelSpec => ({
+    opset,
+    nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], attrs: { mode } }],
+    inputs: [{ name: 'x', dims: x }],
+    outputs: ['y'],
+    initializers: [i64('p', pads)],
+  });
+  for (const mode of ['reflect', 'edge']) {
+    it(`${mode}: spatial pads as ReflectionPad2d / ReplicationPad2d write them, corners included`, async () => {
+      await expectSameAsOrt(padMode(mode, [1, 3, 5, 7], [0, 0, 1, 2, 0, 0, 3, 1]));
+      await expectSameAsOrt(padMode(mode, [2, 2, 4, 4], [0, 0, 3, 3, 0, 0, 3, 3]));
+    });
+    it(`${mode}: every axis padded, a 1-D input, one side only`, async () => {
+      await expectSameAsOrt(padMode(mode, [2, 3, 5], [1, 2, 3, 1, 0, 2]));
+      await expectSameAsOrt(padMode(mode, [6], [4, 2]));
+      await expectSameAsOrt(padMode(mode, [3, 4], [0, 0, 0, 3]));
+    });
+    it(`${mode}: opset 2 attributes (model opset 10) and the opset 18 axes input`, async () => {
+      await expectSameAsOrt(single('Pad', [{ name: 'x', dims: [1, 2, 4, 5] }], { mode, pads: [0, 0, 2, 1, 0, 0, 1, 3] }, { opset: 10 }));
+      await expectSameAsOrt({
+        opset: 18,
+        nodes: [{ op: 'Pad', inputs: ['x', 'p', '', 'a'], outputs: ['y'], attrs: { mode } }],
+        inputs: [{ name: 'x', dims: [2, 3, 5] }],
+        outputs: ['y'],
+        initializers: [i64('p', [3, 1, 0, 1]), i64('a', [-1, 0])],
+      });
+    });
+  }
+  it('edge on a size-1 axis repeats its one value', async () => {
+    await expectSameAsOrt(padMode('edge', [2, 1, 3], [0, 2, 1, 0, 3, 1]));
+  });
+  it('wrap (opset 19): borders from the other side', async () => {
+    await expectSameAsOrt(padMode('wrap', [1, 2, 4, 5], [0, 0, 2, 3, 0, 0, 4, 5], 19));
+    await expectSameAsOrt(padMode('wrap', [3, 4], [1, 2, 3, 1], 19));
+  });
 });
 
 describe('If with a constant condition', () => {

@@ -1,4 +1,4 @@
-// Data movement: Concat, Split, Slice, Gather (constant indices), Pad (constant mode).
+// Data movement: Concat, Split, Slice, Gather (constant indices), Pad (constant, reflect, edge, wrap).
 // Each builds strided-copy tables once; run() is one or a few kernel calls.
 import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../graph/attrs.js';
@@ -176,7 +176,7 @@ export const Gather: OpDef = {
 function padSpec(node: Node, inputs: (OpInput | undefined)[], opset: number) {
   const x = need(node, inputs, 0).dims;
   const mode = attrString(node, 'mode', 'constant');
-  if (mode !== 'constant') throw new UnsupportedOpError('Pad', node.name, `mode '${mode}' (only 'constant' is supported)`);
+  if (!PAD_MODES.includes(mode)) throw new UnsupportedOpError('Pad', node.name, `mode '${mode}' (edgeprune pads with ${PAD_MODES.join(', ')})`);
   let pads: number[];
   let value = 0;
   if (opset < 11) {
@@ -200,7 +200,53 @@ function padSpec(node: Node, inputs: (OpInput | undefined)[], opset: number) {
   if (pads.length !== 2 * x.length) throw nodeError(node, `pads ${fmt(pads)} should have ${2 * x.length} values for input ${fmt(x)}`);
   const out = x.map((d, i) => d + pads[i] + pads[i + x.length]);
   if (out.some((d) => d < 0)) throw nodeError(node, `pads ${fmt(pads)} crop ${fmt(x)} below zero`);
-  return { x, pads, value, out };
+  // what is left of x along each axis after negative pads crop it; reflect / edge / wrap read only that
+  const box = x.map((d, i) => d + Math.min(0, pads[i]) + Math.min(0, pads[i + x.length]));
+  if (mode !== 'constant') {
+    const most = mode === 'reflect' ? (n: number) => n - 1 : mode === 'wrap' ? (n: number) => n : (n: number) => (n > 0 ? Infinity : 0);
+    box.forEach((n, i) => {
+      if (Math.max(pads[i], pads[i + x.length]) > most(n)) throw nodeError(node, `${mode} padding of ${Math.max(pads[i], pads[i + x.length])} along axis ${i} needs more than the ${n} values there`);
+    });
+  }
+  return { x, pads, value, out, mode, box };
+}
+
+const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'];
+
+/**
+ * The copies that fill the borders of a reflect / edge / wrap pad from the output's own interior,
+ * axis by axis: borders along axis a span the full output along the axes before a (already
+ * filled) and the interior along the axes after it. Each is a strided copy within y whose source
+ * walks the interior backwards (reflect), stays on the edge value (edge) or forwards (wrap).
+ */
+function borderCopies(ctx: BuildContext, mode: string, out: number[], box: number[], pads: number[]): ((y: number) => void)[] {
+  const r = out.length;
+  const ys = stridesOf(out);
+  const before = box.map((_, i) => Math.max(0, pads[i]));
+  const after = box.map((_, i) => Math.max(0, pads[i + r]));
+  const step = mode === 'reflect' ? -1 : mode === 'edge' ? 0 : 1;
+  const copies: ((y: number) => void)[] = [];
+  for (let a = 0; a < r; a++) {
+    const pb = before[a];
+    const n = box[a];
+    // [count, first destination index, first source index] along axis a, for each side
+    const reflect = mode === 'reflect';
+    const sides: [number, number, number][] = [
+      [pb, 0, reflect ? 2 * pb : mode === 'edge' ? pb : n],
+      [after[a], pb + n, reflect ? pb + n - 2 : mode === 'edge' ? pb + n - 1 : pb],
+    ];
+    // the axes after a start at their interior; the axes before a are whole
+    const rest = before.reduce((acc, p, b) => acc + (b > a ? p * ys[b] : 0), 0);
+    for (const [count, dst, src] of sides) {
+      if (count === 0) continue;
+      const axes = out.map((d, b) => (b === a ? { dim: count, inStride: step * ys[b], outStride: ys[b] } : { dim: b < a ? d : box[b], inStride: ys[b], outStride: ys[b] }));
+      const copy = stridedCopyTable(ctx, axes);
+      const from = (src * ys[a] + rest) * 4;
+      const to = (dst * ys[a] + rest) * 4;
+      copies.push((y) => copy(y + from, y + to));
+    }
+  }
+  return copies;
 }
 
 export const Pad: OpDef = {
@@ -209,18 +255,29 @@ export const Pad: OpDef = {
     return [padSpec(node, inputs, opset).out];
   },
   build(ctx): Executor {
-    const { x, pads, value, out } = padSpec(ctx.node, ctx.inputs, ctx.opset);
-    const r = x.length;
+    const { x, pads, value, out, mode, box } = padSpec(ctx.node, ctx.inputs, ctx.opset);
     const xs = stridesOf(x);
     const ys = stridesOf(out);
     // negative pads crop: the copied box starts inside x; positive pads shift it inside y
-    const box = x.map((d, i) => d + Math.min(0, pads[i]) + Math.min(0, pads[i + r]));
     const xAt = x.reduce((acc, _, i) => acc + Math.max(0, -pads[i]) * xs[i], 0) * 4;
     const yAt = x.reduce((acc, _, i) => acc + Math.max(0, pads[i]) * ys[i], 0) * 4;
     const copy = boxCopy(ctx, box, xs, ys);
+    const n = size(out);
+    if (mode !== 'constant') {
+      // every output value is written: the interior from x, then the borders from the interior
+      const borders = n === 0 ? [] : borderCopies(ctx, mode, out, box, pads);
+      return {
+        kernel: `pad:${mode}`,
+        flops: 0,
+        scratchBytes: 0,
+        run(ins, outs) {
+          copy(ins[0] + xAt, outs[0] + yAt);
+          for (const fill of borders) fill(outs[0]);
+        },
+      };
+    }
     const valuePtr = ctx.alloc(4);
     ctx.k.f32[valuePtr >> 2] = value;
-    const n = size(out);
     return {
       kernel: 'pad',
       flops: 0,
