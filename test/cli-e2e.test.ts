@@ -94,6 +94,13 @@ describe('edgeprune over the real InferenceSession', () => {
       expect(r.stderr, args[0]).toBe("edgeprune: --dim widht: the model's inputs have no symbolic dim of that name; theirs are batch, height, width\n");
     }
     expect(existsSync(pooledOut)).toBe(false);
+    // prune says it too, under its before / after table, and not once --dim gives the sizes
+    const pruned = join(dir, 'conv-symbolic-pruned.epm');
+    const p1 = await cli(['prune', conv, '-m', 'l1-unstructured', '-a', '0.5', '-o', pruned, '--dim', 'height=8']);
+    expect(p1.code).toBe(0);
+    expect(p1.stdout).toMatch(/^note: compute and peak memory are planned with width at 1; give real sizes with --dim NAME=VALUE/m);
+    const p2 = await cli(['prune', conv, '-m', 'l1-unstructured', '-a', '0.5', '-o', pruned, '--dim', 'height=8', '--dim', 'width=8']);
+    expect(p2.stdout).not.toMatch(/note:/);
     const fixed = await cli(['inspect', modelPath, '--dim', 'batch=3']);
     expect(fixed.stderr).toBe("edgeprune: --dim batch: the model's inputs have no symbolic dim of that name; their dims are all fixed\n");
   });

@@ -32,9 +32,14 @@ export async function inspect(ctx: CommandContext, model: string, opts: InspectO
  * The inputs' symbolic dims past the batch axis that --dim did not set, in order of appearance:
  * they are planned at 1 (a batch of 1 is the figure people expect; a 1x1 image is not).
  */
-function unsetSymbols(info: SessionInfo, given: Record<string, number>): string[] {
+export function unsetSymbols(info: SessionInfo, given: Record<string, number>): string[] {
   const names = info.inputs.flatMap((v) => v.dims.slice(1).filter((d): d is string => typeof d === 'string'));
   return [...new Set(names)].filter((n) => !(n in given));
+}
+
+/** What `unset` means for the figures, and how to give real sizes. */
+export function unsetNote(unset: readonly string[]): string {
+  return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`;
 }
 
 /** `unset`: symbolic input dims planned at 1 (no --dim), which make FLOPs and memory a 1-sized figure. */
@@ -65,7 +70,7 @@ export function formatInfo(model: string, info: SessionInfo, unset: readonly str
     ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
     ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
     ...(info.elastic ? [['elastic widths', info.elastic.levels.map((l, i) => `${+(100 * l.channels).toFixed(2)}%${i === info.elastic!.level ? ' (loaded)' : ''}`).join(', ')]] : []),
-    ...(unset.length ? [['note', `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`]] : []),
+    ...(unset.length ? [['note', unsetNote(unset)]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],
   );
   if (ops.length) {

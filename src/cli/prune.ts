@@ -6,6 +6,7 @@ import { readBytes, writeBytes } from './files.js';
 import { bytes as fmtBytes, grouped, si, table } from './format.js';
 import type { SessionInfo } from './session-types.js';
 import { checkDimNames, parseDims } from './dims.js';
+import { unsetNote, unsetSymbols } from './inspect.js';
 
 export const PRUNE_METHODS = ['l1-unstructured', 'global-l1', 'random', 'channel-l1', 'channel-l2', 'nm', 'block'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
@@ -114,6 +115,8 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
     row('planned peak memory', (i) => i.plannedPeakBytes, fmtBytes),
   ];
   ctx.stdout.write(`${opts.method} pruning${opts.int8 ? ' + int8 weights' : ''} of ${model} -> ${opts.out}\n${table(rows)}\n`);
+  const unset = unsetSymbols(before, overrides);
+  if (unset.length) ctx.stdout.write(`note: ${unsetNote(unset)}\n`);
   const skipped = result.report.skipped;
   if (skipped.length) {
     ctx.stdout.write(`left unpruned (${skipped.length}):\n`);

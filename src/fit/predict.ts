@@ -41,7 +41,7 @@ export function epmTensorBytes(n: number, nnz: number, int8C?: number): number {
 const VIEWS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 const ELEMENTWISE = new Set([
   'Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf',
-  'Softplus', 'Elu', 'Selu', 'Celu', 'Softsign', 'Sign', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Mish', 'ThresholdedRelu',
+  'Softplus', 'Elu', 'Selu', 'Celu', 'Softsign', 'Sign', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Mish', 'ThresholdedRelu', 'Gelu',
   'PRelu', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'BatchNormalization',
 ]);
 

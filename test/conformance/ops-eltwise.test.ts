@@ -37,6 +37,8 @@ describe('unary activations and math', () => {
     ['Mish', {}, 18],
     ['ThresholdedRelu', {}, 10],
     ['ThresholdedRelu', { alpha: { float: -0.5 } }, 10],
+    ['Gelu', {}, 20],
+    ['Gelu', { approximate: 'tanh' }, 20],
   ];
   for (const [op, attrs, opset, range] of cases) {
     it(`${op} ${JSON.stringify(attrs)}`, async () => {

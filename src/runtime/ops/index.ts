@@ -3,7 +3,7 @@ import type { OpDef } from '../op.js';
 import { Conv, ConvTranspose } from './conv.js';
 import { Gemm, MatMul } from './gemm.js';
 import { Add, Div, Max, Min, Mul, Pow, PRelu, Sub } from './eltwise.js';
-import { Abs, Celu, Ceil, Clip, Elu, Erf, Exp, Floor, HardSigmoid, HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Round, Selu, Sigmoid, Sign, Softplus, Softsign, Sqrt, Tanh, ThresholdedRelu } from './unary.js';
+import { Abs, Celu, Ceil, Clip, Elu, Erf, Gelu, Exp, Floor, HardSigmoid, HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Round, Selu, Sigmoid, Sign, Softplus, Softsign, Sqrt, Tanh, ThresholdedRelu } from './unary.js';
 import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
 import { BatchNormalization, InstanceNormalization, LayerNormalization, LogSoftmax, Softmax } from './norm.js';
 import { ReduceL1, ReduceL2, ReduceMax, ReduceMean, ReduceMin, ReduceSum, ReduceSumSquare } from './reduce.js';
@@ -18,7 +18,7 @@ export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(
   Conv, ConvTranspose, Gemm, MatMul,
   Add, Sub, Mul, Div, Max, Min, Pow, PRelu,
   Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Exp, Log, Erf, Neg, Abs,
-  Softplus, Elu, Selu, Celu, Softsign, Sign, Floor, Ceil, Round, Reciprocal, Mish, ThresholdedRelu,
+  Softplus, Elu, Selu, Celu, Softsign, Sign, Floor, Ceil, Round, Reciprocal, Mish, ThresholdedRelu, Gelu,
   MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,
   BatchNormalization, InstanceNormalization, LayerNormalization, Softmax, LogSoftmax,
   ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceSumSquare, ReduceL2, ReduceL1,

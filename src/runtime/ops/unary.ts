@@ -1,9 +1,9 @@
 // Elementwise activations and math, all in place when the input dies here.
-import { attrFloat } from '../../graph/attrs.js';
+import { attrFloat, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { SELU_ALPHA, SELU_GAMMA, unaryRun, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
-import { need, optionalConstNumbers, size } from './util.js';
+import { need, nodeError, optionalConstNumbers, size } from './util.js';
 
 function unaryOp(op: UnaryOp, params: (node: Node, inputs: (OpInput | undefined)[], opset: number) => UnaryParams = () => ({}), constantInputs?: number[]): OpDef {
   return {
@@ -49,6 +49,15 @@ export const Erf = unaryOp('erf');
 export const Neg = unaryOp('neg');
 export const Abs = unaryOp('abs');
 export const Softplus = unaryOp('softplus');
+/** Gelu (opset 20): exact, or with approximate='tanh' the tanh form. */
+export const Gelu: OpDef = {
+  shape: (node, inputs) => [need(node, inputs, 0).dims],
+  build(ctx) {
+    const approximate = attrString(ctx.node, 'approximate', 'none');
+    if (approximate !== 'none' && approximate !== 'tanh') throw nodeError(ctx.node, `approximate '${approximate}' is not 'none' or 'tanh'`);
+    return unaryOp(approximate === 'tanh' ? 'geluTanh' : 'gelu').build(ctx);
+  },
+};
 export const Elu = unaryOp('elu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
 export const Selu = unaryOp('selu', (n) => ({ alpha: attrFloat(n, 'alpha', SELU_ALPHA), beta: attrFloat(n, 'gamma', SELU_GAMMA) }));
 export const Celu = unaryOp('celu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
