@@ -190,6 +190,34 @@ it('auto picks sparse for a 95%-zero 1x1 conv and dense for a 30%-zero one, and 
   expect(n30.choice).toMatch(/^dense \(\d\d\.\d% zeros\)$/);
 });
 
+it('a 7x7 stride-2 stem on a 224x224 image: im2col in bands of output rows, so the scratch stays within 256 KiB', async () => {
+  // the full im2col would be 147 x 112 x 112 floats = 7.4 MB; the bands hold 3 rows (49 KiB x 3 = 193 KiB)
+  const model = buildModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [7, 7], strides: [2, 2], pads: [3, 3, 3, 3] } }],
+    inputs: [{ name: 'x', dims: [1, 3, 224, 224] }],
+    outputs: ['y'],
+    initializers: [{ name: 'w', dims: [16, 3, 7, 7], data: pruned(16 * 147, 0.8, 5) }, { name: 'b', dims: [16], data: randomArray(16, 6) }],
+  });
+  const x = randomArray(3 * 224 * 224, 7);
+  const want = (await runOrt(model, { x: { data: x, dims: [1, 3, 224, 224] } })).y;
+  const s = await InferenceSession.create(model, { kernels: 'sparse' });
+  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expectClose((await s.run({ x: new Tensor('float32', x, [1, 3, 224, 224]) })).y.data, want.data, 'banded im2col');
+  const io = (3 * 224 * 224 + 16 * 112 * 112) * 4;
+  expect(s.info().plannedPeakBytes).toBeLessThanOrEqual(io + 256 * 1024);
+  // bands of 6 output rows over 20 (the last one short), uneven pads, a batch of 2
+  const odd = buildModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 2, 0, 1] } }],
+    inputs: [{ name: 'x', dims: [2, 16, 41, 130] }],
+    outputs: ['y'],
+    initializers: [{ name: 'w', dims: [8, 16, 3, 3], data: pruned(8 * 144, 0.8, 9) }],
+  });
+  const x2 = randomArray(2 * 16 * 41 * 130, 8);
+  const want2 = (await runOrt(odd, { x: { data: x2, dims: [2, 16, 41, 130] } })).y;
+  const s2 = await InferenceSession.create(odd, { kernels: 'sparse' });
+  expectClose((await s2.run({ x: new Tensor('float32', x2, [2, 16, 41, 130]) })).y.data, want2.data, 'bands of 6 rows over 20');
+});
+
 it('a depthwise conv stays dense under auto even when sparse', async () => {
   const model = buildModel({
     nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], group: 8, pads: [1, 1, 1, 1] } }],

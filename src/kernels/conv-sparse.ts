@@ -3,7 +3,9 @@
 //                  input planes (K = Cin rows of H * W pixels, blocked by 16);
 //   sparse-direct  any other conv with stride 1 along W: assembly/sparse-direct.ts on a padded
 //                  copy, one byte offset per non-zero (cin, kh, kw), no im2col buffer;
-//   sparse-im2col  the rest (stride 2+ along W): the SpMM over im2col columns.
+//   sparse-im2col  the rest (stride 2+ along W): the SpMM over im2col columns, a band of output
+//                  rows at a time so the columns stay within IM2COL_BAND_FLOATS (a 7x7 stride-2
+//                  stem on a 224x224 image would otherwise need 7.4 MB of scratch).
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { sizeOf } from './check.js';
@@ -12,6 +14,12 @@ import { denseToCsr, PackedSparseLinear } from './sparse.js';
 import { activationArgs } from './activation.js';
 
 export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
+
+/**
+ * Most im2col floats per band of output rows (256 KiB): a band still holds hundreds of pixels for
+ * the SpMM (a 7x7 stem: 3 rows of 112), and the scratch stays near the layer's own tensors.
+ */
+export const IM2COL_BAND_FLOATS = 65536;
 
 /** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw) to turn into byte offsets per input size. */
 interface DirectGroup {
@@ -95,7 +103,12 @@ export class PackedSparseConv2d implements ConvShape {
     if (path === 'sparse1x1') return 0;
     // the padded copy, plus one vector the last pixel block may read past it
     if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp + 16;
-    return this.CinG * this.KH * this.KW * OH * OW;
+    return this.CinG * this.KH * this.KW * this.bandRows(OH, OW) * OW;
+  }
+
+  /** Output rows per im2col band: as many as fit IM2COL_BAND_FLOATS, at least one. */
+  private bandRows(OH: number, OW: number): number {
+    return Math.max(1, Math.min(OH, Math.floor(IM2COL_BAND_FLOATS / (this.CinG * this.KH * this.KW * OW))));
   }
 
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
@@ -139,9 +152,15 @@ export class PackedSparseConv2d implements ConvShape {
         const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
         if (oneByOne) {
           this.layers[g].run(xg, inPlane, yg);
-        } else {
-          k.fn.im2col(xg, this.CinG, H, W, this.KH, this.KW, sh, sw, pt, pl, dh, dw, OH, OW, scratch);
-          this.layers[g].run(scratch, outPlane, yg);
+          continue;
+        }
+        const band = this.bandRows(OH, OW);
+        for (let oh = 0; oh < OH; oh += band) {
+          const rows = Math.min(band, OH - oh);
+          // rows oh.. of the output: the top pad less the rows above (negative once past it; the
+          // kernel takes it as a signed offset)
+          k.fn.im2col(xg, this.CinG, H, W, this.KH, this.KW, sh, sw, pt - oh * sh, pl, dh, dw, rows, OW, scratch);
+          this.layers[g].run(scratch, rows * OW, yg + oh * OW * 4, { ldy: outPlane });
         }
       }
     }
