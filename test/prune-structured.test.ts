@@ -156,6 +156,19 @@ const models: Record<string, (dead?: boolean) => ModelSpec> = {
     inputs: X(3, 8, 'batch'),
     outputs: ['y'],
   }),
+  "torch's x.mean([2, 3]) into a Linear, after an SE-like spatial ReduceSum (opset 13 axes input)": (dead = false) => ({
+    ...join(conv('c1', 'x', 'a', 3, 16, { dead }), {
+      nodes: [
+        { op: 'ReduceSum', inputs: ['a', 'sp'], outputs: ['s'], attrs: { keepdims: 1 } },
+        { op: 'Mul', inputs: ['a', 's'], outputs: ['m'] },
+        { op: 'ReduceMean', inputs: ['m'], outputs: ['g'], attrs: { axes: [2, 3], keepdims: 0 } },
+        { op: 'Gemm', inputs: ['g', 'g1.w', 'g1.b'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      inits: [i64('sp', [-1, -2]), wt('g1.w', [10, 16], false, -0.3, 0.3), wt('g1.b', [10])],
+    }),
+    inputs: X(),
+    outputs: ['y'],
+  }),
   'equal Split without sizes, Resize, MatMul + Add hidden layer': (dead = false) => ({
     ...join(
       conv('c1', 'x', 'a', 3, 16, { dead }),
@@ -364,6 +377,36 @@ describe('structured pruning: groups and accounting', () => {
     expect(graph.initializers.get('c2.w')!.dims).toEqual([4, 4, 3, 3]);
     const feeds = randomFeeds(spec);
     await runEdgeprune(exportOnnx(graph), feeds);
+  });
+
+  it('a reduction over the channels is skipped with a reason; one over the spatial axes is cut through', async () => {
+    const spec = (axes: number[]): ModelSpec => ({
+      ...join(conv('c1', 'x', 'a', 3, 8), { nodes: [{ op: 'ReduceMax', inputs: ['a'], outputs: ['r'], attrs: { axes, keepdims: 1 } }], inits: [] }, conv('out', 'r', 'y', axes.includes(1) ? 1 : 8, 4, { k: 1, act: '' })),
+      inputs: X(),
+      outputs: ['y'],
+    });
+    const across = await lnStructured(importOnnx(buildModel(spec([1]))), { amount: 0.5 });
+    expect(across.report.skipped.map((s) => s.reason).join('\n')).toMatch(/ReduceMax .* is not understood/);
+    expect(across.graph.initializers.get('c1.w')!.dims).toEqual([8, 3, 3, 3]);
+    const spatial = await lnStructured(importOnnx(buildModel(spec([2, -1]))), { amount: 0.5 });
+    expect(spatial.graph.initializers.get('c1.w')!.dims).toEqual([4, 3, 3, 3]);
+    expect(spatial.graph.initializers.get('out.w')!.dims).toEqual([4, 4, 1, 1]);
+  });
+
+  it('a graph where no layer is even a candidate says why, instead of pruning nothing silently', async () => {
+    // a Linear on a 3-D input (MatMul of rank 3) feeding a Transpose
+    const spec: ModelSpec = {
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
+        { op: 'Transpose', inputs: ['h'], outputs: ['y'], attrs: { perm: [0, 2, 1] } },
+      ],
+      inputs: [{ name: 'x', dims: [1, 5, 6] }],
+      outputs: ['y'],
+      initializers: [wt('w', [6, 8])],
+    };
+    const { graph, report } = await lnStructured(importOnnx(buildModel(spec)), { amount: 0.5 });
+    expect(graph.initializers.get('w')!.dims).toEqual([6, 8]);
+    expect(report.skipped.map((s) => s.reason).join('\n')).toMatch(/MatMul .*rank > 2/);
   });
 
   it('Transpose is skipped with a reason; a grouped convolution after it is still pruned', async () => {

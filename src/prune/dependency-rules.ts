@@ -263,6 +263,26 @@ const squeezeLike: Rule = (ctx) => {
   ctx.same(x, y);
 };
 
+/**
+ * ReduceMean / Sum / Max ... over spatial axes only (x.mean([2, 3]), a global pool written as a
+ * reduction): channel c of the output is a function of channel c of the input alone, and axis 1
+ * stays axis 1. Reducing the batch or the channels themselves blocks.
+ */
+const reduceSpatial: Rule = (ctx) => {
+  const { node, graph } = ctx;
+  const [x, axesIn] = node.inputs;
+  const xd = ctx.dims(x);
+  const yd = ctx.dims(node.outputs[0]);
+  if (!xd || !yd || yd.length < 2) return unknownOpRule(ctx);
+  // axes: an attribute, or from opset 18 (13 for ReduceSum) a constant input; none means all axes
+  const fromInput = node.op === 'ReduceSum' ? graph.opset >= 13 : graph.opset >= 18;
+  const t = fromInput && axesIn ? ctx.constant(axesIn) : undefined;
+  if (fromInput && axesIn && !t) return unknownOpRule(ctx);
+  const axes = t ? toNumbers(t) : attrInts(node, 'axes', []);
+  if (axes.length === 0 || axes.some((a) => (a < 0 ? a + xd.length : a) < 2)) return unknownOpRule(ctx);
+  ctx.same(x, node.outputs[0]);
+};
+
 const softmax: Rule = (ctx) => {
   const xd = ctx.dims(ctx.node.inputs[0]);
   if (!xd) return unknownOpRule(ctx);
@@ -334,6 +354,7 @@ export const RULES: Record<string, Rule> = {
   Unsqueeze: squeezeLike,
   Softmax: softmax,
   LogSoftmax: softmax,
+  ...Object.fromEntries(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare'].map((op) => [op, reduceSpatial])),
   Pad: pad,
   Resize: resize,
   Upsample: resize,

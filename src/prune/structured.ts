@@ -117,6 +117,16 @@ function pruneGroups(k: Kernels, dep: DependencyGraph, o: Checked): PruneResult 
       }
     }
   }
+  if (removed.size === 0 && skipped.length === 0) {
+    // no layer was even a candidate (say, Linear layers on 3-D inputs): say what stopped each, so
+    // a run that prunes nothing does not do so silently
+    const seen = new Set<string>();
+    for (const grp of dep.groups) {
+      if (grp.prunable || !grp.reason || seen.has(grp.reason)) continue;
+      seen.add(grp.reason);
+      skipped.push({ node: grp.values[0], reason: grp.reason });
+    }
+  }
   const { graph, kept } = applyRemoval(k, dep, removed);
   const changed = new Map<string, Set<string>>(); // node -> initializers it had cut
   for (const grp of dep.groups) {
