@@ -48,14 +48,16 @@ export function batchNormShape(xDims: readonly number[]): { N: number; C: number
 export function batchNormRun(k: Kernels, x: number, xDims: readonly number[], scale: number, shift: number, y: number): number[] {
   const { N, C, inner } = batchNormShape(xDims);
   const n = sizeOf(xDims);
-  if (!globalThis.EDGEPRUNE_RUNTIME) {
-    k.requireFloats(x, n, 'BatchNormalization input');
-    k.requireFloats(y, n, 'BatchNormalization output');
-    k.requireFloats(scale, C, `BatchNormalization scale (one per channel, C = ${C})`);
-    k.requireFloats(shift, C, `BatchNormalization shift (one per channel, C = ${C})`);
-  }
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkPerChannel(k, 'BatchNormalization', x, y, n, C, ['scale', scale], ['shift', shift]);
   if (n > 0) k.fn.norm_batch(x, N, C, inner, scale, shift, y);
   return [...xDims];
+}
+
+/** Buffer checks of the per-channel normalizations: x and y of n floats, two parameters of C floats. */
+function checkPerChannel(k: Kernels, op: string, x: number, y: number, n: number, C: number, ...params: [string, number][]): void {
+  k.requireFloats(x, n, `${op} input`);
+  k.requireFloats(y, n, `${op} output`);
+  for (const [name, p] of params) k.requireFloats(p, C, `${op} ${name} (one per channel, C = ${C})`);
 }
 
 /**
@@ -66,12 +68,7 @@ export function instanceNormRun(k: Kernels, x: number, xDims: readonly number[],
   if (xDims.length < 3) throw new ShapeError(`InstanceNormalization: input must be N x C x spatial (rank >= 3), got ${fmt(xDims)}`);
   const { N, C, inner } = batchNormShape(xDims);
   const n = sizeOf(xDims);
-  if (!globalThis.EDGEPRUNE_RUNTIME) {
-    k.requireFloats(x, n, 'InstanceNormalization input');
-    k.requireFloats(y, n, 'InstanceNormalization output');
-    k.requireFloats(scale, C, `InstanceNormalization scale (one per channel, C = ${C})`);
-    k.requireFloats(bias, C, `InstanceNormalization bias (one per channel, C = ${C})`);
-  }
+  if (!globalThis.EDGEPRUNE_RUNTIME) checkPerChannel(k, 'InstanceNormalization', x, y, n, C, ['scale', scale], ['bias', bias]);
   if (n > 0) k.fn.norm_instance(x, N, C, inner, scale, bias, epsilon, y);
   return [...xDims];
 }

@@ -4,8 +4,15 @@ import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt } from '../../graph/attrs.js';
 import { batchNormRun, foldBatchNorm, instanceNormRun, layerNormRun } from '../../kernels/norm.js';
 import { softmaxRun } from '../../kernels/softmax.js';
-import type { Executor, OpDef } from '../op.js';
+import type { BuildContext, Executor, OpDef } from '../op.js';
 import { axisOf, constFloats, need, size, nodeError } from './util.js';
+
+/** Floats copied into a block the executor owns. */
+function uploadFloats(ctx: BuildContext, v: Float32Array): number {
+  const p = ctx.alloc(v.length * 4);
+  ctx.k.f32.set(v, p >> 2);
+  return p;
+}
 
 export const BatchNormalization: OpDef = {
   constantInputs: [1, 2, 3, 4],
@@ -24,10 +31,8 @@ export const BatchNormalization: OpDef = {
       variance: constFloats(node, inputs, 4, 'var'),
       epsilon: attrFloat(node, 'epsilon', 1e-5),
     }, C);
-    const sp = ctx.alloc(C * 4);
-    const hp = ctx.alloc(C * 4);
-    k.f32.set(scale, sp >> 2);
-    k.f32.set(shift, hp >> 2);
+    const sp = uploadFloats(ctx, scale);
+    const hp = uploadFloats(ctx, shift);
     return {
       kernel: 'batchnorm',
       flops: 2 * size(x),
@@ -53,9 +58,7 @@ export const InstanceNormalization: OpDef = {
     const upload = (i: number, what: string): number => {
       const v = constFloats(node, inputs, i, what);
       if (v.length !== x[1]) throw nodeError(node, `${what} has ${v.length} values for ${x[1]} channels`);
-      const p = ctx.alloc(v.length * 4);
-      k.f32.set(v, p >> 2);
-      return p;
+      return uploadFloats(ctx, v);
     };
     const scale = upload(1, 'scale');
     const bias = upload(2, 'B');
@@ -89,9 +92,7 @@ export const LayerNormalization: OpDef = {
       let v = constFloats(node, inputs, i, what);
       if (v.length === 1) v = new Float32Array(D).fill(v[0]);
       if (v.length !== D) throw nodeError(node, `${what} has ${v.length} values, expected ${D}`);
-      const p = ctx.alloc(D * 4);
-      k.f32.set(v, p >> 2);
-      return p;
+      return uploadFloats(ctx, v);
     };
     const gamma = upload(1, 'Scale');
     const beta = upload(2, 'B');
