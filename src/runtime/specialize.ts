@@ -14,8 +14,11 @@ export interface Specialized {
   dims: Map<string, number[]>;
 }
 
-/** Dims of run-time values, node by node, stopping quietly at the first node that needs a value not yet folded. */
-function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<string, number[]>; complete: boolean } {
+/**
+ * Dims of run-time values, node by node, stopping quietly at the first node that needs a value not
+ * yet folded (`blocked`: its own error, raised if folding never provides the value).
+ */
+function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<string, number[]>; complete: boolean; blocked?: UnsupportedOpError } {
   const dims = new Map(inputDims);
   for (const node of g.nodes) {
     const def = OPS[node.domain === '' ? node.op : `${node.domain}:${node.op}`];
@@ -36,7 +39,7 @@ function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<stri
       out = def.shape(node, inputs, g.opset);
     } catch (e) {
       // a shape input that is still computed: let folding resolve it, then retry
-      if (e instanceof UnsupportedOpError && /computed at run time/.test(e.message)) return { dims, complete: false };
+      if (e instanceof UnsupportedOpError && /computed at run time/.test(e.message)) return { dims, complete: false, blocked: e };
       throw e;
     }
     node.outputs.forEach((o, i) => {
@@ -84,7 +87,9 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
     }
     if (!complete && stable) {
       // nothing folded and inference is stuck: name the node that blocks it
-      const known = inferDims(g, inputDims).dims;
+      const { dims: known, blocked } = inferDims(g, inputDims);
+      // a node that needs an input constant (Gather's indices, Reshape's shape) that stays computed: its own error
+      if (blocked) throw blocked;
       const unknown = (i: string): boolean => i !== '' && !g.initializers.has(i) && !known.has(i);
       const stuck = g.nodes.find((n) => n.inputs.some(unknown));
       if (stuck) {

@@ -142,14 +142,14 @@ export const Gather: OpDef = {
   constantInputs: [1],
   shape(node, inputs) {
     const x = need(node, inputs, 0).dims;
-    const idx = constInput(node, inputs, 1, 'the indices');
+    const idx = constInput(node, inputs, 1, 'the index tensor');
     const axis = axisOf(node, attrInt(node, 'axis', 0), x.length);
     return [[...x.slice(0, axis), ...idx.dims, ...x.slice(axis + 1)]];
   },
   build(ctx): Executor {
     const x = need(ctx.node, ctx.inputs, 0).dims;
     const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
-    const indices = toNumbers(constInput(ctx.node, ctx.inputs, 1, 'the indices')).map((v) => {
+    const indices = toNumbers(constInput(ctx.node, ctx.inputs, 1, 'the index tensor')).map((v) => {
       const i = v < 0 ? v + x[axis] : v;
       if (i < 0 || i >= x[axis]) throw nodeError(ctx.node, `index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
       return i;
