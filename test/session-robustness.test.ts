@@ -7,6 +7,7 @@ import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { ArgumentError, InputError, OutOfMemoryError, SessionReleasedError } from '../src/errors.js';
 import { buildModel } from './util/onnx-build.js';
+import { buildModel as buildHarness } from './conformance/harness.js';
 import { randomArray } from './util/rng.js';
 import { expectClose } from './util/close.js';
 import { smallCnn } from './util/small-cnn.js';
@@ -40,7 +41,7 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     ['missing', {}, "missing input 'x'; the model's inputs are 'x'"],
     ['extra', { x: image(1, 1), z: image(1, 1) }, "unknown input 'z'; the model's inputs are 'x'"],
     ['not a tensor', { x: new Float32Array(64) }, "input 'x' is Float32Array; pass a Tensor: new Tensor('float32', data, dims)"],
-    ['wrong dtype', { x: { type: 'int64', data: new BigInt64Array(64), dims: [1, 1, 8, 8] } }, "input 'x' is int64; the model takes float32 (convert with Float32Array.from)"],
+    ['wrong dtype', { x: { type: 'int64', data: new BigInt64Array(64), dims: [1, 1, 8, 8] } }, "input 'x' is int64; the model takes float32 (pass Float32Array.from(data))"],
     ['float32 with other data', { x: { type: 'float32', data: [1, 2], dims: [2] } }, "input 'x' has type float32 but its data is Array; pass a Float32Array"],
     ['wrong fixed dim', { x: new Tensor('float32', new Float32Array(72), [1, 1, 8, 9]) }, "input 'x' has dims [1, 1, 8, 9] but the model expects [N, 1, 8, 8]"],
     ['wrong rank', { x: new Tensor('float32', new Float32Array(64), [8, 8]) }, "input 'x' has dims [8, 8] but the model expects [N, 1, 8, 8]"],
@@ -58,6 +59,25 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     // the session is unharmed
     const ok = await s.run({ x: image(1, 5) });
     expectClose(ok.y.data, await reference(image(1, 5)), 'after the bad feed');
+  });
+
+  it("a model declaring a uint8 input (tf2onnx's image models): uint8 feeds are told to pass float32, and float32 values give onnxruntime's result on the uint8 feed", async () => {
+    const model = buildHarness({
+      nodes: [
+        { op: 'Cast', inputs: ['img'], outputs: ['f'], attrs: { to: 1 } },
+        { op: 'Div', inputs: ['f', 'k'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'img', dims: [1, 3, 2, 2], type: 'uint8' }],
+      outputs: ['y'],
+      initializers: [{ name: 'k', dims: [], data: Float32Array.of(255) }],
+    });
+    const bytes = Uint8Array.from({ length: 12 }, (_, i) => i * 21);
+    const s = await InferenceSession.create(model);
+    const e = await rejection(s.run({ img: { type: 'uint8', data: bytes, dims: [1, 3, 2, 2] } } as unknown as Record<string, Tensor>));
+    expect(e.message).toBe("input 'img' is uint8; edgeprune computes in float32, also for inputs the model declares uint8 (pass Float32Array.from(data))");
+    const got = await s.run({ img: new Tensor('float32', Float32Array.from(bytes), [1, 3, 2, 2]) });
+    const want = (await (await ort.InferenceSession.create(model)).run({ img: new ort.Tensor('uint8', bytes, [1, 3, 2, 2]) })).y;
+    expect(Array.from(got.y.data)).toEqual(Array.from(want.data as Float32Array));
   });
 
   it('NaN and Infinity are not refused: they propagate as in onnxruntime and leave nothing behind', async () => {

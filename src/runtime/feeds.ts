@@ -36,7 +36,11 @@ export function readFeeds(inputs: readonly ValueInfo[], feeds: unknown): { dims:
     if (typeof t !== 'object' || !('data' in t) || !('dims' in t)) {
       throw new InputError(`input '${info.name}' is ${kind(t)}; pass a Tensor: new Tensor('float32', data, dims)`);
     }
-    if (t.type !== 'float32') throw new InputError(`input '${info.name}' is ${t.type}; the model takes float32 (convert with Float32Array.from)`);
+    if (t.type !== 'float32') {
+      // a model declaring uint8 (tf2onnx image models) casts to float first: float32 values are the same
+      const declared = info.dtype === 'float32' ? 'the model takes float32' : `edgeprune computes in float32, also for inputs the model declares ${info.dtype}`;
+      throw new InputError(`input '${info.name}' is ${t.type}; ${declared} (pass Float32Array.from(data))`);
+    }
     if (!(t.data instanceof Float32Array)) throw new InputError(`input '${info.name}' has type float32 but its data is ${kind(t.data)}; pass a Float32Array`);
     const d = Array.isArray(t.dims) || ArrayBuffer.isView(t.dims) ? Array.from(t.dims as ArrayLike<number>) : undefined;
     if (!d || d.some((v) => !Number.isSafeInteger(v) || v < 0 || v > MAX_DIM)) {

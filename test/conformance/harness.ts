@@ -16,7 +16,7 @@ type ITensorProto = NonNullable<Parameters<typeof onnx.TensorProto.create>[0]>;
 type IGraphProto = NonNullable<Parameters<typeof onnx.GraphProto.create>[0]>;
 type IValueInfoProto = NonNullable<Parameters<typeof onnx.ValueInfoProto.create>[0]>;
 
-export type ElemType = 'float32' | 'int64' | 'int32' | 'bool';
+export type ElemType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8';
 
 export interface TensorSpec {
   name?: string;
@@ -68,7 +68,7 @@ export interface ModelSpec extends GraphSpec {
 }
 
 const E = onnx.TensorProto.DataType;
-const ELEM: Record<ElemType, number> = { float32: E.FLOAT, int64: E.INT64, int32: E.INT32, bool: E.BOOL };
+const ELEM: Record<ElemType, number> = { float32: E.FLOAT, int64: E.INT64, int32: E.INT32, bool: E.BOOL, uint8: E.UINT8 };
 
 function tensorProto(t: TensorSpec): ITensorProto {
   const type = t.type ?? (t.data instanceof BigInt64Array ? 'int64' : t.data instanceof Int32Array ? 'int32' : 'float32');
