@@ -76,6 +76,33 @@ describe('fit: recovery', () => {
   });
 });
 
+describe('fit: the layer report', () => {
+  it("a depthwise conv's input channels shrink with its group (the report read the dense group count)", async () => {
+    const graph = importOnnx(buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0'], outputs: ['c0'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c0'], outputs: ['r0'] },
+        { op: 'Conv', inputs: ['r0', 'dw'], outputs: ['d'], attrs: { pads: [1, 1, 1, 1], group: 16 } },
+        { op: 'Relu', inputs: ['d'], outputs: ['r1'] },
+        { op: 'Conv', inputs: ['r1', 'w2'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', ...SAMPLE] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w0', dims: [16, 3, 3, 3], data: randomArray(16 * 27, 3, -0.5, 0.5) },
+        { name: 'dw', dims: [16, 1, 3, 3], data: randomArray(16 * 9, 4, -0.5, 0.5) },
+        { name: 'w2', dims: [4, 16, 1, 1], data: randomArray(64, 5, -0.5, 0.5) },
+      ],
+    }));
+    const probe = await fit(graph, { maxLatency: '10s' }, { calibration });
+    // a FLOP budget only removing channels can meet: the one group (conv0's outputs = the depthwise channels) at half
+    const r = await fit(graph, { maxFlops: Math.floor(0.6 * probe.dense.flops) }, { calibration, format: 'onnx', sparsity: false, int8: false, channelRatios: [0.5] });
+    expect(r.plan.groups.map((g) => g.keep)).toEqual([8]);
+    const dw = r.layers.find((l) => l.name === graph.nodes[2].name)!;
+    expect([dw.outBefore, dw.outAfter, dw.inBefore, dw.inAfter]).toEqual([16, 8, 16, 8]);
+  });
+});
+
 describe('fit: budgets', () => {
   it('meets size, memory, FLOP and latency budgets on the written file and a session over it', async () => {
     const graph = importOnnx(smallCnn({ seed: 2 }));

@@ -14,6 +14,7 @@
 //   With `elastic`, what is written and measured is the elastic artifact (elastic.ts) of each
 //   plan's model: the size budget holds for the whole file, memory and latency for its widest
 //   width (the fitted model); every width's memory (and accuracy) is recorded in the file.
+import { attrInt } from '../graph/attrs.js';
 import { ArgumentError, BudgetError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { numel } from '../graph/tensor.js';
@@ -494,6 +495,8 @@ function layerReports(a: ReturnType<typeof analyse>, g: Graph, plan: Plan, sens:
     const t = node ? g.initializers.get(node.inputs[1]) ?? before : before;
     const [outAxis, inAxis] = l.op === 'Conv' ? [0, 1] : l.op === 'ConvTranspose' ? [1, 0] : l.quantAxis === 0 ? [0, 1] : [1, 0];
     const groupOf = a.producerGroup.get(l.name);
+    // a depthwise conv's group is its channel count: it shrinks with them
+    const groupsAfter = node ? attrInt(node, 'group', 1) : l.groups;
     let zeros = 0;
     for (let i = 0; i < t.data.length; i++) if (t.data[i] === 0) zeros++;
     const planned = format === 'epm' ? planTensor(t, l.weight) : undefined;
@@ -501,9 +504,9 @@ function layerReports(a: ReturnType<typeof analyse>, g: Graph, plan: Plan, sens:
       name: l.name,
       op: l.op,
       outBefore: before.dims[outAxis] * (l.op === 'ConvTranspose' ? l.groups : 1),
-      outAfter: t.dims[outAxis] * (l.op === 'ConvTranspose' ? l.groups : 1),
+      outAfter: t.dims[outAxis] * (l.op === 'ConvTranspose' ? groupsAfter : 1),
       inBefore: before.dims[inAxis] * (l.op === 'Conv' ? l.groups : 1),
-      inAfter: t.dims[inAxis] * (l.op === 'Conv' ? l.groups : 1),
+      inAfter: t.dims[inAxis] * (l.op === 'Conv' ? groupsAfter : 1),
       sparsity: t.data.length ? zeros / t.data.length : 0,
       int8: t.quant !== undefined,
       storage: planned ? ENCODING_NAMES[planned.encoding] : 'onnx-f32',
