@@ -17,6 +17,17 @@ export const ELTWISE_MAX: i32 = 4;
 export const ELTWISE_MIN: i32 = 5;
 export const ELTWISE_POW: i32 = 6;
 export const ELTWISE_PRELU: i32 = 7; // a >= 0 ? a : a * b (b = slope)
+// Comparisons and logic: booleans are held as 0 / 1 floats (NaN compares false, as in IEEE).
+export const ELTWISE_GREATER: i32 = 8;
+export const ELTWISE_LESS: i32 = 9;
+export const ELTWISE_EQUAL: i32 = 10;
+export const ELTWISE_GREATER_OR_EQUAL: i32 = 11;
+export const ELTWISE_LESS_OR_EQUAL: i32 = 12;
+export const ELTWISE_AND: i32 = 13;
+export const ELTWISE_OR: i32 = 14;
+export const ELTWISE_XOR: i32 = 15;
+/** y = a != 0 ? b : y (Where's second step: y already holds the "else" values). */
+export const ELTWISE_SELECT: i32 = 16;
 
 /**
  * x^y with C powf's special cases (what onnxruntime returns): x^0 = 1 (even NaN^0), 1^y = 1 (even
@@ -40,9 +51,27 @@ export const ELTWISE_PRELU: i32 = 7; // a >= 0 ? a : a * b (b = slope)
   return v128.bitselect(f32x4.splat(1), r, one);
 }
 
-/** One vector of op `op`; `op` is a constant after inlining. */
+/** A mask (all ones or zeros per lane) as 1.0 / 0.0. */
 // @ts-ignore: decorator
-@inline function apply(op: i32, a: v128, b: v128): v128 {
+@inline function bool(m: v128): v128 {
+  return v128.and(m, f32x4.splat(1));
+}
+
+/** One vector of op `op` (yv: the output's current values, read by SELECT only); `op` is a constant after inlining. */
+// @ts-ignore: decorator
+@inline function apply(op: i32, a: v128, b: v128, yv: v128 = f32x4.splat(0)): v128 {
+  if (op >= ELTWISE_GREATER) {
+    const z = f32x4.splat(0);
+    if (op == ELTWISE_GREATER) return bool(f32x4.gt(a, b));
+    if (op == ELTWISE_LESS) return bool(f32x4.lt(a, b));
+    if (op == ELTWISE_EQUAL) return bool(f32x4.eq(a, b));
+    if (op == ELTWISE_GREATER_OR_EQUAL) return bool(f32x4.ge(a, b));
+    if (op == ELTWISE_LESS_OR_EQUAL) return bool(f32x4.le(a, b));
+    if (op == ELTWISE_AND) return bool(v128.and(f32x4.ne(a, z), f32x4.ne(b, z)));
+    if (op == ELTWISE_OR) return bool(v128.or(f32x4.ne(a, z), f32x4.ne(b, z)));
+    if (op == ELTWISE_XOR) return bool(v128.xor(f32x4.ne(a, z), f32x4.ne(b, z)));
+    return v128.bitselect(b, yv, f32x4.ne(a, z));
+  }
   if (op == ELTWISE_ADD) return f32x4.add(a, b);
   if (op == ELTWISE_SUB) return f32x4.sub(a, b);
   if (op == ELTWISE_MUL) return f32x4.mul(a, b);
@@ -53,30 +82,36 @@ export const ELTWISE_PRELU: i32 = 7; // a >= 0 ? a : a * b (b = slope)
   return vpow(a, b);
 }
 
+/** The output's current values where SELECT reads them (a partial last vector reads past the row, which the heap allows); nothing for the other ops. */
+// @ts-ignore: decorator
+@inline function cur(op: i32, y: usize): v128 {
+  return op == ELTWISE_SELECT ? v128.load(y) : f32x4.splat(0);
+}
+
 /** One output row of n elements; sa/sb are the inputs' element strides along it. */
 // @ts-ignore: decorator
 @inline function row(op: i32, a: usize, sa: i32, b: usize, sb: i32, y: usize, n: usize): void {
   const end = y + (n << 2);
   if (sa == 1 && sb == 1) {
-    for (; y + 16 <= end; y += 16, a += 16, b += 16) v128.store(y, apply(op, v128.load(a), v128.load(b)));
-    if (y < end) storeLanes(y, apply(op, v128.load(a), v128.load(b)), <i32>((end - y) >> 2));
+    for (; y + 16 <= end; y += 16, a += 16, b += 16) v128.store(y, apply(op, v128.load(a), v128.load(b), cur(op, y)));
+    if (y < end) storeLanes(y, apply(op, v128.load(a), v128.load(b), cur(op, y)), <i32>((end - y) >> 2));
   } else if (sa == 1 && sb == 0) {
     const bv = v128.load32_splat(b);
-    for (; y + 16 <= end; y += 16, a += 16) v128.store(y, apply(op, v128.load(a), bv));
-    if (y < end) storeLanes(y, apply(op, v128.load(a), bv), <i32>((end - y) >> 2));
+    for (; y + 16 <= end; y += 16, a += 16) v128.store(y, apply(op, v128.load(a), bv, cur(op, y)));
+    if (y < end) storeLanes(y, apply(op, v128.load(a), bv, cur(op, y)), <i32>((end - y) >> 2));
   } else if (sa == 0 && sb == 1) {
     const av = v128.load32_splat(a);
-    for (; y + 16 <= end; y += 16, b += 16) v128.store(y, apply(op, av, v128.load(b)));
-    if (y < end) storeLanes(y, apply(op, av, v128.load(b)), <i32>((end - y) >> 2));
+    for (; y + 16 <= end; y += 16, b += 16) v128.store(y, apply(op, av, v128.load(b), cur(op, y)));
+    if (y < end) storeLanes(y, apply(op, av, v128.load(b), cur(op, y)), <i32>((end - y) >> 2));
   } else if (sa == 0 && sb == 0) {
-    const v = apply(op, v128.load32_splat(a), v128.load32_splat(b));
-    for (; y + 16 <= end; y += 16) v128.store(y, v);
-    if (y < end) storeLanes(y, v, <i32>((end - y) >> 2));
+    const av = v128.load32_splat(a), bv = v128.load32_splat(b);
+    for (; y + 16 <= end; y += 16) v128.store(y, apply(op, av, bv, cur(op, y)));
+    if (y < end) storeLanes(y, apply(op, av, bv, cur(op, y)), <i32>((end - y) >> 2));
   } else {
     // general strides: one element at a time (the host's collapsed shapes never need this)
     const da = <usize>sa << 2, db = <usize>sb << 2; // negative strides wrap mod 2^32 as intended
     for (; y < end; y += 4, a += da, b += db) {
-      store<f32>(y, f32x4.extract_lane(apply(op, v128.load32_splat(a), v128.load32_splat(b)), 0));
+      store<f32>(y, f32x4.extract_lane(apply(op, v128.load32_splat(a), v128.load32_splat(b), v128.load32_splat(y)), 0));
     }
   }
 }
@@ -116,6 +151,15 @@ export function eltwise_binary4(op: i32, a: usize, b: usize, y: usize,
     case ELTWISE_MIN: box(ELTWISE_MIN, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     case ELTWISE_POW: box(ELTWISE_POW, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     case ELTWISE_PRELU: box(ELTWISE_PRELU, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_GREATER: box(ELTWISE_GREATER, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_LESS: box(ELTWISE_LESS, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_EQUAL: box(ELTWISE_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_GREATER_OR_EQUAL: box(ELTWISE_GREATER_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_LESS_OR_EQUAL: box(ELTWISE_LESS_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_AND: box(ELTWISE_AND, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_OR: box(ELTWISE_OR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_XOR: box(ELTWISE_XOR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
+    case ELTWISE_SELECT: box(ELTWISE_SELECT, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
     default: break;
   }
 }

@@ -50,6 +50,9 @@ export const UNARY_ROUND: i32 = 30; // halves to even
 export const UNARY_RECIPROCAL: i32 = 31;
 export const UNARY_MISH: i32 = 32; // x tanh(softplus(x))
 export const UNARY_THRESHOLDED_RELU: i32 = 33; // p0 = alpha: x where x > alpha (or NaN), else 0
+// Booleans held as 0 / 1 floats (see eltwise.ts):
+export const UNARY_NOT: i32 = 34; // x == 0 ? 1 : 0
+export const UNARY_TO_BOOL: i32 = 35; // Cast to bool: x != 0 ? 1 : 0 (NaN is true)
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
@@ -116,6 +119,8 @@ export const UNARY_THRESHOLDED_RELU: i32 = 33; // p0 = alpha: x where x > alpha 
   if (op == UNARY_ROUND) return f32x4.nearest(x);
   if (op == UNARY_RECIPROCAL) return f32x4.div(splat(1), x);
   if (op == UNARY_MISH) return f32x4.mul(x, vtanh(softplus(x)));
+  if (op == UNARY_NOT) return v128.and(f32x4.eq(x, splat(0)), splat(1));
+  if (op == UNARY_TO_BOOL) return v128.and(f32x4.ne(x, splat(0)), splat(1));
   if (op == UNARY_THRESHOLDED_RELU) return v128.and(x, v128.or(f32x4.gt(x, p0), f32x4.ne(x, x))); // NaN stays NaN
   if (op >= UNARY_HSWISH_DIV) {
     const t = f32x4.min(f32x4.max(f32x4.add(x, splat(3)), splat(0)), splat(6));
@@ -176,6 +181,8 @@ export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: 
     case UNARY_RECIPROCAL: run(UNARY_RECIPROCAL, x, y, n, p0, p1); break;
     case UNARY_MISH: run(UNARY_MISH, x, y, n, p0, p1); break;
     case UNARY_THRESHOLDED_RELU: run(UNARY_THRESHOLDED_RELU, x, y, n, p0, p1); break;
+    case UNARY_NOT: run(UNARY_NOT, x, y, n, p0, p1); break;
+    case UNARY_TO_BOOL: run(UNARY_TO_BOOL, x, y, n, p0, p1); break;
     default: break;
   }
 }

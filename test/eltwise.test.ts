@@ -7,7 +7,8 @@ import { FLAVORS, kernels } from './util/kernels.js';
 import { buildModel, runOrt } from './util/onnx.js';
 import { randomArray, randomInt, rng } from './util/rng.js';
 
-const OPS = Object.keys(BINARY_OPS) as BinaryOp[];
+// 'select' reads the output's own values too: tested on its own below
+const OPS = (Object.keys(BINARY_OPS) as BinaryOp[]).filter((op) => op !== 'select');
 const size = (d: readonly number[]) => d.reduce((p, v) => p * v, 1);
 
 /** Every broadcast pattern the kernels special-case, plus awkward sizes (not multiples of 4 or 8). */
@@ -127,6 +128,29 @@ describe.each(FLAVORS)('broadcasting binary kernels (%s build)', (flavor) => {
         expectClose(k.download(y, size(out)), want, `${op} in place [${ad}] [${bd}]`);
         k.free(a, b);
       }
+    }
+  });
+
+  it("select: y = cond != 0 ? a : y on every broadcast pattern, y's other values kept, nothing past the end", async () => {
+    const k = await kernels(flavor);
+    for (const [cd, ad] of PATTERNS) {
+      const out = broadcastShape(cd, ad);
+      const n = size(out);
+      const C = randomArray(size(cd), n + 3, -1, 1).map((v) => (v > 0 ? 1 : 0));
+      const A = randomArray(size(ad), n + 4);
+      const Y0 = randomArray(n, n + 5, 5, 6);
+      const pick = binaryRef('and', C, cd, Float32Array.from(A, () => 1), ad).data; // cond broadcast to the output
+      const av = binaryRef('add', new Float32Array(size(cd)), cd, A, ad).data; // a broadcast to the output
+      const want = Float64Array.from(Y0, (y, i) => (pick[i] ? av[i] : y));
+      const c = k.upload(C);
+      const a = k.upload(A);
+      const y = k.allocF32(n + 8);
+      k.f32.fill(777, y >> 2, (y >> 2) + n + 8);
+      k.f32.set(Y0, y >> 2);
+      binaryRun(k, 'select', c, cd, a, ad, y);
+      expect(Array.from(k.download(y, n)), `[${cd}] [${ad}]`).toEqual(Array.from(Float32Array.from(want)));
+      expect(Array.from(k.download(y + 4 * n, 8))).toEqual(new Array(8).fill(777));
+      k.free(c, a, y);
     }
   });
 

@@ -62,7 +62,8 @@ describe.each(FLAVORS)('unary kernels (%s build)', (flavor) => {
       const want = Float32Array.from(unaryRef(op, SPECIALS, PARAMS[op]));
       expectClose(got, want, `${op} on special values`);
       for (let i = 0; i < SPECIALS.length; i++) {
-        if (Number.isNaN(SPECIALS[i])) expect(got[i], `${op}(NaN)`).toBeNaN();
+        // the boolean ops answer NaN with a boolean (Not: false, a cast to bool: true)
+        if (Number.isNaN(SPECIALS[i]) && op !== 'not' && op !== 'toBool') expect(got[i], `${op}(NaN)`).toBeNaN();
       }
     }
     const [lg, sq] = [unary(k, 'log', Float32Array.from([-1, 0, -0, -Infinity]), [4]).data, unary(k, 'sqrt', Float32Array.from([-1, -Infinity]), [2]).data];

@@ -4,10 +4,18 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'prelu';
+/**
+ * Comparisons and logic give booleans as 0 / 1 floats; 'select' is y = a != 0 ? b : y (Where's
+ * second step, over a y that holds the other values).
+ */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'prelu'
+  | 'greater' | 'less' | 'equal' | 'greaterOrEqual' | 'lessOrEqual' | 'and' | 'or' | 'xor' | 'select';
 
 /** Op codes of eltwise_binary4 (assembly/eltwise.ts). */
-export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, prelu: 7 };
+export const BINARY_OPS: Readonly<Record<BinaryOp, number>> = {
+  add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, prelu: 7,
+  greater: 8, less: 9, equal: 10, greaterOrEqual: 11, lessOrEqual: 12, and: 13, or: 14, xor: 15, select: 16,
+};
 
 export function binaryCode(op: BinaryOp): number {
   if (!globalThis.EDGEPRUNE_RUNTIME && (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(BINARY_OPS, op))) {

@@ -39,7 +39,10 @@ export type UnaryOp =
   | 'round' // halves to even
   | 'reciprocal'
   | 'mish'
-  | 'thresholdedRelu';
+  | 'thresholdedRelu'
+  // booleans as 0 / 1 floats
+  | 'not' // x == 0
+  | 'toBool'; // x != 0 (NaN is true)
 
 /** Op codes of unary_apply (assembly/unary.ts). */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
@@ -77,6 +80,8 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   reciprocal: 31,
   mish: 32,
   thresholdedRelu: 33,
+  not: 34,
+  toBool: 35,
 };
 
 /**

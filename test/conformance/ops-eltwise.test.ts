@@ -1,7 +1,7 @@
 // Elementwise ops against onnxruntime-node: activations, math, broadcasting binaries, PRelu,
 // Clip (both opset forms), Softmax / LogSoftmax (opset 11 coerce-to-2D vs opset 13 one axis).
 import { describe, it } from 'vitest';
-import { expectSameAsOrt, f32, single, w, type Attr } from './harness.js';
+import { expectSameAsOrt, f32, numel, single, w, type Attr, type ModelSpec } from './harness.js';
 
 const X = [{ name: 'x', dims: [2, 3, 5, 7] }]; // 210 elements: not a multiple of 4 or 8
 
@@ -120,6 +120,72 @@ describe('binary ops with broadcasting', () => {
       inputs: [{ name: 'x', dims: [3, 11] }],
       outputs: ['y'],
     });
+  });
+});
+
+describe('comparisons, logic and Where on run-time tensors (booleans held as 0 / 1)', () => {
+  // a grid of values with ties, zeros and a NaN, so Equal and the >= / <= pairs see equal operands
+  const grid = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => (i % 11 === 10 ? NaN : ((i * seed) % 7) - 3));
+  const asFloat = (op: string, a: number[], b: number[]): ModelSpec => ({
+    nodes: [
+      { op, inputs: ['a', 'b'], outputs: ['m'] },
+      { op: 'Cast', inputs: ['m'], outputs: ['y'], attrs: { to: 1 } },
+    ],
+    inputs: [{ name: 'a', dims: a }, { name: 'b', dims: b }],
+    outputs: ['y'],
+  });
+  for (const op of ['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual']) {
+    it(`${op} with broadcasting, ties and NaN`, async () => {
+      for (const [a, b] of [[[2, 3, 5], [2, 3, 5]], [[2, 3, 5], [3, 1]], [[5], [2, 3, 5]]] as [number[], number[]][]) {
+        const spec = asFloat(op, a, b);
+        await expectSameAsOrt(spec, { feeds: { a: { data: grid(numel(a), 3), dims: a }, b: { data: grid(numel(b), 5), dims: b } } });
+      }
+    });
+  }
+  it('And, Or, Xor, Not on comparison results; Cast to bool (0, NaN and others) and back', async () => {
+    const x = grid(30, 3);
+    await expectSameAsOrt({
+      nodes: [
+        { op: 'Greater', inputs: ['x', 'zero'], outputs: ['p'] },
+        { op: 'Less', inputs: ['x', 'two'], outputs: ['q'] },
+        { op: 'Cast', inputs: ['x'], outputs: ['nz'], attrs: { to: 9 } },
+        { op: 'And', inputs: ['p', 'q'], outputs: ['a'] },
+        { op: 'Or', inputs: ['a', 'nz'], outputs: ['o'] },
+        { op: 'Xor', inputs: ['o', 'q'], outputs: ['z'] },
+        { op: 'Not', inputs: ['z'], outputs: ['n'] },
+        { op: 'Cast', inputs: ['n'], outputs: ['y1'], attrs: { to: 1 } },
+        { op: 'Cast', inputs: ['nz'], outputs: ['y2'], attrs: { to: 1 } },
+      ],
+      inputs: [{ name: 'x', dims: [5, 6] }],
+      outputs: ['y1', 'y2'],
+      initializers: [f32('zero', [0], []), f32('two', [2], [])],
+    }, { feeds: { x: { data: x, dims: [5, 6] } } });
+  });
+  it("Where as torch writes leaky ReLU and masked_fill (x > 0, x < -1), and with cond, a and b each broadcast", async () => {
+    await expectSameAsOrt({
+      nodes: [
+        { op: 'Greater', inputs: ['x', 'zero'], outputs: ['c'] },
+        { op: 'Mul', inputs: ['x', 'slope'], outputs: ['s'] },
+        { op: 'Where', inputs: ['c', 'x', 's'], outputs: ['l'] },
+        { op: 'Less', inputs: ['l', 'minus1'], outputs: ['m'] },
+        { op: 'Where', inputs: ['m', 'zero', 'l'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 3, 7] }],
+      outputs: ['y'],
+      initializers: [f32('zero', [0], []), f32('slope', [0.1], []), f32('minus1', [-1], [])],
+    }, { range: [-15, 15] });
+    // cond [3, 1] and a [1, 4] broadcast to [3, 4] only: b [2, 3, 4] makes the output larger (a is spread first)
+    for (const [c, a, b] of [[[3, 1], [1, 4], [2, 3, 4]], [[2, 3, 4], [4], [3, 1]], [[1], [2, 1, 4], [3, 1]]] as [number[], number[], number[]][]) {
+      await expectSameAsOrt({
+        nodes: [
+          { op: 'Greater', inputs: ['cx', 'zero'], outputs: ['cond'] },
+          { op: 'Where', inputs: ['cond', 'a', 'b'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'cx', dims: c }, { name: 'a', dims: a }, { name: 'b', dims: b }],
+        outputs: ['y'],
+        initializers: [f32('zero', [0], [])],
+      });
+    }
   });
 });
 

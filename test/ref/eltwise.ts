@@ -20,6 +20,23 @@ export function binaryScalarRef(op: string): (a: number, b: number) => number {
       return (x: number, y: number) => (x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : Math.pow(x, y));
     case 'prelu':
       return (x: number, s: number) => (x >= 0 ? x : x * s);
+    // booleans as 0 / 1
+    case 'greater':
+      return (a, b) => +(a > b);
+    case 'less':
+      return (a, b) => +(a < b);
+    case 'equal':
+      return (a, b) => +(a === b);
+    case 'greaterOrEqual':
+      return (a, b) => +(a >= b);
+    case 'lessOrEqual':
+      return (a, b) => +(a <= b);
+    case 'and':
+      return (a, b) => +(a !== 0 && b !== 0);
+    case 'or':
+      return (a, b) => +(a !== 0 || b !== 0);
+    case 'xor':
+      return (a, b) => +((a !== 0) !== (b !== 0));
     default:
       throw new Error(`no reference for binary op ${op}`);
   }

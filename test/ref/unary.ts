@@ -136,6 +136,10 @@ export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) 
       const a = p.alpha ?? 1;
       return (x) => (x > a || Number.isNaN(x) ? x : 0);
     }
+    case 'not':
+      return (x) => +(x === 0);
+    case 'toBool':
+      return (x) => +(x !== 0); // NaN is true, as ONNX casts it
     default:
       throw new Error(`no reference for unary op ${op}`);
   }

@@ -1,7 +1,10 @@
-// Broadcasting binary ops: Add, Sub, Mul, Div, Max, Min, Pow, PRelu.
+// Broadcasting binary ops: Add, Sub, Mul, Div, Max, Min, Pow, PRelu; comparisons and logic
+// (booleans held as 0 / 1 floats) and Where.
 import { binaryRun, broadcastShape, type BinaryOp } from '../../kernels/eltwise.js';
 import type { Executor, OpDef } from '../op.js';
 import { need, size, nodeError } from './util.js';
+import { broadcastAxes } from './rearrange.js';
+import { stridedCopyTable } from './strided-copy.js';
 
 function binaryOp(op: BinaryOp): OpDef {
   return {
@@ -35,6 +38,45 @@ export const Div = binaryOp('div');
 export const Max = binaryOp('max');
 export const Min = binaryOp('min');
 export const Pow = binaryOp('pow');
+export const Greater = binaryOp('greater');
+export const Less = binaryOp('less');
+export const Equal = binaryOp('equal');
+export const GreaterOrEqual = binaryOp('greaterOrEqual');
+export const LessOrEqual = binaryOp('lessOrEqual');
+export const And = binaryOp('and');
+export const Or = binaryOp('or');
+export const Xor = binaryOp('xor');
+
+/**
+ * Where(cond, a, b), all three broadcast: y is filled with b (a strided copy), then a is selected
+ * where cond is true. When cond and a alone do not broadcast to y's shape, a is first spread to it
+ * in the scratch.
+ */
+export const Where: OpDef = {
+  shape(node, inputs) {
+    const [c, a, b] = [0, 1, 2].map((i) => need(node, inputs, i).dims);
+    return [broadcastShape(broadcastShape(c, a), b)];
+  },
+  build(ctx): Executor {
+    const [c, a, b] = [0, 1, 2].map((i) => need(ctx.node, ctx.inputs, i).dims);
+    const out = ctx.outputDims[0];
+    const n = size(out);
+    if (n === 0) return { kernel: 'where', flops: 0, scratchBytes: 0, run() {} };
+    const fillB = stridedCopyTable(ctx, broadcastAxes(b, out));
+    const ca = broadcastShape(c, a);
+    const spread = ca.length !== out.length || ca.some((d, i) => d !== out[i]) ? stridedCopyTable(ctx, broadcastAxes(a, out)) : undefined;
+    return {
+      kernel: 'where',
+      flops: n,
+      scratchBytes: spread ? n * 4 : 0,
+      run(ins, outs, scratch) {
+        fillB(ins[2], outs[0]);
+        if (spread) spread(ins[1], scratch);
+        binaryRun(ctx.k, 'select', ins[0], c, spread ? scratch : ins[1], spread ? out : a, outs[0]);
+      },
+    };
+  },
+};
 
 /** PRelu's slope broadcasts unidirectionally to X (ONNX), e.g. [C, 1, 1] against [N, C, H, W]. */
 export const PRelu: OpDef = {

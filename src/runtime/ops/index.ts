@@ -2,8 +2,8 @@
 import type { OpDef } from '../op.js';
 import { Conv, ConvTranspose } from './conv.js';
 import { Gemm, MatMul } from './gemm.js';
-import { Add, Div, Max, Min, Mul, Pow, PRelu, Sub } from './eltwise.js';
-import { Abs, Celu, Ceil, Clip, Elu, Erf, Gelu, Exp, Floor, HardSigmoid, HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Round, Selu, Sigmoid, Sign, Softplus, Softsign, Sqrt, Tanh, ThresholdedRelu } from './unary.js';
+import { Add, And, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Or, Pow, PRelu, Sub, Where, Xor } from './eltwise.js';
+import { Abs, Celu, Ceil, Clip, Elu, Erf, Gelu, Not, Exp, Floor, HardSigmoid, HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Round, Selu, Sigmoid, Sign, Softplus, Softsign, Sqrt, Tanh, ThresholdedRelu } from './unary.js';
 import { AveragePool, GlobalAveragePool, GlobalMaxPool, MaxPool } from './pool.js';
 import { BatchNormalization, InstanceNormalization, LayerNormalization, LogSoftmax, Softmax } from './norm.js';
 import { ReduceL1, ReduceL2, ReduceMax, ReduceMean, ReduceMin, ReduceSum, ReduceSumSquare } from './reduce.js';
@@ -17,6 +17,7 @@ import { DepthToSpace, Expand, SpaceToDepth, Tile } from './rearrange.js';
 export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(null) as Record<string, OpDef>, {
   Conv, ConvTranspose, Gemm, MatMul,
   Add, Sub, Mul, Div, Max, Min, Pow, PRelu,
+  Greater, Less, Equal, GreaterOrEqual, LessOrEqual, And, Or, Xor, Not, Where,
   Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Exp, Log, Erf, Neg, Abs,
   Softplus, Elu, Selu, Celu, Softsign, Sign, Floor, Ceil, Round, Reciprocal, Mish, ThresholdedRelu, Gelu,
   MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool,

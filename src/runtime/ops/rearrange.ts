@@ -32,20 +32,19 @@ function counts(node: Node, inputs: (OpInput | undefined)[], i: number, what: st
   return v;
 }
 
+/** The copy that broadcasts x (numpy rules) to dims: an axis x has as 1, or lacks, is read again for every output index (stride 0). */
+export function broadcastAxes(x: readonly number[], dims: readonly number[]): CopyAxis[] {
+  const xs = stridesOf(x);
+  const os = stridesOf(dims);
+  const lead = dims.length - x.length;
+  return dims.map((d, i) => ({ dim: d, inStride: i < lead || x[i - lead] === 1 ? 0 : xs[i - lead], outStride: os[i] }));
+}
+
 /** Expand: numpy broadcasting of the input against the shape input (either may have the larger dim). */
 export const Expand = copyOp((node, inputs) => {
   const x = need(node, inputs, 0).dims;
   const dims = broadcastShape(x, counts(node, inputs, 1, 'shape'));
-  return {
-    dims,
-    axes() {
-      const xs = stridesOf(x);
-      const os = stridesOf(dims);
-      const lead = dims.length - x.length;
-      // an axis the input has as 1 (or lacks) is read again for every output index: stride 0
-      return dims.map((d, i) => ({ dim: d, inStride: i < lead || x[i - lead] === 1 ? 0 : xs[i - lead], outStride: os[i] }));
-    },
-  };
+  return { dims, axes: () => broadcastAxes(x, dims) };
 }, [1]);
 
 /** Tile: axis i repeated repeats[i] times; each becomes a repeat axis (input stride 0) over a copy axis. */

@@ -8,6 +8,7 @@ import type { Executor, OpDef, OpInput } from '../op.js';
 import { axisOf, constInput, fmt, need, optionalConstNumbers, size, nodeError } from './util.js';
 import { toNumbers } from '../../graph/tensor.js';
 import { stridedCopyTable } from './strided-copy.js';
+import { ToBool } from './unary.js';
 
 const aliasExecutor: Executor = { kernel: 'alias', flops: 0, scratchBytes: 0, alias: true, run() {} };
 
@@ -69,14 +70,17 @@ export const Unsqueeze = aliasOp((node, inputs, opset) => {
 
 export const Identity = aliasOp((node, inputs) => need(node, inputs, 0).dims);
 
+const castAlias = aliasOp((node, inputs) => need(node, inputs, 0).dims);
+
 export const Cast: OpDef = {
-  ...aliasOp((node, inputs) => need(node, inputs, 0).dims),
   shape(node, inputs) {
     const to = attrInt(node, 'to', 1);
     // runtime tensors are float32: a cast to float (1) or double (11) keeps the values we hold
-    if (to !== 1 && to !== 11 && to !== 10) throw new UnsupportedOpError('Cast', node.name, `casting a run-time tensor to ONNX type ${to}; edgeprune computes in float32`);
+    // (also a bool's, held as 0 / 1); a cast to bool (9) makes them 0 / 1
+    if (to !== 1 && to !== 11 && to !== 10 && to !== 9) throw new UnsupportedOpError('Cast', node.name, `casting a run-time tensor to ONNX type ${to}; edgeprune computes in float32`);
     return [need(node, inputs, 0).dims];
   },
+  build: (ctx) => (attrInt(ctx.node, 'to', 1) === 9 ? ToBool.build(ctx) : castAlias.build(ctx)),
 };
 
 export const Transpose: OpDef = {

@@ -69,3 +69,6 @@ export const Round = unaryOp('round');
 export const Reciprocal = unaryOp('reciprocal');
 export const Mish = unaryOp('mish');
 export const ThresholdedRelu = unaryOp('thresholdedRelu', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }));
+export const Not = unaryOp('not');
+/** Cast to bool at run time (booleans are held as 0 / 1 floats). */
+export const ToBool = unaryOp('toBool');
