@@ -340,3 +340,30 @@ export function reduce_max(x: usize, outer: usize, R: usize, inner: usize, y: us
 export function reduce_min(x: usize, outer: usize, R: usize, inner: usize, y: usize): void {
   reduceExt(x, outer, R, inner, y, true);
 }
+
+/**
+ * ArgMax (isMin: ArgMin) along R of [outer, R, inner]: y[o][i] = the index r of the largest
+ * (smallest) x[o][r][i], as a float. Ties keep the first index, or with last the last one. Four
+ * inner positions a vector; a partial vector reads past its row (the heap allows it) and stores
+ * only its lanes. R must be at least 1.
+ */
+export function arg_extreme(x: usize, outer: usize, R: usize, inner: usize, y: usize, isMin: i32, last: i32): void {
+  const rowB = inner << 2;
+  for (let o: usize = 0; o < outer; o++) {
+    const xo = x + ((o * R * inner) << 2), yo = y + ((o * inner) << 2);
+    for (let i: usize = 0; i < inner; i += 4) {
+      let p = xo + (i << 2);
+      let best = v128.load(p);
+      let idx = f32x4.splat(0);
+      for (let r: usize = 1; r < R; r++) {
+        p += rowB;
+        const v = v128.load(p);
+        const better = isMin ? (last ? f32x4.le(v, best) : f32x4.lt(v, best)) : (last ? f32x4.ge(v, best) : f32x4.gt(v, best));
+        best = v128.bitselect(v, best, better);
+        idx = v128.bitselect(f32x4.splat(<f32>r), idx, better);
+      }
+      storeLanes(yo + (i << 2), idx, <i32>min<usize>(4, inner - i));
+    }
+  }
+}
+

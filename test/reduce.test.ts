@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAxes, reduce, reducePlan, reduceRun, type ReduceOp } from '../src/kernels/reduce.js';
+import { argRun, normalizeAxes, reduce, reducePlan, reduceRun, type ReduceOp } from '../src/kernels/reduce.js';
 import { ArgumentError } from '../src/errors.js';
 import { reduceRef } from './ref/reduce.js';
 import { expectClose } from './util/close.js';
@@ -104,6 +104,42 @@ describe.each(FLAVORS)('reductions (%s build)', (flavor) => {
         expectClose(got.data, want.data, `${name} ${dims} axes=${axes} keepdims=${keepdims}`);
       }
     }
+  });
+
+  it('ArgMax / ArgMin match a plain loop on every axis, ties first or last, keepdims both ways', async () => {
+    const k = await kernels(flavor);
+    const r = rng(41);
+    for (let t = 0; t < 40; t++) {
+      const rank = randomInt(r, 1, 4);
+      const dims = Array.from({ length: rank }, () => randomInt(r, 1, 9));
+      const axis = randomInt(r, -rank, rank - 1);
+      const a = axis < 0 ? axis + rank : axis;
+      const min = t % 2 === 1;
+      const last = t % 4 >= 2;
+      const keepdims = t % 3 !== 0;
+      // few distinct values: ties on most rows
+      const X = Float32Array.from(randomArray(size(dims), 500 + t, 0, 4), Math.floor);
+      const outer = size(dims.slice(0, a)), R = dims[a], inner = size(dims.slice(a + 1));
+      const want = new Float64Array(outer * inner);
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          let best = 0;
+          for (let j = 1; j < R; j++) {
+            const v = X[(o * R + j) * inner + i], b = X[(o * R + best) * inner + i];
+            if (min ? (last ? v <= b : v < b) : last ? v >= b : v > b) best = j;
+          }
+          want[o * inner + i] = best;
+        }
+      }
+      const x = k.upload(X);
+      const y = k.allocF32(want.length);
+      const outDims = argRun(k, min, x, dims, y, { axis, keepdims, selectLastIndex: last });
+      expect(outDims).toEqual(keepdims ? dims.map((d, i) => (i === a ? 1 : d)) : dims.filter((_, i) => i !== a));
+      expect(Array.from(k.download(y, want.length)), `${min ? 'min' : 'max'} ${dims} axis=${axis} last=${last}`).toEqual(Array.from(want));
+      k.free(x, y);
+    }
+    expect(() => argRun(k, false, 0, [2, 0, 3], 0, { axis: 1 })).toThrow(/axis 1 of \[2, 0, 3\] is empty/);
+    expect(() => argRun(k, false, 0, [2, 3], 0, { axis: 2 })).toThrow(ArgumentError);
   });
 
   it('rejects bad axes and buffers', async () => {

@@ -5,7 +5,7 @@
 // Mean is Sum with the final pass scaled by 1 / (number of reduced elements). SumSquare, L2
 // and L1 square (or take |x| of) the input into the scratch first and sum that; L2 takes the
 // square root of the result.
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { checkData, checkDims, fmt, sizeOf } from './check.js';
 import { binaryRun } from './eltwise.js';
@@ -175,3 +175,39 @@ export function reduce(k: Kernels, op: ReduceOp, X: Float32Array, dims: readonly
 export const reduceSum = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'sum', X, dims, opts);
 export const reduceMean = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'mean', X, dims, opts);
 export const reduceMax = (k: Kernels, X: Float32Array, dims: readonly number[], opts: ReduceOptions = {}): Tensor => reduce(k, 'max', X, dims, opts);
+
+export interface ArgOptions {
+  /** The axis to search (negative counts from the end); default 0. */
+  axis?: number;
+  /** Default true. */
+  keepdims?: boolean;
+  /** Ties give the last index instead of the first. */
+  selectLastIndex?: boolean;
+}
+
+/** Output dims and the [outer, R, inner] view of an ArgMax / ArgMin. */
+export function argPlan(dims: readonly number[], opts: ArgOptions = {}, what = 'ArgMax'): { outDims: number[]; outer: number; R: number; inner: number } {
+  const rank = dims.length;
+  const axis = opts.axis ?? 0;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ArgumentError(`${what}: axis ${axis} is out of range for rank ${rank}; use -${rank}..${rank - 1}`);
+  const a = axis < 0 ? axis + rank : axis;
+  if (dims[a] === 0) throw new ShapeError(`${what}: axis ${a} of ${fmt(dims)} is empty, so it has no largest or smallest value`);
+  const outDims = opts.keepdims ?? true ? dims.map((d, i) => (i === a ? 1 : d)) : dims.filter((_, i) => i !== a);
+  return { outDims, outer: sizeOf(dims.slice(0, a)), R: dims[a], inner: sizeOf(dims.slice(a + 1)) };
+}
+
+/**
+ * ArgMax (or with min, ArgMin) on pointers: y receives the indices as floats, exact below 2^24
+ * (edgeprune computes in float32; ONNX's int64 indices have the same values). Returns the output dims.
+ */
+export function argRun(k: Kernels, min: boolean, x: number, dims: readonly number[], y: number, opts: ArgOptions = {}): number[] {
+  const what = min ? 'ArgMin' : 'ArgMax';
+  const p = argPlan(dims, opts, what);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, sizeOf(dims), `${what} input`);
+    k.requireFloats(y, sizeOf(p.outDims), `${what} output`);
+  }
+  if (p.outer * p.inner > 0) k.fn.arg_extreme(x, p.outer, p.R, p.inner, y, min ? 1 : 0, opts.selectLastIndex ? 1 : 0);
+  return p.outDims;
+}
+

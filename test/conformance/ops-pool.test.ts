@@ -1,6 +1,9 @@
 // Pooling, reductions and Resize / Upsample against onnxruntime-node.
-import { describe, it } from 'vitest';
-import { expectSameAsOrt, f32, i64, single, type Attr, type ModelSpec } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/runtime/tensor.js';
+import { buildModel, expectSameAsOrt, f32, i64, rand, single, type Attr, type ModelSpec } from './harness.js';
 
 describe('MaxPool and AveragePool', () => {
   const cases: [string, number[], Record<string, Attr>][] = [
@@ -117,6 +120,34 @@ describe('ReduceMean / ReduceSum / ReduceMax / ReduceMin / ReduceSumSquare / Red
       outputs: ['y'],
       initializers: [f32('eps', [1e-12], [])],
     });
+  });
+});
+
+describe('ArgMax / ArgMin (indices come back as float32: same values as onnxruntime\'s int64)', () => {
+  for (const op of ['ArgMax', 'ArgMin']) {
+    for (const attrs of [{}, { axis: 1, keepdims: 0 }, { axis: -1, select_last_index: 1 }, { axis: 2, keepdims: 1, select_last_index: 0 }] as Record<string, Attr>[]) {
+      it(`${op} ${JSON.stringify(attrs)}, a segmentation-style map with ties`, async () => {
+        await expectSameAsOrt({
+          opset: 13,
+          nodes: [
+            { op: 'Floor', inputs: ['x'], outputs: ['f'] }, // few distinct values: ties
+            { op, inputs: ['f'], outputs: ['i'], attrs },
+            { op: 'Cast', inputs: ['i'], outputs: ['y'], attrs: { to: 1 } },
+          ],
+          inputs: [{ name: 'x', dims: [2, 5, 3, 7] }],
+          outputs: ['y'],
+        }, { range: [0, 3] });
+      });
+    }
+  }
+  it("as the graph's output: a float32 tensor holding onnxruntime's int64 values", async () => {
+    const bytes = buildModel({ opset: 13, nodes: [{ op: 'ArgMax', inputs: ['x'], outputs: ['y'], attrs: { axis: 1, keepdims: 0 } }], inputs: [{ name: 'x', dims: [2, 6, 4] }], outputs: [{ name: 'y', dims: [2, 4], type: 'int64' }] });
+    const x = rand(48);
+    const want = (await (await ort.InferenceSession.create(bytes)).run({ x: new ort.Tensor('float32', x, [2, 6, 4]) })).y;
+    const got = (await (await InferenceSession.create(bytes)).run({ x: new Tensor('float32', x, [2, 6, 4]) })).y;
+    expect(got.type).toBe('float32');
+    expect([...got.dims]).toEqual([2, 4]);
+    expect(Array.from(got.data)).toEqual(Array.from(want.data as BigInt64Array, Number));
   });
 });
 

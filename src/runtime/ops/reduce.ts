@@ -2,7 +2,7 @@
 // (axes as attribute, or as input from opset 13 for ReduceSum and from opset 18 for the others).
 import { attrInt, attrInts } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { reducePlan, reduceRun, reduceScratchFloats, type ReduceOp, type ReduceOptions } from '../../kernels/reduce.js';
+import { argPlan, argRun, reducePlan, reduceRun, reduceScratchFloats, type ArgOptions, type ReduceOp, type ReduceOptions } from '../../kernels/reduce.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, optionalConstNumbers, size } from './util.js';
 
@@ -44,3 +44,22 @@ export const ReduceMin = reduceOp('min');
 export const ReduceSumSquare = reduceOp('sumSquare');
 export const ReduceL2 = reduceOp('l2');
 export const ReduceL1 = reduceOp('l1');
+
+/** ArgMax / ArgMin: the indices as float32 (ONNX says int64; the values are the same below 2^24). */
+function argOp(min: boolean): OpDef {
+  const options = (node: Node): ArgOptions => ({ axis: attrInt(node, 'axis', 0), keepdims: attrInt(node, 'keepdims', 1) === 1, selectLastIndex: attrInt(node, 'select_last_index', 0) === 1 });
+  return {
+    shape(node, inputs) {
+      return [argPlan(need(node, inputs, 0).dims, options(node), node.op).outDims];
+    },
+    build(ctx): Executor {
+      const x = need(ctx.node, ctx.inputs, 0).dims;
+      const opts = options(ctx.node);
+      return { kernel: `reduce:arg${min ? 'min' : 'max'}`, flops: size(x), scratchBytes: 0, run: (ins, outs) => void argRun(ctx.k, min, ins[0], x, outs[0], opts) };
+    },
+  };
+}
+
+export const ArgMax = argOp(false);
+export const ArgMin = argOp(true);
+
