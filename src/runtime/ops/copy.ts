@@ -202,16 +202,26 @@ function padSpec(node: Node, inputs: (OpInput | undefined)[], opset: number) {
   if (out.some((d) => d < 0)) throw nodeError(node, `pads ${fmt(pads)} crop ${fmt(x)} below zero`);
   // what is left of x along each axis after negative pads crop it; reflect / edge / wrap read only that
   const box = x.map((d, i) => d + Math.min(0, pads[i]) + Math.min(0, pads[i + x.length]));
-  if (mode !== 'constant') {
-    const most = mode === 'reflect' ? (n: number) => n - 1 : mode === 'wrap' ? (n: number) => n : (n: number) => (n > 0 ? Infinity : 0);
-    box.forEach((n, i) => {
-      if (Math.max(pads[i], pads[i + x.length]) > most(n)) throw nodeError(node, `${mode} padding of ${Math.max(pads[i], pads[i + x.length])} along axis ${i} needs more than the ${n} values there`);
-    });
-  }
+  const border = BORDERS[mode];
+  box.forEach((n, i) => {
+    const most = Math.max(pads[i], pads[i + x.length]);
+    if (border && most > border.most(n)) throw nodeError(node, `${mode} padding of ${most} along axis ${i} needs more than the ${n} values there`);
+  });
   return { x, pads, value, out, mode, box };
 }
 
-const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'];
+/**
+ * How reflect / edge / wrap fill a border from the interior [pb, pb + n) along one axis: the
+ * first source index for the border before it and after it, the source's step, and the most
+ * either side may pad.
+ */
+const BORDERS: Record<string, { step: number; before: (pb: number, n: number) => number; after: (pb: number, n: number) => number; most: (n: number) => number }> = {
+  reflect: { step: -1, before: (pb) => 2 * pb, after: (pb, n) => pb + n - 2, most: (n) => n - 1 },
+  edge: { step: 0, before: (pb) => pb, after: (pb, n) => pb + n - 1, most: (n) => (n > 0 ? Infinity : 0) },
+  wrap: { step: 1, before: (_, n) => n, after: (pb) => pb, most: (n) => n },
+};
+
+const PAD_MODES = ['constant', ...Object.keys(BORDERS)];
 
 /**
  * The copies that fill the borders of a reflect / edge / wrap pad from the output's own interior,
@@ -224,16 +234,15 @@ function borderCopies(ctx: BuildContext, mode: string, out: number[], box: numbe
   const ys = stridesOf(out);
   const before = box.map((_, i) => Math.max(0, pads[i]));
   const after = box.map((_, i) => Math.max(0, pads[i + r]));
-  const step = mode === 'reflect' ? -1 : mode === 'edge' ? 0 : 1;
+  const { step, before: srcBefore, after: srcAfter } = BORDERS[mode];
   const copies: ((y: number) => void)[] = [];
   for (let a = 0; a < r; a++) {
     const pb = before[a];
     const n = box[a];
     // [count, first destination index, first source index] along axis a, for each side
-    const reflect = mode === 'reflect';
     const sides: [number, number, number][] = [
-      [pb, 0, reflect ? 2 * pb : mode === 'edge' ? pb : n],
-      [after[a], pb + n, reflect ? pb + n - 2 : mode === 'edge' ? pb + n - 1 : pb],
+      [pb, 0, srcBefore(pb, n)],
+      [after[a], pb + n, srcAfter(pb, n)],
     ];
     // the axes after a start at their interior; the axes before a are whole
     const rest = before.reduce((acc, p, b) => acc + (b > a ? p * ys[b] : 0), 0);

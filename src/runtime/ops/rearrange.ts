@@ -75,9 +75,9 @@ function blockInput(node: Node, inputs: (OpInput | undefined)[]): { x: number[];
   return { x, b };
 }
 
-/** The input viewed as 6-D and the permutation that makes it the output, as a copy (transposePlan). */
+/** The input viewed as 6-D and the permutation that makes it the output, as a copy (transposePlan's axes are copy axes). */
 function viewAxes(view: number[], perm: number[]): () => CopyAxis[] {
-  return () => transposePlan(view, perm).map((a) => ({ dim: a.dim, inStride: a.inStride, outStride: a.outStride }));
+  return () => transposePlan(view, perm);
 }
 
 /** DepthToSpace: channels move into b x b blocks of pixels, in DCR (depth-column-row, default) or CRD order. */

@@ -96,7 +96,7 @@ export const Transpose: OpDef = {
     const n = size(x);
     const axes = transposePlan(x, perm);
     if (n === 0) return { kernel: 'transpose', flops: 0, scratchBytes: 0, run() {} };
-    const copy = stridedCopyTable(ctx, axes.map((a) => ({ dim: a.dim, inStride: a.inStride, outStride: a.outStride })));
+    const copy = stridedCopyTable(ctx, axes);
     return {
       kernel: 'transpose',
       flops: 0,
