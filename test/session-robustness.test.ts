@@ -41,7 +41,7 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     ['missing', {}, "missing input 'x'; the model's inputs are 'x'"],
     ['extra', { x: image(1, 1), z: image(1, 1) }, "unknown input 'z'; the model's inputs are 'x'"],
     ['not a tensor', { x: new Float32Array(64) }, "input 'x' is Float32Array; pass a Tensor: new Tensor('float32', data, dims)"],
-    ['wrong dtype', { x: { type: 'int64', data: new BigInt64Array(64), dims: [1, 1, 8, 8] } }, "input 'x' is int64; the model takes float32 (pass Float32Array.from(data))"],
+    ['wrong dtype', { x: { type: 'int64', data: new BigInt64Array(64), dims: [1, 1, 8, 8] } }, "input 'x' is int64; the model takes float32 (pass Float32Array.from(data, Number))"],
     ['float32 with other data', { x: { type: 'float32', data: [1, 2], dims: [2] } }, "input 'x' has type float32 but its data is Array; pass a Float32Array"],
     ['wrong fixed dim', { x: new Tensor('float32', new Float32Array(72), [1, 1, 8, 9]) }, "input 'x' has dims [1, 1, 8, 9] but the model expects [N, 1, 8, 8]"],
     ['wrong rank', { x: new Tensor('float32', new Float32Array(64), [8, 8]) }, "input 'x' has dims [8, 8] but the model expects [N, 1, 8, 8]"],
@@ -74,12 +74,18 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     const bytes = Uint8Array.from({ length: 12 }, (_, i) => i * 21);
     const s = await InferenceSession.create(model);
     const e = await rejection(s.run({ img: { type: 'uint8', data: bytes, dims: [1, 3, 2, 2] } } as unknown as Record<string, Tensor>));
-    expect(e.message).toBe("input 'img' is uint8; edgeprune computes in float32, also for inputs the model declares uint8 (pass Float32Array.from(data))");
+    expect(e.message).toBe("input 'img' is uint8; edgeprune computes in float32, also for inputs the model declares uint8 (pass Float32Array.from(data, Number))");
     const got = await s.run({ img: new Tensor('float32', Float32Array.from(bytes), [1, 3, 2, 2]) });
     const want = (await (await ort.InferenceSession.create(model)).run({ img: new ort.Tensor('uint8', bytes, [1, 3, 2, 2]) })).y;
     expect(Array.from(got.y.data)).toEqual(Array.from(want.data as Float32Array));
   });
 
+  it("an int64 Tensor (onnxruntime-web code passing token ids) is refused with the conversion that keeps the ids", () => {
+    const make = () => new Tensor('int64' as 'float32', BigInt64Array.from([1n, 2n]) as unknown as Float32Array, [2]);
+    expect(make).toThrow(InputError);
+    expect(make).toThrow("Tensor type 'int64' is not supported; edgeprune computes in float32: convert the data with Float32Array.from(data, Number) (integers such as token ids are exact below 2^24)");
+    expect(Array.from(Float32Array.from(BigInt64Array.from([1n, 30521n]), Number))).toEqual([1, 30521]);
+  });
   it('NaN and Infinity are not refused: they propagate as in onnxruntime and leave nothing behind', async () => {
     const s = await InferenceSession.create(CNN);
     const x = image(1, 7);

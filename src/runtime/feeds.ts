@@ -39,7 +39,7 @@ export function readFeeds(inputs: readonly ValueInfo[], feeds: unknown): { dims:
     if (t.type !== 'float32') {
       // a model declaring uint8 (tf2onnx image models) casts to float first: float32 values are the same
       const declared = info.dtype === 'float32' ? 'the model takes float32' : `edgeprune computes in float32, also for inputs the model declares ${info.dtype}`;
-      throw new InputError(`input '${info.name}' is ${t.type}; ${declared} (pass Float32Array.from(data))`);
+      throw new InputError(`input '${info.name}' is ${t.type}; ${declared} (pass Float32Array.from(data, Number))`);
     }
     if (!(t.data instanceof Float32Array)) throw new InputError(`input '${info.name}' has type float32 but its data is ${kind(t.data)}; pass a Float32Array`);
     const d = Array.isArray(t.dims) || ArrayBuffer.isView(t.dims) ? Array.from(t.dims as ArrayLike<number>) : undefined;

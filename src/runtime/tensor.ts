@@ -23,7 +23,7 @@ export class Tensor {
       data = a;
       dims = b as readonly number[] | undefined;
     }
-    if (type !== 'float32') throw new InputError(`Tensor type '${type}' is not supported; edgeprune computes in float32: convert the data to a Float32Array`);
+    if (type !== 'float32') throw new InputError(`Tensor type '${type}' is not supported; edgeprune computes in float32: convert the data with Float32Array.from(data, Number) (integers such as token ids are exact below 2^24)`);
     if (Array.isArray(data)) data = Float32Array.from(data as number[]);
     if (!(data instanceof Float32Array)) throw new InputError(`Tensor data for type 'float32' must be a Float32Array or an array of numbers, got ${Object.prototype.toString.call(data)}`);
     const d = dims ?? [data.length];

@@ -141,7 +141,8 @@ export function f32(name: string, values: number[], dims: number[] = [values.len
   return { name, dims, data: Float32Array.from(values) };
 }
 
-export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+/** `int64`: the model declares that input int64 (token ids): onnxruntime gets it as int64, edgeprune as float32. */
+export type Feeds = Record<string, { data: Float32Array; dims: number[]; type?: 'int64' }>;
 
 /** Random feeds for every float input of the spec (symbolic dims take `dimValues` or 1). */
 export function randomFeeds(spec: ModelSpec, dimValues: Record<string, number> = {}, lo = -1, hi = 1): Feeds {
@@ -157,7 +158,7 @@ export async function runOrt(model: Uint8Array, feeds: Feeds): Promise<Record<st
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', v.data, v.dims);
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = v.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims) : new ort.Tensor('float32', v.data, v.dims);
     const out = await session.run(ortFeeds, { logSeverityLevel: 3 });
     const res: Record<string, { data: Float32Array; dims: number[] }> = {};
     for (const [k, v] of Object.entries(out)) {

@@ -2,7 +2,9 @@
 // Split, Slice, Squeeze / Unsqueeze, Gather, Shape, Constant, ConstantOfShape, Identity, Pad,
 // Cast, If with a constant condition. Most run on run-time tensors (the executors); a few
 // run on constants only (the constant folder) and are checked through a following float op.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { Tensor } from '../../src/runtime/tensor.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { buildModel, compareRun, expectSameAsOrt, f32, i64, rand, single, w, type Attr, type ModelSpec } from './harness.js';
 
@@ -177,6 +179,69 @@ describe('Gather', () => {
       outputs: ['y'],
       initializers: [w('E', [7, 5]), i64('i', [6, 0, 2])],
     });
+  });
+});
+
+describe('Mod on constants (shape arithmetic in attention exports), folded at load', () => {
+  const a = [-7, 7, -7, 7, 0, 9, -9, 5];
+  const b = [3, -3, -3, 3, 4, 4, 4, -5];
+  for (const [fmod, type] of [[0, 'int64'], [1, 'int64'], [1, 'float32']] as const) {
+    it(`fmod ${fmod} on ${type}: signs of dividend and divisor in every combination`, async () => {
+      const t = (name: string, v: number[]) => (type === 'int64' ? i64(name, v) : f32(name, v.map((x) => x + 0.5)));
+      await expectSameAsOrt({
+        opset: 13,
+        nodes: [
+          { op: 'Mod', inputs: ['a', 'b'], outputs: ['m'], attrs: { fmod } },
+          { op: 'Cast', inputs: ['m'], outputs: ['mf'], attrs: { to: 1 } },
+          { op: 'Add', inputs: ['x', 'mf'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', dims: [8] }],
+        outputs: ['y'],
+        initializers: [t('a', a), t('b', b)],
+      });
+    });
+  }
+});
+
+describe('Gather on run-time indices (token ids fed as float32, exact integers)', () => {
+  /** Integer ids in [lo, hi), as float32 (edgeprune's feed) marked int64 for onnxruntime. */
+  const ids = (dims: number[], lo: number, hi: number) => ({ data: Float32Array.from(rand(dims.reduce((a, b) => a * b, 1), lo, hi), Math.floor), dims, type: 'int64' as const });
+  const embedding = (tokens: number[]): ModelSpec => ({
+    opset: 13,
+    nodes: [
+      { op: 'Gather', name: 'embedding', inputs: ['table', 'tokens'], outputs: ['e'], attrs: { axis: 0 } },
+      { op: 'ReduceMean', inputs: ['e'], outputs: ['y'], attrs: { axes: [1], keepdims: 0 } },
+    ],
+    inputs: [{ name: 'tokens', dims: tokens, type: 'int64' }],
+    outputs: ['y', 'e'],
+    initializers: [w('table', [50, 8])],
+  });
+  it('an embedding on token ids, negative ids counting from the end', async () => {
+    await expectSameAsOrt(embedding([3, 7]), { feeds: { tokens: ids([3, 7], -50, 50) } });
+  });
+  it('axis 1 of a run-time tensor, indices from ArgMax, and a scalar index', async () => {
+    await expectSameAsOrt({
+      opset: 13,
+      nodes: [
+        { op: 'ArgMax', inputs: ['s'], outputs: ['i'], attrs: { axis: 1, keepdims: 0 } },
+        { op: 'Gather', inputs: ['x', 'i'], outputs: ['y'], attrs: { axis: 1 } },
+        { op: 'ArgMin', inputs: ['v'], outputs: ['j'], attrs: { axis: 0, keepdims: 0 } },
+        { op: 'Gather', inputs: ['x', 'j'], outputs: ['z'], attrs: { axis: -1 } },
+      ],
+      inputs: [{ name: 'x', dims: [3, 6, 4] }, { name: 's', dims: [5, 6] }, { name: 'v', dims: [4] }],
+      outputs: ['y', 'z'],
+    });
+  });
+  it('an id out of range or not an integer is an InputError naming the node and the range', async () => {
+    const session = await InferenceSession.create(buildModel(embedding([1, 3])));
+    for (const bad of [50, -51, 2.5, Number.NaN]) {
+      const e = await session.run({ tokens: new Tensor('float32', Float32Array.from([1, bad, 3]), [1, 3]) }).then(() => undefined, (x: Error) => x);
+      expect(e, String(bad)).toBeInstanceOf(InputError);
+      expect(e!.message).toMatch(/node 'embedding' \(Gather\): index .* \(at position 1 of 'tokens'\) is not an integer in \[-50, 49\], the range of axis 0 of size 50/);
+    }
+    // the session still runs good ids afterwards
+    const ok = await session.run({ tokens: new Tensor('float32', Float32Array.from([1, 49, -50]), [1, 3]) });
+    expect(ok.y.dims).toEqual([1, 8]);
   });
 });
 

@@ -261,6 +261,22 @@ const div = arith({
   big: (a, b) => (b === 0n ? intDivZero() : a / b), // BigInt division truncates toward zero too
 });
 
+// Mod: fmod = 0 takes the divisor's sign (Python's %), fmod = 1 the dividend's (C's fmod, JS's %)
+const floorMod = (a: number, b: number): number => {
+  const r = a % b;
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+};
+const modFloor = arith({
+  float: floorMod,
+  int: (a, b) => (b === 0 ? intDivZero() : floorMod(a, b)),
+  big: (a, b) => {
+    if (b === 0n) intDivZero();
+    const r = a % b;
+    return r !== 0n && r < 0n !== b < 0n ? r + b : r;
+  },
+});
+const modTrunc = arith({ float: (a, b) => a % b, int: (a, b) => (b === 0 ? intDivZero() : a % b), big: (a, b) => (b === 0n ? intDivZero() : a % b) });
+
 function compare(fn: (a: Scalar, b: Scalar) => boolean): Evaluator {
   return (node, inputs) => {
     arity(node, 2, 2);
@@ -830,6 +846,7 @@ export const EVALUATORS: Record<string, Evaluator> = {
   Sub: sub,
   Mul: (node, inputs, opset) => (inputs.some((t) => t && is32(t.dtype)) ? mul32 : mul)(node, inputs, opset),
   Div: div,
+  Mod: (node, inputs, opset) => (attrInt(node, 'fmod', 0) ? modTrunc : modFloor)(node, inputs, opset),
   Neg: unary(signed, (a) => -a, (a) => -a),
   Abs: unary(anyNumeric, Math.abs, (a) => (a < 0n ? -a : a)),
   Sqrt: unary(floats, Math.sqrt),

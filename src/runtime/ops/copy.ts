@@ -1,6 +1,6 @@
-// Data movement: Concat, Split, Slice, Gather (constant indices), Pad (constant, reflect, edge, wrap).
+// Data movement: Concat, Split, Slice, Gather (constant or run-time indices), Pad (constant, reflect, edge, wrap).
 // Each builds strided-copy tables once; run() is one or a few kernel calls.
-import { UnsupportedOpError } from '../../errors.js';
+import { InputError, UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
 import { toNumbers } from '../../graph/tensor.js';
@@ -142,32 +142,57 @@ export const Gather: OpDef = {
   constantInputs: [1],
   shape(node, inputs) {
     const x = need(node, inputs, 0).dims;
-    const idx = constInput(node, inputs, 1, 'the index tensor');
+    const idx = need(node, inputs, 1).dims;
     const axis = axisOf(node, attrInt(node, 'axis', 0), x.length);
-    return [[...x.slice(0, axis), ...idx.dims, ...x.slice(axis + 1)]];
+    return [[...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]];
   },
   build(ctx): Executor {
     const x = need(ctx.node, ctx.inputs, 0).dims;
     const axis = axisOf(ctx.node, attrInt(ctx.node, 'axis', 0), x.length);
-    const indices = toNumbers(constInput(ctx.node, ctx.inputs, 1, 'the index tensor')).map((v) => {
-      const i = v < 0 ? v + x[axis] : v;
-      if (i < 0 || i >= x[axis]) throw nodeError(ctx.node, `index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
-      return i;
-    });
+    const idx = need(ctx.node, ctx.inputs, 1);
     const outer = size(x.slice(0, axis));
     const inner = size(x.slice(axis + 1));
-    const n = indices.length;
+    const n = size(idx.dims);
     // the same box for every index: [outer, inner] from x (stride dim*inner) to y (stride n*inner)
     const copy = stridedCopyTable(ctx, [
       { dim: outer, inStride: x[axis] * inner, outStride: n * inner },
       { dim: inner, inStride: 1, outStride: 1 },
     ]);
+    if (idx.constant) {
+      const indices = toNumbers(idx.constant).map((v) => {
+        const i = v < 0 ? v + x[axis] : v;
+        if (i < 0 || i >= x[axis]) throw nodeError(ctx.node, `index ${v} is out of range for axis ${axis} of size ${x[axis]}`);
+        return i;
+      });
+      return {
+        kernel: 'gather',
+        flops: 0,
+        scratchBytes: 0,
+        run(ins, outs) {
+          for (let j = 0; j < n; j++) copy(ins[0] + indices[j] * inner * 4, outs[0] + j * inner * 4);
+        },
+      };
+    }
+    // indices computed at run time (an embedding's token ids): run-time values are float32, exact
+    // integers below 2^24; each one is checked before its row is copied
+    const k = ctx.k;
+    const node = ctx.node;
+    const dim = x[axis];
     return {
-      kernel: 'gather',
+      kernel: 'gather:runtime-indices',
       flops: 0,
       scratchBytes: 0,
       run(ins, outs) {
-        for (let j = 0; j < n; j++) copy(ins[0] + indices[j] * inner * 4, outs[0] + j * inner * 4);
+        const f32 = k.f32;
+        const at = ins[1] >> 2;
+        for (let j = 0; j < n; j++) {
+          const v = f32[at + j];
+          const i = v < 0 ? v + dim : v;
+          if (!(Number.isInteger(i) && i >= 0 && i < dim)) {
+            throw new InputError(`node '${node.name}' (Gather): index ${v} (at position ${j} of '${idx.name}') is not an integer in [${-dim}, ${dim - 1}], the range of axis ${axis} of size ${dim}; check the ids fed to the model`);
+          }
+          copy(ins[0] + i * inner * 4, outs[0] + j * inner * 4);
+        }
       },
     };
   },
