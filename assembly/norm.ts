@@ -367,3 +367,37 @@ export function arg_extreme(x: usize, outer: usize, R: usize, inner: usize, y: u
   }
 }
 
+
+/**
+ * CumSum along R of [outer, R, inner]: y[o][r][i] = the sum of x[o][s][i] over s <= r (exclusive:
+ * s < r; reverse: s >= r, or s > r), added in order along the axis as onnxruntime adds them. Four
+ * inner positions a vector; a partial vector reads past its row (the heap allows it) and stores
+ * only its lanes. y may be x: each value is read before its place is written.
+ */
+export function cumsum(x: usize, outer: usize, R: usize, inner: usize, y: usize, exclusive: i32, reverse: i32): void {
+  const rowB: usize = inner << 2;
+  const step: usize = reverse ? 0 - rowB : rowB; // wraps: p += step walks back
+  for (let o: usize = 0; o < outer; o++) {
+    const first = ((o * R + (reverse ? R - 1 : 0)) * inner) << 2;
+    if (inner == 1) {
+      let p: usize = first;
+      let acc: f32 = 0;
+      for (let t: usize = 0; t < R; t++) {
+        const v = load<f32>(x + p);
+        if (exclusive) { store<f32>(y + p, acc); acc += v; } else { acc += v; store<f32>(y + p, acc); }
+        p += step;
+      }
+      continue;
+    }
+    for (let i: usize = 0; i < inner; i += 4) {
+      const n = <i32>min<usize>(4, inner - i);
+      let p: usize = first + (i << 2);
+      let acc = f32x4.splat(0);
+      for (let t: usize = 0; t < R; t++) {
+        const v = v128.load(x + p);
+        if (exclusive) { storeLanes(y + p, acc, n); acc = f32x4.add(acc, v); } else { acc = f32x4.add(acc, v); storeLanes(y + p, acc, n); }
+        p += step;
+      }
+    }
+  }
+}

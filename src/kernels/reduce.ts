@@ -211,3 +211,30 @@ export function argRun(k: Kernels, min: boolean, x: number, dims: readonly numbe
   return p.outDims;
 }
 
+
+export interface CumSumOptions {
+  /** The axis to sum along (negative counts from the end). */
+  axis: number;
+  /** Each output leaves out its own element (a running sum of what came before). */
+  exclusive?: boolean;
+  /** Sum from the end of the axis towards its start. */
+  reverse?: boolean;
+}
+
+/** The [outer, R, inner] view of a CumSum along `axis` of dims. */
+export function cumSumPlan(dims: readonly number[], axis: number): { outer: number; R: number; inner: number } {
+  const rank = dims.length;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ArgumentError(`CumSum: axis ${axis} is out of range for rank ${rank}; use -${rank}..${rank - 1}`);
+  const a = axis < 0 ? axis + rank : axis;
+  return { outer: sizeOf(dims.slice(0, a)), R: dims[a], inner: sizeOf(dims.slice(a + 1)) };
+}
+
+/** CumSum on pointers (y may be x), summing in order along the axis as onnxruntime does. */
+export function cumSumRun(k: Kernels, x: number, dims: readonly number[], y: number, opts: CumSumOptions): void {
+  const p = cumSumPlan(dims, opts.axis);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, sizeOf(dims), 'CumSum input');
+    k.requireFloats(y, sizeOf(dims), 'CumSum output');
+  }
+  if (p.outer * p.R * p.inner > 0) k.fn.cumsum(x, p.outer, p.R, p.inner, y, opts.exclusive ? 1 : 0, opts.reverse ? 1 : 0);
+}

@@ -151,6 +151,54 @@ describe('ArgMax / ArgMin (indices come back as float32: same values as onnxrunt
   });
 });
 
+describe('CumSum (in order along the axis, as onnxruntime adds)', () => {
+  // inner sizes 105 (vectors, a partial one), 35, 7 (a vector and a partial one), 1 (the scalar path)
+  for (const axis of [0, 1, 2, -1]) {
+    for (const attrs of [{}, { exclusive: 1 }, { reverse: 1 }, { exclusive: 1, reverse: 1 }] as Record<string, Attr>[]) {
+      it(`axis ${axis} ${JSON.stringify(attrs)}, on a tensor that dies there (summed in place)`, async () => {
+        await expectSameAsOrt({
+          opset: 14,
+          nodes: [
+            { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] },
+            { op: 'CumSum', inputs: ['s', 'axis'], outputs: ['y'], attrs },
+          ],
+          inputs: [{ name: 'x', dims: [2, 5, 3, 7] }],
+          outputs: ['y'],
+          initializers: [i64('axis', [axis], [])],
+        });
+      });
+    }
+  }
+  it('int32 axis given as a 1-element tensor; inner size 3 (one partial vector)', async () => {
+    await expectSameAsOrt(single('CumSum', [{ name: 'x', dims: [4, 6, 3] }], {}, { opset: 11, extraInputs: ['axis'], initializers: [{ name: 'axis', dims: [1], data: Int32Array.from([1]) }] }));
+  });
+  it('position ids from an attention mask (cumsum of the mask, times the mask)', async () => {
+    await expectSameAsOrt({
+      opset: 14,
+      nodes: [
+        { op: 'Greater', inputs: ['m', 'zero'], outputs: ['b'] },
+        { op: 'Cast', inputs: ['b'], outputs: ['mf'], attrs: { to: 1 } },
+        { op: 'CumSum', inputs: ['mf', 'axis'], outputs: ['c'] },
+        { op: 'Mul', inputs: ['c', 'mf'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'm', dims: [3, 9] }],
+      outputs: ['y'],
+      initializers: [i64('axis', [1], []), f32('zero', [0], [])],
+    });
+  });
+  it('an axis out of range or computed at run time is a typed error naming the node', async () => {
+    const bad = (axisInit: boolean) => buildModel({
+      opset: 14,
+      nodes: [{ op: 'CumSum', name: 'cs', inputs: ['x', 'axis'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dims: [2, 3] }, ...(axisInit ? [] : [{ name: 'axis', dims: [], type: 'int64' as const }])],
+      outputs: ['y'],
+      initializers: axisInit ? [i64('axis', [2], [])] : [],
+    });
+    await expect(InferenceSession.create(bad(true))).rejects.toThrow(/CumSum: axis 2 is out of range for rank 2; use -2..1/);
+    await expect(InferenceSession.create(bad(false))).rejects.toThrow(/unsupported operator CumSum at node 'cs': the axis \(input 1, 'axis'\) is computed at run time/);
+  });
+});
+
 describe('Resize and Upsample', () => {
   const resize = (x: number[], attrs: Record<string, Attr>, how: { scales?: number[]; sizes?: number[] }, opset = 13): ModelSpec => {
     const inits = [];
