@@ -7,7 +7,7 @@
 // Every kernel may run in place (y == x). Reads may run up to 12 bytes past a buffer end (the
 // host heap keeps 16 spare bytes); writes never do.
 import { madd, storeLanes } from './simd';
-import { hsum, vexp } from './vmath';
+import { hsum, vexp, vlog } from './vmath';
 
 const NEG_INF: f32 = -Infinity;
 
@@ -397,6 +397,34 @@ export function cumsum(x: usize, outer: usize, R: usize, inner: usize, y: usize,
         const v = v128.load(x + p);
         if (exclusive) { storeLanes(y + p, acc, n); acc = f32x4.add(acc, v); } else { acc = f32x4.add(acc, v); storeLanes(y + p, acc, n); }
         p += step;
+      }
+    }
+  }
+}
+
+/**
+ * LRN across channels of [N, C, HW]: y = x / (bias + alpha / size * s)^beta, s the sum of x^2 over
+ * the channels c - floor((size - 1) / 2) .. c + ceil((size - 1) / 2) that exist. The power is
+ * exp(-beta * ln(.)) (the base is at least bias > 0). Four pixels a vector; a partial vector reads
+ * past its plane (the heap allows it) and stores only its lanes. y must not be x.
+ */
+export function lrn(x: usize, N: usize, C: usize, HW: usize, size: usize, alpha: f32, beta: f32, bias: f32, y: usize): void {
+  const lo = (size - 1) >> 1, hi = size - 1 - lo;
+  const planeB = HW << 2;
+  const scale = f32x4.splat(alpha / <f32>size), b = f32x4.splat(bias), nb = f32x4.splat(-beta);
+  for (let n: usize = 0; n < N; n++) {
+    const xn = x + n * C * planeB, yn = y + n * C * planeB;
+    for (let c: usize = 0; c < C; c++) {
+      const c0 = c >= lo ? c - lo : 0, c1 = min<usize>(C - 1, c + hi);
+      for (let i: usize = 0; i < HW; i += 4) {
+        const off = i << 2;
+        let s = f32x4.splat(0);
+        for (let j = c0; j <= c1; j++) {
+          const v = v128.load(xn + j * planeB + off);
+          s = madd(v, v, s);
+        }
+        const d = vexp(f32x4.mul(nb, vlog(madd(scale, s, b))));
+        storeLanes(yn + c * planeB + off, f32x4.mul(v128.load(xn + c * planeB + off), d), <i32>min<usize>(4, HW - i));
       }
     }
   }

@@ -152,3 +152,34 @@ export function layerNorm(k: Kernels, X: Float32Array, xDims: readonly number[],
     k.free(x, gp, bp, y);
   }
 }
+
+export interface LrnOptions {
+  /** Channels in the window (odd in every model seen; even sizes reach one more channel up). */
+  size: number;
+  alpha?: number;
+  beta?: number;
+  bias?: number;
+}
+
+/** Checks LRN's input [N, C, ...] and options; returns [N, C, pixels per channel]. */
+export function lrnShape(xDims: readonly number[], opts: LrnOptions): [number, number, number] {
+  if (xDims.length < 3) throw new ShapeError(`LRN: input ${fmt(xDims)} needs at least 3 dims [N, C, D1, ...]`);
+  if (!Number.isInteger(opts.size) || opts.size < 1) throw new ArgumentError(`LRN: size ${opts.size} must be a positive integer (the channels in the window)`);
+  const bias = opts.bias ?? 1;
+  if (!(bias > 0)) throw new ArgumentError(`LRN: bias ${bias} must be positive (it is raised to the power -beta)`);
+  return [xDims[0], xDims[1], sizeOf(xDims.slice(2))];
+}
+
+/**
+ * Local response normalization across channels (AlexNet, GoogLeNet): y = x / (bias + alpha / size *
+ * the sum of x^2 over the window)^beta, on pointers (y must not be x). ONNX defaults: alpha 1e-4,
+ * beta 0.75, bias 1.
+ */
+export function lrnRun(k: Kernels, x: number, xDims: readonly number[], y: number, opts: LrnOptions): void {
+  const [N, C, HW] = lrnShape(xDims, opts);
+  if (!globalThis.EDGEPRUNE_RUNTIME) {
+    k.requireFloats(x, N * C * HW, 'LRN input');
+    k.requireFloats(y, N * C * HW, 'LRN output');
+  }
+  if (N * C * HW > 0) k.fn.lrn(x, N, C, HW, opts.size, opts.alpha ?? 1e-4, opts.beta ?? 0.75, opts.bias ?? 1, y);
+}

@@ -1,7 +1,10 @@
 // Elementwise ops against onnxruntime-node: activations, math, broadcasting binaries, PRelu,
-// Clip (both opset forms), Softmax / LogSoftmax (opset 11 coerce-to-2D vs opset 13 one axis).
-import { describe, it } from 'vitest';
-import { expectSameAsOrt, f32, numel, single, w, type Attr, type ModelSpec } from './harness.js';
+// Clip (both opset forms), Softmax / LogSoftmax (opset 11 coerce-to-2D vs opset 13 one axis),
+// variadic Max / Min / Sum / Mean, LRN.
+import { describe, expect, it } from 'vitest';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/runtime/tensor.js';
+import { buildModel, expectSameAsOrt, f32, numel, single, w, type Attr, type ModelSpec } from './harness.js';
 
 const X = [{ name: 'x', dims: [2, 3, 5, 7] }]; // 210 elements: not a multiple of 4 or 8
 
@@ -217,4 +220,75 @@ describe('Softmax and LogSoftmax', () => {
       await expectSameAsOrt(single(op, [{ name: 'x', dims: [3, 10] }], { axis: 1 }), { range: [-20, 20] });
     });
   }
+});
+
+describe('Max, Min, Sum and Mean with any number of inputs (broadcast together)', () => {
+  const shapes: [string, number[][]][] = [
+    ['one input', [[2, 3, 5]]],
+    ['two inputs', [[2, 3, 5], [5]]],
+    ['three, the last the largest', [[3, 1], [1, 5], [2, 3, 5]]],
+    ['four, same shape', [[2, 3, 5, 7], [2, 3, 5, 7], [2, 3, 5, 7], [2, 3, 5, 7]]],
+  ];
+  for (const op of ['Max', 'Min', 'Sum', 'Mean']) {
+    for (const [what, dims] of shapes) {
+      it(`${op}: ${what}`, async () => {
+        await expectSameAsOrt({
+          opset: 13,
+          nodes: [{ op, inputs: dims.map((_, i) => `x${i}`), outputs: ['y'] }],
+          inputs: dims.map((d, i) => ({ name: `x${i}`, dims: d })),
+          outputs: ['y'],
+        });
+      });
+    }
+  }
+  it('Sum as the residual add of a Caffe2-era model, with a constant', async () => {
+    await expectSameAsOrt({
+      opset: 8,
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+        { op: 'Sum', inputs: ['x', 'r', 'c'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1, 4, 3, 3] }],
+      outputs: ['y'],
+      initializers: [w('c', [4, 1, 1])],
+    });
+  });
+});
+
+describe('LRN (AlexNet, GoogLeNet)', () => {
+  const cases: [string, number[], Record<string, Attr>][] = [
+    ['AlexNet: size 5', [2, 7, 5, 6], { size: 5, alpha: { float: 1e-4 }, beta: { float: 0.75 }, bias: { float: 1 } }],
+    ['size 3, strong alpha, bias 2', [1, 6, 4, 3], { size: 3, alpha: { float: 0.5 }, beta: { float: 0.6 }, bias: { float: 2 } }],
+    ['window wider than the channels', [1, 3, 2, 5], { size: 7, alpha: { float: 0.1 } }],
+  ];
+  for (const [what, dims, attrs] of cases) {
+    it(what, async () => {
+      await expectSameAsOrt(single('LRN', [{ name: 'x', dims }], attrs), { range: [-3, 3] });
+    });
+  }
+  // onnxruntime runs only odd sizes on 4-D inputs; the spec's other cases against a float64 loop
+  const reference = (x: Float32Array, dims: number[], size: number, alpha: number, beta: number, bias: number) => {
+    const [N, C] = dims;
+    const P = numel(dims.slice(2));
+    const y = new Float64Array(x.length);
+    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let p = 0; p < P; p++) {
+      let s = 0;
+      for (let j = Math.max(0, c - Math.floor((size - 1) / 2)); j <= Math.min(C - 1, c + Math.ceil((size - 1) / 2)); j++) s += x[(n * C + j) * P + p] ** 2;
+      const i = (n * C + c) * P + p;
+      y[i] = x[i] / (bias + (alpha / size) * s) ** beta;
+    }
+    return y;
+  };
+  for (const [what, dims, size, alpha] of [['even size 4 (one more channel up)', [1, 9, 3, 3], 4, 0.2], ['1-D feature maps', [2, 8, 11], 5, 0.3], ['3-D feature maps', [1, 6, 2, 3, 4], 3, 0.4]] as [string, number[], number, number][]) {
+    it(`${what}, against a float64 loop`, async () => {
+      const x = Float32Array.from({ length: numel(dims) }, (_, i) => Math.sin(i * 1.7) * 3);
+      const session = await InferenceSession.create(buildModel(single('LRN', [{ name: 'x', dims }], { size, alpha: { float: alpha }, beta: { float: 0.75 }, bias: { float: 1.5 } })));
+      const got = (await session.run({ x: new Tensor('float32', x, dims) })).y.data;
+      const want = reference(x, dims, size, Math.fround(alpha), 0.75, 1.5);
+      for (let i = 0; i < x.length; i++) expect(Math.abs(got[i] - want[i]), `element ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i])));
+    });
+  }
+  it('a missing size is a typed error', async () => {
+    await expect(InferenceSession.create(buildModel(single('LRN', [{ name: 'x', dims: [1, 3, 4, 4] }])))).rejects.toThrow(/LRN: size 0 must be a positive integer/);
+  });
 });

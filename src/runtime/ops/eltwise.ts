@@ -1,7 +1,8 @@
-// Broadcasting binary ops: Add, Sub, Mul, Div, Max, Min, Pow, PRelu; comparisons and logic
-// (booleans held as 0 / 1 floats) and Where.
+// Broadcasting binary ops: Add, Sub, Mul, Div, Pow, PRelu; Max, Min, Sum, Mean with any number of
+// inputs; comparisons and logic (booleans held as 0 / 1 floats) and Where.
 import { binaryRun, broadcastShape, type BinaryOp } from '../../kernels/eltwise.js';
-import type { Executor, OpDef } from '../op.js';
+import type { Node } from '../../graph/ir.js';
+import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, size, nodeError } from './util.js';
 import { broadcastAxes } from './rearrange.js';
 import { stridedCopyTable } from './strided-copy.js';
@@ -35,8 +36,48 @@ export const Add = binaryOp('add');
 export const Sub = binaryOp('sub');
 export const Mul = binaryOp('mul');
 export const Div = binaryOp('div');
-export const Max = binaryOp('max');
-export const Min = binaryOp('min');
+/**
+ * Max, Min, Sum, Mean with any number of inputs, all broadcast together (ONNX's variadic forms;
+ * Caffe2-era models write Sum for residual adds). Two inputs run as the binary op; otherwise y
+ * starts as input 0 spread to y's shape and each further input is combined into it in place.
+ */
+function variadicOp(op: 'add' | 'max' | 'min', mean = false): OpDef {
+  const pair = binaryOp(op);
+  const dimsOf = (node: Node, inputs: (OpInput | undefined)[]) => node.inputs.map((_, i) => need(node, inputs, i).dims);
+  return {
+    shape(node, inputs) {
+      const ds = dimsOf(node, inputs);
+      if (!ds.length) throw nodeError(node, 'needs at least one input');
+      return [ds.reduce((a, b) => broadcastShape(a, b))];
+    },
+    build(ctx): Executor {
+      const ds = dimsOf(ctx.node, ctx.inputs);
+      if (ds.length === 2 && !mean) return pair.build(ctx);
+      const out = ctx.outputDims[0];
+      const first = stridedCopyTable(ctx, broadcastAxes(ds[0], out));
+      let scale = 0;
+      if (mean) {
+        scale = ctx.alloc(4);
+        ctx.k.f32[scale >> 2] = 1 / ds.length;
+      }
+      return {
+        kernel: `eltwise:${mean ? 'mean' : op}`,
+        flops: size(out) * ds.length,
+        scratchBytes: 0,
+        run(ins, outs) {
+          first(ins[0], outs[0]);
+          for (let i = 1; i < ds.length; i++) binaryRun(ctx.k, op, outs[0], out, ins[i], ds[i], outs[0]);
+          if (mean) binaryRun(ctx.k, 'mul', outs[0], out, scale, [], outs[0]);
+        },
+      };
+    },
+  };
+}
+
+export const Max = variadicOp('max');
+export const Min = variadicOp('min');
+export const Sum = variadicOp('add');
+export const Mean = variadicOp('add', true);
 export const Pow = binaryOp('pow');
 export const Greater = binaryOp('greater');
 export const Less = binaryOp('less');

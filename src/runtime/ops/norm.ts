@@ -1,9 +1,10 @@
 // BatchNormalization (when not folded into a conv), InstanceNormalization (torch's GroupNorm and
-// InstanceNorm exports), LayerNormalization, Softmax, LogSoftmax.
+// InstanceNorm exports), LayerNormalization, Softmax, LogSoftmax, LRN (AlexNet, GoogLeNet).
 import { UnsupportedOpError } from '../../errors.js';
 import { attrFloat, attrInt } from '../../graph/attrs.js';
-import { batchNormRun, foldBatchNorm, instanceNormRun, layerNormRun } from '../../kernels/norm.js';
+import { batchNormRun, foldBatchNorm, instanceNormRun, layerNormRun, lrnRun, lrnShape, type LrnOptions } from '../../kernels/norm.js';
 import { softmaxRun } from '../../kernels/softmax.js';
+import type { Node } from '../../graph/ir.js';
 import type { BuildContext, Executor, OpDef } from '../op.js';
 import { axisOf, constFloats, need, size, nodeError } from './util.js';
 
@@ -136,3 +137,18 @@ function softmaxOp(log: boolean): OpDef {
 
 export const Softmax = softmaxOp(false);
 export const LogSoftmax = softmaxOp(true);
+
+const lrnOptions = (node: Node): LrnOptions => ({ size: attrInt(node, 'size', 0), alpha: attrFloat(node, 'alpha', 1e-4), beta: attrFloat(node, 'beta', 0.75), bias: attrFloat(node, 'bias', 1) });
+
+export const LRN: OpDef = {
+  shape(node, inputs) {
+    const x = need(node, inputs, 0).dims;
+    lrnShape(x, lrnOptions(node));
+    return [x];
+  },
+  build(ctx): Executor {
+    const x = need(ctx.node, ctx.inputs, 0).dims;
+    const opts = lrnOptions(ctx.node);
+    return { kernel: 'lrn', flops: size(x) * (2 * opts.size + 4), scratchBytes: 0, run: (ins, outs) => lrnRun(ctx.k, ins[0], x, outs[0], opts) };
+  },
+};
