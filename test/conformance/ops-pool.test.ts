@@ -151,6 +151,28 @@ describe('ArgMax / ArgMin (indices come back as float32: same values as onnxrunt
   });
 });
 
+describe('3-D MaxPool and AveragePool (two 2-D passes: H and W, then D)', () => {
+  const cases: [string, number[], Record<string, Attr>][] = [
+    ['2x2x2 stride 2', [1, 3, 6, 8, 7], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }],
+    ['3x3x3 pad 1 stride (1, 2, 2)', [2, 2, 5, 7, 6], { kernel_shape: [3, 3, 3], strides: [1, 2, 2], pads: [1, 1, 1, 1, 1, 1] }],
+    ['asymmetric pads, ceil_mode', [1, 2, 7, 6, 9], { kernel_shape: [3, 2, 3], strides: [2, 2, 2], pads: [0, 1, 1, 2, 0, 1], ceil_mode: 1 }],
+    ['SAME_UPPER', [1, 2, 5, 6, 7], { kernel_shape: [2, 3, 3], strides: [2, 2, 2], auto_pad: 'SAME_UPPER' }],
+    ["PyTorch's LocalResponseNorm: a (5, 1, 1) window over channels as depth", [2, 1, 7, 4, 5], { kernel_shape: [5, 1, 1], pads: [2, 0, 0, 2, 0, 0] }],
+  ];
+  for (const op of ['MaxPool', 'AveragePool']) {
+    for (const [what, dims, attrs] of cases) {
+      for (const cip of op === 'AveragePool' && 'pads' in attrs ? [0, 1] : [0]) {
+        it(`${op} ${what}${cip ? ', count_include_pad' : ''}`, async () => {
+          await expectSameAsOrt(single(op, [{ name: 'x', dims }], { ...attrs, ...(cip ? { count_include_pad: 1 } : {}) }), { range: [-3, 3] });
+        });
+      }
+    }
+  }
+  it('MaxPool with dilations', async () => {
+    await expectSameAsOrt(single('MaxPool', [{ name: 'x', dims: [1, 2, 8, 9, 7] }], { kernel_shape: [2, 3, 2], dilations: [2, 1, 2], strides: [1, 2, 1] }), { range: [-3, 3] });
+  });
+});
+
 describe('CumSum (in order along the axis, as onnxruntime adds)', () => {
   // inner sizes 105 (vectors, a partial one), 35, 7 (a vector and a partial one), 1 (the scalar path)
   for (const axis of [0, 1, 2, -1]) {

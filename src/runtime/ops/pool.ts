@@ -1,4 +1,4 @@
-// MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (1-D and 2-D).
+// MaxPool, AveragePool (1-D, 2-D, and 3-D as two 2-D passes), GlobalAveragePool, GlobalMaxPool.
 import { UnsupportedOpError } from '../../errors.js';
 import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
@@ -7,7 +7,7 @@ import type { Executor, OpDef } from '../op.js';
 import { need, size } from './util.js';
 
 function poolAttrs(node: Node, rank: number): PoolAttrs {
-  if (rank !== 3 && rank !== 4) throw new UnsupportedOpError(node.op, node.name, `only 1-D and 2-D pooling is supported (input rank ${rank})`);
+  if (rank < 3 || rank > 5) throw new UnsupportedOpError(node.op, node.name, `only 1-D, 2-D and 3-D pooling is supported (input rank ${rank})`);
   if (node.outputs.length > 1 && node.outputs[1] !== '') throw new UnsupportedOpError(node.op, node.name, 'the Indices output is not supported');
   return {
     kernelShape: attrInts(node, 'kernel_shape', []),
@@ -20,24 +20,56 @@ function poolAttrs(node: Node, rank: number): PoolAttrs {
   };
 }
 
+/** One pass of the 2-D kernel: the input viewed as `dims`, its output dims. */
+interface PoolPass {
+  dims: number[];
+  attrs: PoolAttrs;
+  out: number[];
+}
+
+/**
+ * The passes a pool over x runs: one for 1-D and 2-D; for 3-D [N, C, D, H, W] first H and W with
+ * the depth slices as channels ([N, C*D, H, W]), then D with each output plane as one row
+ * ([N, C, D, H'*W'], kernel [kd, 1]). Both max and average are separable this way: a window is a
+ * box, its padding and ceil_mode are per axis, and average's divisor (padding counted or not) is
+ * the product of the per-axis counts, as onnxruntime computes it.
+ */
+function poolPasses(x: number[], a: PoolAttrs): PoolPass[] {
+  if (x.length !== 5) return [{ dims: x, attrs: a, out: poolOutputShape(x, a) }];
+  const [N, C, D, H, W] = x;
+  const k = a.kernelShape, st = a.strides ?? [1, 1, 1], p = a.pads ?? [0, 0, 0, 0, 0, 0], dl = a.dilations ?? [1, 1, 1];
+  const common = { autoPad: a.autoPad, ceilMode: a.ceilMode, countIncludePad: a.countIncludePad };
+  const hw: PoolAttrs = { ...common, kernelShape: k.slice(1), strides: st.slice(1), pads: [p[1], p[2], p[4], p[5]], dilations: dl.slice(1) };
+  const first = [N, C * D, H, W];
+  const o1 = poolOutputShape(first, hw);
+  const d: PoolAttrs = { ...common, kernelShape: [k[0], 1], strides: [st[0], 1], pads: [p[0], 0, p[3], 0], dilations: [dl[0], 1] };
+  const second = [N, C, D, o1[2] * o1[3]];
+  return [{ dims: first, attrs: hw, out: o1 }, { dims: second, attrs: d, out: poolOutputShape(second, d) }];
+}
+
 function windowPool(kind: 'max' | 'avg'): OpDef {
+  const outDims = (x: number[], passes: PoolPass[]) => (passes.length === 1 ? passes[0].out : [x[0], x[1], passes[1].out[2], passes[0].out[2], passes[0].out[3]]);
   return {
     shape(node, inputs) {
       const x = need(node, inputs, 0).dims;
-      return [poolOutputShape(x, poolAttrs(node, x.length))];
+      return [outDims(x, poolPasses(x, poolAttrs(node, x.length)))];
     },
     build(ctx): Executor {
       const x = need(ctx.node, ctx.inputs, 0).dims;
       const attrs = poolAttrs(ctx.node, x.length);
-      const out = ctx.outputDims[0];
+      const passes = poolPasses(x, attrs);
       const window = size(attrs.kernelShape);
       const run = kind === 'max' ? maxPoolRun : averagePoolRun;
+      const [one, two] = passes;
       return {
-        kernel: `pool:${kind}`,
-        flops: size(out) * window,
-        scratchBytes: 0,
-        run(ins, outs) {
-          run(ctx.k, ins[0], x, outs[0], attrs);
+        kernel: `pool:${kind}${two ? '3d' : ''}`,
+        flops: size(outDims(x, passes)) * window,
+        scratchBytes: two ? size(one.out) * 4 : 0,
+        run(ins, outs, scratch) {
+          if (two) {
+            run(ctx.k, ins[0], one.dims, scratch, one.attrs);
+            run(ctx.k, scratch, two.dims, outs[0], two.attrs);
+          } else run(ctx.k, ins[0], one.dims, outs[0], one.attrs);
         },
       };
     },
