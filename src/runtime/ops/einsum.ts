@@ -137,8 +137,9 @@ function twoOperands(ctx: BuildContext, e: Equation): Executor {
     flops: 2 * Bt * M * K * N,
     scratchBytes: at * 4,
     run(ins, outs, scratch) {
-      const ptr = (r: { at: number } | undefined, fallback: number) => (r ? scratch + r.at * 4 : fallback);
-      const A = ptr(aPermute, ins[0]), B = ptr(bPermute, ins[1]), Y = ptr(yPermute, outs[0]);
+      const A = aPermute ? scratch + aPermute.at * 4 : ins[0];
+      const B = bPermute ? scratch + bPermute.at * 4 : ins[1];
+      const Y = yPermute ? scratch + yPermute.at * 4 : outs[0];
       aPermute?.copy(ins[0], A);
       bPermute?.copy(ins[1], B);
       if (K === 0) k.f32.fill(0, Y >> 2, (Y >> 2) + Bt * M * N);
