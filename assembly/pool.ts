@@ -8,7 +8,13 @@
 //  - pool_global_avg / pool_global_max: one value per plane.
 // Each output row splits into border columns (bounds-checked, scalar) and interior columns whose
 // whole window row is inside the image; the interior is vectorized 4 outputs at a time when the
-// W stride is 1 or 2 (stride 2 de-interleaves two loads with a shuffle).
+// W stride is 1 or 2 (stride 2 de-interleaves two loads with a shuffle; the last, partial vector
+// reads past its window row, at most 32 bytes, inside the heap's spare bytes, and stores only its
+// lanes). The vector max is pmax
+// (one maxps; wasm's f32x4.max lowers to eight dependent instructions on x64) with the NaN lanes
+// tracked apart and OR-ed in at the end: a NaN tap still makes its window NaN, as f32.max does.
+
+import { storeLanes } from './simd';
 
 const NEG_MAX: f32 = -3.4028234663852886e38; // what onnxruntime gives an empty max window
 
@@ -71,20 +77,39 @@ export function pool_max2d(x: usize, P: usize, H: usize, W: usize, KH: usize, KW
       for (let pass = 0; pass < 3; pass++) {
         const end: isize = pass == 0 ? A : pass == 1 ? B : <isize>OW;
         if (pass == 1) {
-          if (sw == 1 || sw == 2) {
-            for (; ow + 4 <= end; ow += 4) {
-              let m0 = neg;
+          if (sw == 2 && KW == 2 && dw == 1 && KH <= 2 && kh1 > kh0) {
+            // the common 2x2 stride-2 window (or 1x2): per row two loads hold four windows' pairs,
+            // one max of the even and odd lanes reduces them; rows fixed per output row, no tap loop
+            const rowA = plane + <usize>((hs + kh0 * idh) * iW << 2);
+            const rowB = kh1 - kh0 == 2 ? rowA + <usize>(idh * iW << 2) : rowA;
+            for (; ow < end; ow += 4) {
+              const col = <usize>((ow * isw - ipl) << 2);
+              const a = v128.load(rowA + col), b = v128.load(rowA + col, 16);
+              const c = v128.load(rowB + col), d = v128.load(rowB + col, 16);
+              const e = f32x4.pmax(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 0, 2, 4, 6));
+              const o = f32x4.pmax(v128.shuffle<f32>(a, b, 1, 3, 5, 7), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
+              // NaN columns of both rows, folded like the values: window w covers columns 2w and 2w + 1
+              const p = v128.or(f32x4.ne(a, a), f32x4.ne(c, c)), q = v128.or(f32x4.ne(b, b), f32x4.ne(d, d));
+              const win = v128.or(v128.shuffle<f32>(p, q, 0, 2, 4, 6), v128.shuffle<f32>(p, q, 1, 3, 5, 7));
+              storeLanes(yrow + (<usize>ow << 2), v128.or(f32x4.pmax(e, o), win), <i32>(end - ow));
+            }
+            ow = end;
+          } else if (sw == 1 || sw == 2) {
+            for (; ow < end; ow += 4) {
+              let m0 = neg, nan = f32x4.splat(0);
               const col = (ow * isw - ipl) << 2;
               for (let kh = kh0; kh < kh1; kh++) {
                 let q = plane + <usize>((hs + kh * idh) * iW << 2) + <usize>col;
-                if (sw == 1) {
-                  for (let kw: usize = 0; kw < KW; kw++) { m0 = f32x4.max(m0, v128.load(q)); q += dwB; }
-                } else {
-                  for (let kw: usize = 0; kw < KW; kw++) { m0 = f32x4.max(m0, loadStride2(q)); q += dwB; }
+                for (let kw: usize = 0; kw < KW; kw++) {
+                  const v = sw == 1 ? v128.load(q) : loadStride2(q);
+                  m0 = f32x4.pmax(m0, v);
+                  nan = v128.or(nan, f32x4.ne(v, v));
+                  q += dwB;
                 }
               }
-              v128.store(yrow + (<usize>ow << 2), m0);
+              storeLanes(yrow + (<usize>ow << 2), v128.or(m0, nan), <i32>(end - ow));
             }
+            ow = end;
           }
           for (; ow < end; ow++) {
             let m: f32 = NEG_MAX;

@@ -20,8 +20,10 @@ export const ACT_LEAKY: i32 = 3; // x >= 0 ? x : p0 * x
 /** Applies an epilogue activation to one vector. `lo`/`hi`/`alpha` are pre-splatted. */
 // @ts-ignore: decorator
 @inline export function activate(v: v128, act: i32, lo: v128, hi: v128): v128 {
-  if (act == ACT_RELU) return f32x4.max(v, f32x4.splat(0));
-  if (act == ACT_CLIP) return f32x4.min(f32x4.max(v, lo), hi);
+  // pmax / pmin are one maxps / minps each (f32x4.max lowers to eight dependent instructions on
+  // x64, to order NaN and -0); kept first, a NaN stays NaN, and + 0 turns max(-0, 0)'s -0 into +0
+  if (act == ACT_RELU) return f32x4.add(f32x4.pmax(v, f32x4.splat(0)), f32x4.splat(0));
+  if (act == ACT_CLIP) return f32x4.pmin(f32x4.add(f32x4.pmax(v, lo), f32x4.splat(0)), hi);
   if (act == ACT_LEAKY) {
     // lo holds alpha for LeakyRelu.
     const neg = f32x4.mul(v, lo);

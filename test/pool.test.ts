@@ -79,6 +79,38 @@ describe.each(FLAVORS)('pooling (%s build)', (flavor) => {
     }
   });
 
+  it('MaxPool: a NaN tap makes its window NaN and infinities win or lose as values, in every vector path and tail', async () => {
+    const k = await kernels(flavor);
+    const r = rng(29);
+    const cases: PoolAttrs[] = [
+      { kernelShape: [2, 2], strides: [2, 2] }, // the 2x2 stride-2 path
+      { kernelShape: [2, 2], strides: [2, 2], pads: [1, 1, 0, 0], ceilMode: true }, // one-row windows at the top
+      { kernelShape: [1, 2], strides: [1, 2] },
+      { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+      { kernelShape: [5, 5], strides: [1, 1], pads: [2, 2, 2, 2] }, // YOLO's SPPF
+      { kernelShape: [2, 3], strides: [1, 1], dilations: [2, 1] },
+    ];
+    for (const [i, a] of cases.entries()) {
+      for (const W of [9, 14, 17, 28]) {
+        const xDims = [1, 3, 11, W];
+        const X = randomArray(size(xDims), 900 + i * 40 + W, -3, 3);
+        for (let j = 0; j < X.length; j++) {
+          const u = r();
+          if (u < 0.03) X[j] = Number.NaN;
+          else if (u < 0.05) X[j] = Infinity;
+          else if (u < 0.07) X[j] = -Infinity;
+        }
+        const got = maxPool(k, X, xDims, a);
+        const want = maxPoolRef(X, refArgs(xDims, a, got.dims));
+        for (let j = 0; j < want.length; j++) {
+          const what = `case ${i} W=${W} output ${j}: got ${got.data[j]}, want ${want[j]}`;
+          if (Number.isNaN(want[j])) expect(Number.isNaN(got.data[j]), what).toBe(true);
+          else expect(got.data[j], what).toBe(want[j] === 0 ? got.data[j] : Math.fround(want[j])); // -0 and +0 are one value
+        }
+      }
+    }
+  });
+
   it('AveragePool matches a float64 reference with count_include_pad on and off', async () => {
     const k = await kernels(flavor);
     const r = rng(12);
