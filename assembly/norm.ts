@@ -61,10 +61,24 @@ const NEG_INF: f32 = -Infinity;
   return m;
 }
 
-/** Max of n floats at p (-Infinity when n == 0). */
+/**
+ * Max of n floats at p (-Infinity when n == 0), the shift of a softmax row: pmax (one maxps; a NaN
+ * may be passed over here, but it reaches the row's sum and makes the whole row NaN all the same).
+ */
 // @ts-ignore: decorator
 @inline function rowMax(p: usize, n: usize): f32 {
-  return rowExt(p, n, false);
+  let a0 = f32x4.splat(NEG_INF), a1 = a0;
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    a0 = f32x4.pmax(a0, v128.load(p));
+    a1 = f32x4.pmax(a1, v128.load(p, 16));
+    p += 32;
+  }
+  if (i + 4 <= n) { a0 = f32x4.pmax(a0, v128.load(p)); p += 16; i += 4; }
+  const v = f32x4.pmax(a0, a1);
+  let m = max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  for (; i < n; i++) { m = max<f32>(m, load<f32>(p)); p += 4; }
+  return m;
 }
 
 // ---- BatchNormalization ------------------------------------------------------------------------
@@ -236,7 +250,7 @@ export function softmax_axis(x: usize, outer: usize, A: usize, inner: usize, y: 
       const xc = xo + (i << 2), yc = yo + (i << 2);
       let m = f32x4.splat(NEG_INF);
       let p = xc;
-      for (let a: usize = 0; a < A; a++) { m = f32x4.max(m, v128.load(p)); p += stride; }
+      for (let a: usize = 0; a < A; a++) { m = f32x4.pmax(m, v128.load(p)); p += stride; } // as rowMax: a NaN still makes the column NaN
       let s = f32x4.splat(0);
       p = xc;
       let q = yc;

@@ -61,7 +61,7 @@ export const UNARY_TO_BOOL: i32 = 35; // Cast to bool: x != 0 ? 1 : 0 (NaN is tr
 
 // @ts-ignore: decorator
 @inline function softplus(x: v128): v128 {
-  return f32x4.add(f32x4.max(x, splat(0)), vlog(f32x4.add(splat(1), vexp(f32x4.neg(vabs(x))))));
+  return f32x4.add(relu(x), vlog(f32x4.add(splat(1), vexp(f32x4.neg(vabs(x))))));
 }
 
 /** e^x - 1 where x < 0, else x (ELU's shape before alpha). */

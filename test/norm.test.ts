@@ -130,6 +130,28 @@ describe.each(FLAVORS)('normalization and softmax (%s build)', (flavor) => {
     }
   });
 
+  it('Softmax / LogSoftmax: a NaN makes its whole row NaN, wherever it sits; infinities as numpy gives them', async () => {
+    const k = await kernels(flavor);
+    for (const D of [3, 4, 9, 13]) {
+      for (const at of [0, Math.floor(D / 2), D - 1]) {
+        for (const log of [false, true]) {
+          const X = Float32Array.from({ length: D }, (_, i) => Math.sin(i) * 4);
+          X[at] = Number.NaN;
+          // the last axis, and the same values down a middle axis of [2, D, 5]
+          expect(Array.from(softmax(k, X, [1, D], { log }).data).every(Number.isNaN), `D=${D} at=${at} log=${log}`).toBe(true);
+          const col = new Float32Array(2 * D * 5);
+          for (let a = 0; a < D; a++) col[a * 5 + 2] = X[a];
+          const got = softmax(k, col, [2, D, 5], { axis: 1, log }).data;
+          for (let a = 0; a < D; a++) expect(got[a * 5 + 2], `axis 1 D=${D} at=${at}`).toBeNaN();
+        }
+      }
+      const inf = Float32Array.from({ length: D }, (_, i) => (i === 1 % D ? Infinity : i));
+      const ref = softmaxRef(inf, 1, D, 1, false);
+      const got = softmax(k, inf, [1, D]).data;
+      for (let i = 0; i < D; i++) expect(Number.isNaN(got[i]) ? 'NaN' : got[i], `+Inf D=${D} i=${i}`).toEqual(Number.isNaN(ref[i]) ? 'NaN' : ref[i]);
+    }
+  });
+
   it('exp is accurate to ~1e-6 relative over a wide range', async () => {
     const k = await kernels(flavor);
     // softmax over pairs [v, 0] gives 1 / (1 + exp(-v)): checks exp(-v) for v in [0, 80]
