@@ -98,6 +98,20 @@ export function planBroadcast(aDims: readonly number[], bDims: readonly number[]
 }
 
 /**
+ * y = op(a, b) with broadcasting, planned once for these dims: the returned run(a, b, y) only calls
+ * the kernel (the runtime's executors, whose buffers the planner sized and placed).
+ */
+export function binaryPrepared(k: Kernels, op: BinaryOp, aDims: readonly number[], bDims: readonly number[]): (a: number, b: number, y: number) => void {
+  const code = binaryCode(op);
+  const plan = planBroadcast(aDims, bDims);
+  const { dims, aStrides: as, bStrides: bs } = plan;
+  const fn = k.fn.eltwise_binary4;
+  if (sizeOf(plan.out) === 0) return () => {};
+  if (dims.length === 4) return (a, b, y) => void fn(code, a, b, y, dims[0], dims[1], dims[2], dims[3], as[0], as[1], as[2], as[3], bs[0], bs[1], bs[2], bs[3]);
+  return (a, b, y) => void binaryRun(k, op, a, aDims, b, bDims, y);
+}
+
+/**
  * y = a (op) b with numpy broadcasting, on kernel buffers holding sizeOf(aDims), sizeOf(bDims) and
  * sizeOf(output) floats. y may be a or b when that input has the output's shape. Returns the output dims.
  */

@@ -147,28 +147,44 @@ export function poolOutputShape(xDims: readonly number[], attrs: PoolAttrs): num
 
 /** MaxPool on pointers: x holds sizeOf(xDims) floats, y receives sizeOf(output dims). Returns the output dims. */
 export function maxPoolRun(k: Kernels, x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
-  const g = pool2dGeometry(xDims, attrs, 'MaxPool');
+  return checkedPool(k, 'max', x, xDims, y, attrs);
+}
+
+/** The pointer-level runs: buffers re-checked (outside edgeprune/runtime), then the prepared kernel call. */
+function checkedPool(k: Kernels, kind: 'max' | 'avg', x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
+  const what = kind === 'max' ? 'MaxPool' : 'AveragePool';
+  const g = pool2dGeometry(xDims, attrs, what);
   if (!globalThis.EDGEPRUNE_RUNTIME) {
-    k.requireFloats(x, sizeOf(xDims), 'MaxPool input');
-    k.requireFloats(y, sizeOf(g.outDims), 'MaxPool output');
+    k.requireFloats(x, sizeOf(xDims), `${what} input`);
+    k.requireFloats(y, sizeOf(g.outDims), `${what} output`);
   }
-  if (sizeOf(g.outDims) === 0) return g.outDims;
-  k.fn.pool_max2d(x, g.N * g.C, g.H, g.W, g.KH, g.KW, g.sh, g.sw, g.pads[0], g.pads[1], g.dh, g.dw, y, g.OH, g.OW);
+  poolPrepared(k, kind, xDims, attrs)(x, y);
   return g.outDims;
+}
+
+/**
+ * MaxPool or AveragePool over xDims, planned once: the returned run(x, y) only calls the kernel
+ * (the runtime's executors, whose buffers the planner sized; the geometry is checked here).
+ */
+export function poolPrepared(k: Kernels, kind: 'max' | 'avg', xDims: readonly number[], attrs: PoolAttrs): (x: number, y: number) => void {
+  const what = kind === 'max' ? 'MaxPool' : 'AveragePool';
+  const g = pool2dGeometry(xDims, attrs, what);
+  if (sizeOf(g.outDims) === 0) return () => {};
+  const [pt, pl, pb, pr] = g.pads;
+  const P = g.N * g.C;
+  if (kind === 'max') {
+    const fn = k.fn.pool_max2d;
+    return (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, g.dh, g.dw, y, g.OH, g.OW);
+  }
+  if (g.dh !== 1 || g.dw !== 1) throw new ArgumentError(`AveragePool: dilations ${fmt(attrs.dilations ?? [])} are not supported; only 1 (use MaxPool for dilated windows)`);
+  const fn = k.fn.pool_avg2d;
+  const cip = attrs.countIncludePad ? 1 : 0;
+  return (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, pb, pr, cip, y, g.OH, g.OW);
 }
 
 /** AveragePool on pointers. Returns the output dims. */
 export function averagePoolRun(k: Kernels, x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
-  const g = pool2dGeometry(xDims, attrs, 'AveragePool');
-  if (g.dh !== 1 || g.dw !== 1) throw new ArgumentError(`AveragePool: dilations ${fmt(attrs.dilations ?? [])} are not supported; only 1 (use MaxPool for dilated windows)`);
-  if (!globalThis.EDGEPRUNE_RUNTIME) {
-    k.requireFloats(x, sizeOf(xDims), 'AveragePool input');
-    k.requireFloats(y, sizeOf(g.outDims), 'AveragePool output');
-  }
-  if (sizeOf(g.outDims) === 0) return g.outDims;
-  const [pt, pl, pb, pr] = g.pads;
-  k.fn.pool_avg2d(x, g.N * g.C, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, pb, pr, attrs.countIncludePad ? 1 : 0, y, g.OH, g.OW);
-  return g.outDims;
+  return checkedPool(k, 'avg', x, xDims, y, attrs);
 }
 
 /** Output dims of GlobalAveragePool / GlobalMaxPool: N x C x 1 x ... x 1. */

@@ -158,6 +158,17 @@ export function unaryRun(k: Kernels, op: UnaryOp, x: number, y: number, dims: re
   k.fn.unary_apply(code, x, y, n, p0, p1);
 }
 
+/**
+ * y = op(x) over `dims`, planned once: the returned run(x, y) only calls the kernel (the runtime's
+ * executors, whose buffers the planner sized; the op and its parameters are checked here).
+ */
+export function unaryPrepared(k: Kernels, op: UnaryOp, dims: readonly number[], params?: UnaryParams): (x: number, y: number) => void {
+  const [code, p0, p1] = unaryArgs(op, params);
+  const n = sizeOf(dims);
+  const fn = k.fn.unary_apply;
+  return n === 0 ? () => {} : (x, y) => void fn(code, x, y, n, p0, p1);
+}
+
 /** One-shot y = op(x) on a host array (tests, scripts). */
 export function unary(k: Kernels, op: UnaryOp, data: Float32Array, dims: readonly number[], params?: UnaryParams): { data: Float32Array; dims: number[] } {
   unaryArgs(op, params);

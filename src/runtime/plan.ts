@@ -16,7 +16,7 @@ import type { KernelPreference } from './kernel-choice.js';
 import type { CacheEntry, PlanCache } from './plan-cache.js';
 import { checkBytes, elementCount } from '../graph/size-check.js';
 import { clipOf, findElementwiseChains, type ElementwiseChain } from './fuse-elementwise.js';
-import { unaryRun } from '../kernels/unary.js';
+import { unaryPrepared } from '../kernels/unary.js';
 
 export interface Step {
   node: Node;
@@ -85,13 +85,14 @@ function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: numb
 /** The first node of a fused elementwise chain: one kernel pass from x to the chain's output (in place when x dies here). */
 function elementwiseChainExecutor(k: Kernels, chain: ElementwiseChain, dims: number[]): Executor {
   const n = elementCount(dims);
+  const run = unaryPrepared(k, chain.op, dims, chain.params);
   return {
     kernel: `unary:${chain.op}`,
     flops: n * (chain.op.startsWith('hardSwish') ? 4 : 2), // as the nodes count it: one per element each
     scratchBytes: 0,
     inPlaceInput: chain.x,
     run(ins, outs) {
-      unaryRun(k, chain.op, ins[chain.x], outs[0], dims, chain.params);
+      run(ins[chain.x], outs[0]);
     },
   };
 }

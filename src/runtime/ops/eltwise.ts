@@ -1,6 +1,6 @@
 // Broadcasting binary ops: Add, Sub, Mul, Div, Pow, PRelu; Max, Min, Sum, Mean with any number of
 // inputs; comparisons and logic (booleans held as 0 / 1 floats) and Where.
-import { binaryRun, broadcastShape, type BinaryOp } from '../../kernels/eltwise.js';
+import { binaryPrepared, broadcastShape, type BinaryOp } from '../../kernels/eltwise.js';
 import type { Node } from '../../graph/ir.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, size, nodeError } from './util.js';
@@ -18,6 +18,7 @@ function binaryOp(op: BinaryOp): OpDef {
       const b = need(ctx.node, ctx.inputs, 1).dims;
       const out = ctx.outputDims[0];
       const n = size(out);
+      const run = binaryPrepared(ctx.k, op, a, b);
       return {
         kernel: `eltwise:${op}`,
         flops: n,
@@ -25,7 +26,7 @@ function binaryOp(op: BinaryOp): OpDef {
         // writing over an input is legal when that input is not broadcast
         inPlaceInput: size(a) === n ? 0 : size(b) === n ? 1 : undefined,
         run(ins, outs) {
-          binaryRun(ctx.k, op, ins[0], a, ins[1], b, outs[0]);
+          run(ins[0], ins[1], outs[0]);
         },
       };
     },
@@ -55,19 +56,21 @@ function variadicOp(op: 'add' | 'max' | 'min', mean = false): OpDef {
       if (ds.length === 2 && !mean) return pair.build(ctx);
       const out = ctx.outputDims[0];
       const first = stridedCopyTable(ctx, broadcastAxes(ds[0], out));
+      const combine = ds.map((d) => binaryPrepared(ctx.k, op, out, d));
       let scale = 0;
       if (mean) {
         scale = ctx.alloc(4);
         ctx.k.f32[scale >> 2] = 1 / ds.length;
       }
+      const divide = binaryPrepared(ctx.k, 'mul', out, []);
       return {
         kernel: `eltwise:${mean ? 'mean' : op}`,
         flops: size(out) * ds.length,
         scratchBytes: 0,
         run(ins, outs) {
           first(ins[0], outs[0]);
-          for (let i = 1; i < ds.length; i++) binaryRun(ctx.k, op, outs[0], out, ins[i], ds[i], outs[0]);
-          if (mean) binaryRun(ctx.k, 'mul', outs[0], out, scale, [], outs[0]);
+          for (let i = 1; i < ds.length; i++) combine[i](outs[0], ins[i], outs[0]);
+          if (mean) divide(outs[0], scale, outs[0]);
         },
       };
     },
@@ -106,6 +109,7 @@ export const Where: OpDef = {
     const fillB = stridedCopyTable(ctx, broadcastAxes(b, out));
     const ca = broadcastShape(c, a);
     const spread = ca.length !== out.length || ca.some((d, i) => d !== out[i]) ? stridedCopyTable(ctx, broadcastAxes(a, out)) : undefined;
+    const select = binaryPrepared(ctx.k, 'select', c, spread ? out : a);
     return {
       kernel: 'where',
       flops: n,
@@ -113,7 +117,7 @@ export const Where: OpDef = {
       run(ins, outs, scratch) {
         fillB(ins[2], outs[0]);
         if (spread) spread(ins[1], scratch);
-        binaryRun(ctx.k, 'select', ins[0], c, spread ? scratch : ins[1], spread ? out : a, outs[0]);
+        select(ins[0], spread ? scratch : ins[1], outs[0]);
       },
     };
   },

@@ -2,7 +2,7 @@
 import { UnsupportedOpError } from '../../errors.js';
 import { attrInt, attrInts, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { averagePoolRun, globalAveragePoolRun, globalMaxPoolRun, globalPoolOutputShape, maxPoolRun, poolOutputShape, type AutoPad, type PoolAttrs } from '../../kernels/pool.js';
+import { globalAveragePoolRun, globalMaxPoolRun, globalPoolOutputShape, poolOutputShape, poolPrepared, type AutoPad, type PoolAttrs } from '../../kernels/pool.js';
 import type { Executor, OpDef } from '../op.js';
 import { need, size } from './util.js';
 
@@ -59,17 +59,18 @@ function windowPool(kind: 'max' | 'avg'): OpDef {
       const attrs = poolAttrs(ctx.node, x.length);
       const passes = poolPasses(x, attrs);
       const window = size(attrs.kernelShape);
-      const run = kind === 'max' ? maxPoolRun : averagePoolRun;
       const [one, two] = passes;
+      const first = poolPrepared(ctx.k, kind, one.dims, one.attrs);
+      const second = two && poolPrepared(ctx.k, kind, two.dims, two.attrs);
       return {
         kernel: `pool:${kind}${two ? '3d' : ''}`,
         flops: size(outDims(x, passes)) * window,
         scratchBytes: two ? size(one.out) * 4 : 0,
         run(ins, outs, scratch) {
-          if (two) {
-            run(ctx.k, ins[0], one.dims, scratch, one.attrs);
-            run(ctx.k, scratch, two.dims, outs[0], two.attrs);
-          } else run(ctx.k, ins[0], one.dims, outs[0], one.attrs);
+          if (second) {
+            first(ins[0], scratch);
+            second(scratch, outs[0]);
+          } else first(ins[0], outs[0]);
         },
       };
     },

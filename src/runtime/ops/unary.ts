@@ -1,7 +1,7 @@
 // Elementwise activations and math, all in place when the input dies here.
 import { attrFloat, attrString } from '../../graph/attrs.js';
 import type { Node } from '../../graph/ir.js';
-import { SELU_ALPHA, SELU_GAMMA, unaryRun, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
+import { SELU_ALPHA, SELU_GAMMA, unaryPrepared, type UnaryOp, type UnaryParams } from '../../kernels/unary.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
 import { need, nodeError, optionalConstNumbers, size } from './util.js';
 
@@ -13,14 +13,14 @@ function unaryOp(op: UnaryOp, params: (node: Node, inputs: (OpInput | undefined)
     },
     build(ctx): Executor {
       const dims = ctx.outputDims[0];
-      const p = params(ctx.node, ctx.inputs, ctx.opset);
+      const run = unaryPrepared(ctx.k, op, dims, params(ctx.node, ctx.inputs, ctx.opset));
       return {
         kernel: `unary:${op}`,
         flops: size(dims),
         scratchBytes: 0,
         inPlaceInput: 0,
         run(ins, outs) {
-          unaryRun(ctx.k, op, ins[0], outs[0], dims, p);
+          run(ins[0], outs[0]);
         },
       };
     },
