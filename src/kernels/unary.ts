@@ -147,15 +147,13 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
  * y = op(x) on kernel buffers: x and y hold sizeOf(dims) floats each; y may be x (in place).
  */
 export function unaryRun(k: Kernels, op: UnaryOp, x: number, y: number, dims: readonly number[], params?: UnaryParams): void {
-  const [code, p0, p1] = unaryArgs(op, params);
-  const n = sizeOf(dims);
   if (!globalThis.EDGEPRUNE_RUNTIME) {
+    unaryArgs(op, params); // the op's own errors first
     checkDims(dims, `${op} dims`);
-    k.requireFloats(x, n, `${op} input ${fmt(dims)}`);
-    k.requireFloats(y, n, `${op} output ${fmt(dims)}`);
+    k.requireFloats(x, sizeOf(dims), `${op} input ${fmt(dims)}`);
+    k.requireFloats(y, sizeOf(dims), `${op} output ${fmt(dims)}`);
   }
-  if (n === 0) return;
-  k.fn.unary_apply(code, x, y, n, p0, p1);
+  unaryPrepared(k, op, dims, params)(x, y);
 }
 
 /**
