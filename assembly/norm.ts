@@ -32,9 +32,14 @@ const NEG_INF: f32 = -Infinity;
   return s;
 }
 
-/** max (or, with isMin, min) of two vectors; isMin is a constant after inlining. */
+/**
+ * max (or, with isMin, min) of two vectors; the flags are constants after inlining. passNaN: pmax /
+ * pmin (one maxps / minps; f32x4.max / min lower to eight dependent instructions on x64), which may
+ * pass over a NaN in b: only for callers whose result is NaN anyway (softmax's shift).
+ */
 // @ts-ignore: decorator
-@inline function vext(a: v128, b: v128, isMin: bool): v128 {
+@inline function vext(a: v128, b: v128, isMin: bool, passNaN: bool = false): v128 {
+  if (passNaN) return isMin ? f32x4.pmin(a, b) : f32x4.pmax(a, b);
   return isMin ? f32x4.min(a, b) : f32x4.max(a, b);
 }
 
@@ -43,42 +48,31 @@ const NEG_INF: f32 = -Infinity;
   return isMin ? min<f32>(a, b) : max<f32>(a, b);
 }
 
-/** Max (isMin: min) of n floats at p (-Infinity, or +Infinity, when n == 0). NaN propagates. */
+/** Max (isMin: min) of n floats at p (-Infinity, or +Infinity, when n == 0). NaN propagates unless passNaN (see vext). */
 // @ts-ignore: decorator
-@inline function rowExt(p: usize, n: usize, isMin: bool): f32 {
+@inline function rowExt(p: usize, n: usize, isMin: bool, passNaN: bool = false): f32 {
   const init: f32 = isMin ? Infinity : NEG_INF;
   let a0 = f32x4.splat(init), a1 = f32x4.splat(init);
   let i: usize = 0;
   for (; i + 8 <= n; i += 8) {
-    a0 = vext(a0, v128.load(p), isMin);
-    a1 = vext(a1, v128.load(p, 16), isMin);
+    a0 = vext(a0, v128.load(p), isMin, passNaN);
+    a1 = vext(a1, v128.load(p, 16), isMin, passNaN);
     p += 32;
   }
-  if (i + 4 <= n) { a0 = vext(a0, v128.load(p), isMin); p += 16; i += 4; }
-  const v = vext(a0, a1, isMin);
+  if (i + 4 <= n) { a0 = vext(a0, v128.load(p), isMin, passNaN); p += 16; i += 4; }
+  const v = vext(a0, a1, isMin, passNaN);
   let m = sext(sext(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1), isMin), sext(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3), isMin), isMin);
   for (; i < n; i++) { m = sext(m, load<f32>(p), isMin); p += 4; }
   return m;
 }
 
 /**
- * Max of n floats at p (-Infinity when n == 0), the shift of a softmax row: pmax (one maxps; a NaN
- * may be passed over here, but it reaches the row's sum and makes the whole row NaN all the same).
+ * Max of n floats at p (-Infinity when n == 0), the shift of a softmax row: a NaN may be passed
+ * over here, but it reaches the row's sum and makes the whole row NaN all the same.
  */
 // @ts-ignore: decorator
 @inline function rowMax(p: usize, n: usize): f32 {
-  let a0 = f32x4.splat(NEG_INF), a1 = a0;
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) {
-    a0 = f32x4.pmax(a0, v128.load(p));
-    a1 = f32x4.pmax(a1, v128.load(p, 16));
-    p += 32;
-  }
-  if (i + 4 <= n) { a0 = f32x4.pmax(a0, v128.load(p)); p += 16; i += 4; }
-  const v = f32x4.pmax(a0, a1);
-  let m = max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-  for (; i < n; i++) { m = max<f32>(m, load<f32>(p)); p += 4; }
-  return m;
+  return rowExt(p, n, false, true);
 }
 
 // ---- BatchNormalization ------------------------------------------------------------------------
@@ -250,7 +244,7 @@ export function softmax_axis(x: usize, outer: usize, A: usize, inner: usize, y: 
       const xc = xo + (i << 2), yc = yo + (i << 2);
       let m = f32x4.splat(NEG_INF);
       let p = xc;
-      for (let a: usize = 0; a < A; a++) { m = f32x4.pmax(m, v128.load(p)); p += stride; } // as rowMax: a NaN still makes the column NaN
+      for (let a: usize = 0; a < A; a++) { m = vext(m, v128.load(p), false, true); p += stride; } // as rowMax
       let s = f32x4.splat(0);
       p = xc;
       let q = yc;
