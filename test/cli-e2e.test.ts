@@ -9,6 +9,7 @@ import { readNpy, writeNpy } from '../src/io/npy.js';
 import { expectClose } from './util/close.js';
 import { cli } from './util/cli.js';
 import { buildModel, runOrt } from './util/onnx.js';
+import { buildModel as buildHarness, runOrt as runHarnessOrt } from './conformance/harness.js';
 import { randomArray } from './util/rng.js';
 
 let dir: string;
@@ -50,6 +51,34 @@ describe('edgeprune over the real InferenceSession', () => {
       expect(got.dims).toEqual(want[name]!.dims);
       expectClose(got.data as Float32Array, want[name]!.data, name);
     }
+  });
+
+  it('run takes int64 token ids for an input the model declares int64, exactly, and refuses ids past 2^24', async () => {
+    const emb = join(dir, 'emb.onnx');
+    const bytes = buildHarness({
+      opset: 13,
+      nodes: [
+        { op: 'Gather', inputs: ['table', 'ids'], outputs: ['e'], attrs: { axis: 0 } },
+        { op: 'ReduceMean', inputs: ['e'], outputs: ['y'], attrs: { axes: [1], keepdims: 0 } },
+      ],
+      inputs: [{ name: 'ids', dims: ['batch', 'seq'], type: 'int64' }],
+      outputs: ['y'],
+      initializers: [{ name: 'table', dims: [40, 6], data: randomArray(240, 17) }],
+    });
+    writeFileSync(emb, bytes);
+    const ids = [3, 39, 0, -1, 17, 8];
+    writeFileSync(join(dir, 'ids.npy'), writeNpy('int64', [2, 3], BigInt64Array.from(ids, (v) => BigInt(v))));
+    const r = await cli(['run', emb, '-i', join(dir, 'ids.npy'), '-o', join(dir, 'out-emb')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const ours = readNpy(new Uint8Array(readFileSync(join(dir, 'out-emb', 'y.npy'))));
+    const ref = await runHarnessOrt(bytes, { ids: { data: Float32Array.from(ids), dims: [2, 3], type: 'int64' } });
+    expect(ours.dims).toEqual([2, 6]);
+    expectClose(ours.data as Float32Array, ref.y.data, 'y');
+    writeFileSync(join(dir, 'big.npy'), writeNpy('int64', [1, 2], BigInt64Array.from([1n, 16777217n])));
+    const big = await cli(['run', emb, '-i', join(dir, 'big.npy'), '-o', join(dir, 'out-big')]);
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/^edgeprune: input 'ids': .*big\.npy holds 16777217 at position 1, past 2\^24 = 16777216/);
   });
 
   it('inspect --json reports the parameters', async () => {

@@ -55,14 +55,30 @@ export async function assignInputs(specs: readonly string[], inputNames: readonl
   return inputNames.map((name) => ({ name, file: named.get(name)! }));
 }
 
-/** The array as float32 (float64 narrowed, with a note); any other dtype is an error naming the input. */
-export function asFloat32(arr: NpyArray, input: Assignment, note: (text: string) => void): Float32Array {
+const INTEGER_TYPES = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool']);
+
+/**
+ * The array as float32: float64 narrowed (with a note); integers (token ids, uint8 images) converted
+ * exactly when the model declares that input an integer type, refused past 2^24 (the largest
+ * integer run-time float32 values hold exactly). Anything else is an error naming the input.
+ */
+export function asFloat32(arr: NpyArray, input: Assignment, note: (text: string) => void, declared?: string): Float32Array {
   if (arr.dtype === 'float32') return arr.data as Float32Array;
   if (arr.dtype === 'float64') {
     note(`note: input '${input.name}' (${input.file}) is float64; converted to float32`);
     return Float32Array.from(arr.data as Float64Array);
   }
-  throw new CliError(`input '${input.name}' takes float32, but ${input.file} holds ${arr.dtype}; save it with np.save(path, arr.astype(np.float32))`);
+  if (declared && INTEGER_TYPES.has(declared) && INTEGER_TYPES.has(arr.dtype)) {
+    const out = new Float32Array(arr.data.length);
+    for (let i = 0; i < out.length; i++) {
+      const v = Number(arr.data[i]);
+      if (Math.abs(v) > 2 ** 24) throw new CliError(`input '${input.name}': ${input.file} holds ${v} at position ${i}, past 2^24 = 16777216, the largest integer edgeprune's float32 values hold exactly`);
+      out[i] = v;
+    }
+    return out;
+  }
+  const takes = declared && INTEGER_TYPES.has(declared) ? `takes ${declared} (as float32)` : 'takes float32';
+  throw new CliError(`input '${input.name}' ${takes}, but ${input.file} holds ${arr.dtype}; save it with np.save(path, arr.astype(np.float32))`);
 }
 
 /** Rank and every fixed (positive number) dim must match; symbolic dims take anything. */

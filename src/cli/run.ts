@@ -53,12 +53,12 @@ export async function run(ctx: CommandContext, model: string, opts: RunOptions):
 
 async function readFeeds(ctx: CommandContext, session: CliSession, runtime: CliRuntime, specs: string[]): Promise<Record<string, CliTensor>> {
   const assignments = await assignInputs(specs, session.inputNames);
-  const expected = new Map(session.inputMetadata.map((v) => [v.name, v.shape]));
+  const expected = new Map(session.inputMetadata.map((v) => [v.name, v]));
   const feeds: Record<string, CliTensor> = {};
   for (const a of assignments) {
     const arr = await readNpyFile(a.file);
-    checkDims(a, arr.dims, expected.get(a.name));
-    const data = asFloat32(arr, a, (text) => ctx.stderr.write(`edgeprune: ${text}\n`));
+    checkDims(a, arr.dims, expected.get(a.name)?.shape);
+    const data = asFloat32(arr, a, (text) => ctx.stderr.write(`edgeprune: ${text}\n`), expected.get(a.name)?.type);
     feeds[a.name] = new runtime.Tensor('float32', data, arr.dims);
   }
   return feeds;

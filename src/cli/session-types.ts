@@ -41,7 +41,7 @@ export interface CliSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** declared shapes, known without a plan (info() needs one, which a model may not have at dims of 1) */
-  readonly inputMetadata: readonly { name: string; shape: readonly (number | string)[] }[];
+  readonly inputMetadata: readonly { name: string; shape: readonly (number | string)[]; type?: string }[];
   run(feeds: Record<string, CliTensor>): Promise<Record<string, CliTensor>>;
   info(): SessionInfo;
   release(): Promise<void>;
