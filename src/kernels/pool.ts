@@ -153,13 +153,13 @@ export function maxPoolRun(k: Kernels, x: number, xDims: readonly number[], y: n
 /** The pointer-level runs: buffers re-checked (outside edgeprune/runtime), then the prepared kernel call. */
 function checkedPool(k: Kernels, kind: 'max' | 'avg', x: number, xDims: readonly number[], y: number, attrs: PoolAttrs): number[] {
   const what = kind === 'max' ? 'MaxPool' : 'AveragePool';
-  const g = pool2dGeometry(xDims, attrs, what);
+  const { outDims, run } = preparePool(k, kind, xDims, attrs);
   if (!globalThis.EDGEPRUNE_RUNTIME) {
     k.requireFloats(x, sizeOf(xDims), `${what} input`);
-    k.requireFloats(y, sizeOf(g.outDims), `${what} output`);
+    k.requireFloats(y, sizeOf(outDims), `${what} output`);
   }
-  poolPrepared(k, kind, xDims, attrs)(x, y);
-  return g.outDims;
+  run(x, y);
+  return outDims;
 }
 
 /**
@@ -167,19 +167,25 @@ function checkedPool(k: Kernels, kind: 'max' | 'avg', x: number, xDims: readonly
  * (the runtime's executors, whose buffers the planner sized; the geometry is checked here).
  */
 export function poolPrepared(k: Kernels, kind: 'max' | 'avg', xDims: readonly number[], attrs: PoolAttrs): (x: number, y: number) => void {
+  return preparePool(k, kind, xDims, attrs).run;
+}
+
+/** The geometry of a pool over xDims (checked) and its kernel call. */
+function preparePool(k: Kernels, kind: 'max' | 'avg', xDims: readonly number[], attrs: PoolAttrs): { outDims: number[]; run: (x: number, y: number) => void } {
   const what = kind === 'max' ? 'MaxPool' : 'AveragePool';
   const g = pool2dGeometry(xDims, attrs, what);
-  if (sizeOf(g.outDims) === 0) return () => {};
+  const outDims = g.outDims;
+  if (kind === 'avg' && (g.dh !== 1 || g.dw !== 1)) throw new ArgumentError(`AveragePool: dilations ${fmt(attrs.dilations ?? [])} are not supported; only 1 (use MaxPool for dilated windows)`);
+  if (sizeOf(outDims) === 0) return { outDims, run: () => {} };
   const [pt, pl, pb, pr] = g.pads;
   const P = g.N * g.C;
   if (kind === 'max') {
     const fn = k.fn.pool_max2d;
-    return (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, g.dh, g.dw, y, g.OH, g.OW);
+    return { outDims, run: (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, g.dh, g.dw, y, g.OH, g.OW) };
   }
-  if (g.dh !== 1 || g.dw !== 1) throw new ArgumentError(`AveragePool: dilations ${fmt(attrs.dilations ?? [])} are not supported; only 1 (use MaxPool for dilated windows)`);
   const fn = k.fn.pool_avg2d;
   const cip = attrs.countIncludePad ? 1 : 0;
-  return (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, pb, pr, cip, y, g.OH, g.OW);
+  return { outDims, run: (x, y) => void fn(x, P, g.H, g.W, g.KH, g.KW, g.sh, g.sw, pt, pl, pb, pr, cip, y, g.OH, g.OW) };
 }
 
 /** AveragePool on pointers. Returns the output dims. */

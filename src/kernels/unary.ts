@@ -147,13 +147,13 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
  * y = op(x) on kernel buffers: x and y hold sizeOf(dims) floats each; y may be x (in place).
  */
 export function unaryRun(k: Kernels, op: UnaryOp, x: number, y: number, dims: readonly number[], params?: UnaryParams): void {
+  const run = unaryPrepared(k, op, dims, params); // the op's own errors first
   if (!globalThis.EDGEPRUNE_RUNTIME) {
-    unaryArgs(op, params); // the op's own errors first
     checkDims(dims, `${op} dims`);
     k.requireFloats(x, sizeOf(dims), `${op} input ${fmt(dims)}`);
     k.requireFloats(y, sizeOf(dims), `${op} output ${fmt(dims)}`);
   }
-  unaryPrepared(k, op, dims, params)(x, y);
+  run(x, y);
 }
 
 /**

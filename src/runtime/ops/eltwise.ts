@@ -56,21 +56,22 @@ function variadicOp(op: 'add' | 'max' | 'min', mean = false): OpDef {
       if (ds.length === 2 && !mean) return pair.build(ctx);
       const out = ctx.outputDims[0];
       const first = stridedCopyTable(ctx, broadcastAxes(ds[0], out));
-      const combine = ds.map((d) => binaryPrepared(ctx.k, op, out, d));
+      // combine[i - 1] folds input i into y
+      const combine = ds.slice(1).map((d) => binaryPrepared(ctx.k, op, out, d));
       let scale = 0;
       if (mean) {
         scale = ctx.alloc(4);
         ctx.k.f32[scale >> 2] = 1 / ds.length;
       }
-      const divide = binaryPrepared(ctx.k, 'mul', out, []);
+      const divide = mean ? binaryPrepared(ctx.k, 'mul', out, []) : undefined;
       return {
         kernel: `eltwise:${mean ? 'mean' : op}`,
         flops: size(out) * ds.length,
         scratchBytes: 0,
         run(ins, outs) {
           first(ins[0], outs[0]);
-          for (let i = 1; i < ds.length; i++) combine[i](outs[0], ins[i], outs[0]);
-          if (mean) divide(outs[0], scale, outs[0]);
+          for (let i = 1; i < ds.length; i++) combine[i - 1](outs[0], ins[i], outs[0]);
+          divide?.(outs[0], scale, outs[0]);
         },
       };
     },
