@@ -18,9 +18,10 @@
 // Hence two kernels:
 //  - panel (denser weights; the only one of the block and N:M formats): blocks of 28 pixels (7
 //    vectors: 7 accumulators + 7 loads + the weight = 15 registers, the widest one-row loop that
-//    does not spill) of X are copied, a chunk of at most 96 rows of K at a time, into contiguous
-//    panels small enough to stay in L1 (the rows of Y carry the partial sums between chunks). Up to
-//    4 adjacent blocks are copied per visit to a row of X (448 contiguous bytes): X streams from
+//    does not spill) of X are copied, a chunk of the host's K_CHUNK (192) rows of K at a time, into
+//    contiguous panels small enough to stay in L1 (the rows of Y carry the partial sums between
+//    chunks). As many adjacent blocks as PANEL holds, up to 4 (3 at 192 rows), are copied per visit
+//    to a row of X (336-448 contiguous bytes): X streams from
 //    memory, and longer runs per row stream faster. Read in place, rows of X a feature map apart
 //    map to a few L1 sets and one TLB entry each, and are re-read from L2 for every non-zero.
 //  - in place (CSR on sparser weights, or fewer than 28 columns): blocks of 16 pixels (one cache

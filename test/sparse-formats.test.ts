@@ -57,7 +57,7 @@ function denseRef(k: Kernels, W: Float32Array, M: number, K: number, X: Float32A
 
 const SHAPES = (r: () => number, t: number): [number, number, number] => {
   const M = randomInt(r, 1, 11);
-  // K: not a multiple of 4, across the 96-row chunks, large
+  // K: not a multiple of 4, across the 192-row chunks, large
   const K = t % 4 === 0 ? randomInt(r, 90, 420) : t % 4 === 1 ? randomInt(r, 1, 9) : randomInt(r, 10, 90);
   // N: tails of one 28-column block and of groups of 4
   const N = t < 3 ? [1, 28, 113][t] : randomInt(r, 1, 240);

@@ -87,8 +87,9 @@ describe.each(FLAVORS)('sparse x dense SpMM (%s build)', (flavor) => {
 
   it('covers K chunks, groups of panels and every column tail on wide operands', async () => {
     const k = await kernels(flavor);
-    // K around the 96-row chunks (and 1, 95, 97, 600), N across groups of 4 x 28-column panels and 16-column blocks
-    const cases: [number, number, number][] = [[3, 1, 1], [5, 95, 112], [4, 96, 113], [6, 97, 224], [7, 200, 250], [3, 600, 57], [9, 193, 336], [2, 150, 29]];
+    // K around the 192-row chunks (1, 191-193, 384-385, 600 in 4 chunks of 150), N across groups of
+    // 3 x 28-column panels (84, 85, 168, 250) and 16-column blocks
+    const cases: [number, number, number][] = [[3, 1, 1], [5, 191, 112], [4, 192, 113], [6, 97, 224], [7, 200, 250], [3, 600, 57], [9, 193, 336], [2, 150, 29], [5, 385, 85], [4, 384, 84], [3, 390, 168]];
     for (const [t, [M, K, N]] of cases.entries()) {
       const sparsity = [0.5, 0.85, 0.97][t % 3];
       const W = sparseWeights(M, K, sparsity, 9000 + t);

@@ -19,12 +19,15 @@ const PANEL_ROW_BYTES = PANEL_W * 4;
 /** Columns per in-place block. */
 const IN_PLACE_W = 16;
 /**
- * Most rows of X per panel chunk: 96 x 112 bytes = 10.5 KB, so a panel stays in L1 next to the
- * stream of weights, and up to 4 of them (4 adjacent 28-column blocks, one visit per row of X) fit
- * the kernel's 64 KB scratch. bench/sparse.ts at 50% zeros: 1.0x over dense unchunked, 1.26x with
- * chunks of 192 rows; at 80-90% chunks of 96 and 4 blocks per visit gain another 10-15%.
+ * Most rows of X per panel chunk: 192 x 112 bytes = 21 KB, so a panel stays in L1 next to the
+ * stream of weights, and 3 of them (3 adjacent 28-column blocks, one visit per row of X) fit the
+ * kernel's 64 KB scratch. Each chunk costs every output row a visit (its partial sums loaded and
+ * stored, a loop exit mispredicted), so longer chunks win while the panel fits L1: against chunks
+ * of 96, both kernels in one process (64x576x3136, relaxed, fastest of 25), CSR 0-12% faster at
+ * 50-90% zeros, 1x4 blocks 5-16%, 2:4 1-2%, never slower (also at K = 256 and 1152, N = 784).
+ * Unchunked (576 rows, 63 KB, past L1) is 5-16% slower than 96.
  */
-export const K_CHUNK = 96;
+export const K_CHUNK = 192;
 
 /**
  * Below this density 'auto' reads X in place rather than copying it into panels: where the two
