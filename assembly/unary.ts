@@ -53,6 +53,16 @@ export const UNARY_THRESHOLDED_RELU: i32 = 33; // p0 = alpha: x where x > alpha 
 // Booleans held as 0 / 1 floats (see eltwise.ts):
 export const UNARY_NOT: i32 = 34; // x == 0 ? 1 : 0
 export const UNARY_TO_BOOL: i32 = 35; // Cast to bool: x != 0 ? 1 : 0 (NaN is true)
+// ONNX QuantizeLinear / DequantizeLinear on integers held as floats; p0 = scale, p1 = zero point.
+// Quantize: clamp(nearest(x / scale) + zero point) to the type's range (onnxruntime's order of
+// operations: a division, rounding half to even); NaN stays NaN.
+export const UNARY_QUANTIZE_U8: i32 = 36; // [0, 255]
+export const UNARY_QUANTIZE_I8: i32 = 37; // [-128, 127]
+export const UNARY_DEQUANTIZE: i32 = 38; // (x - zero point) * scale
+// QuantizeLinear then DequantizeLinear with the same scale and zero point (fake quantization), in
+// one pass with both nodes' own operations
+export const UNARY_FAKE_QUANT_U8: i32 = 39;
+export const UNARY_FAKE_QUANT_I8: i32 = 40;
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
@@ -83,6 +93,13 @@ export const UNARY_TO_BOOL: i32 = 35; // Cast to bool: x != 0 ? 1 : 0 (NaN is tr
 // @ts-ignore: decorator
 @inline function unit(x: v128): v128 {
   return f32x4.add(f32x4.pmax(f32x4.pmin(x, splat(1)), splat(0)), splat(0));
+}
+
+/** QuantizeLinear of one vector: clamp(nearest(x / scale) + zero point, lo, hi), NaN kept. */
+// @ts-ignore: decorator
+@inline function quantize(x: v128, scale: v128, zp: v128, lo: f32, hi: f32): v128 {
+  const q = f32x4.add(f32x4.nearest(f32x4.div(x, scale)), zp);
+  return f32x4.pmin(f32x4.pmax(q, splat(lo)), splat(hi));
 }
 
 /** One vector of op `op`; p0/p1 are the splatted parameters. `op` is a constant after inlining. */
@@ -137,6 +154,11 @@ export const UNARY_TO_BOOL: i32 = 35; // Cast to bool: x != 0 ? 1 : 0 (NaN is tr
   if (op == UNARY_NOT) return v128.and(f32x4.eq(x, splat(0)), splat(1));
   if (op == UNARY_TO_BOOL) return v128.and(f32x4.ne(x, splat(0)), splat(1));
   if (op == UNARY_THRESHOLDED_RELU) return v128.and(x, v128.or(f32x4.gt(x, p0), f32x4.ne(x, x))); // NaN stays NaN
+  if (op == UNARY_QUANTIZE_U8) return quantize(x, p0, p1, 0, 255);
+  if (op == UNARY_QUANTIZE_I8) return quantize(x, p0, p1, -128, 127);
+  if (op == UNARY_DEQUANTIZE) return f32x4.mul(f32x4.sub(x, p1), p0);
+  if (op == UNARY_FAKE_QUANT_U8) return f32x4.mul(f32x4.sub(quantize(x, p0, p1, 0, 255), p1), p0);
+  if (op == UNARY_FAKE_QUANT_I8) return f32x4.mul(f32x4.sub(quantize(x, p0, p1, -128, 127), p1), p0);
   if (op >= UNARY_HSWISH_DIV) {
     const t = f32x4.min(f32x4.max(f32x4.add(x, splat(3)), splat(0)), splat(6));
     if (op == UNARY_HSWISH_DIV) return f32x4.div(f32x4.mul(x, t), p0);
@@ -198,6 +220,11 @@ export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: 
     case UNARY_THRESHOLDED_RELU: run(UNARY_THRESHOLDED_RELU, x, y, n, p0, p1); break;
     case UNARY_NOT: run(UNARY_NOT, x, y, n, p0, p1); break;
     case UNARY_TO_BOOL: run(UNARY_TO_BOOL, x, y, n, p0, p1); break;
+    case UNARY_QUANTIZE_U8: run(UNARY_QUANTIZE_U8, x, y, n, p0, p1); break;
+    case UNARY_QUANTIZE_I8: run(UNARY_QUANTIZE_I8, x, y, n, p0, p1); break;
+    case UNARY_DEQUANTIZE: run(UNARY_DEQUANTIZE, x, y, n, p0, p1); break;
+    case UNARY_FAKE_QUANT_U8: run(UNARY_FAKE_QUANT_U8, x, y, n, p0, p1); break;
+    case UNARY_FAKE_QUANT_I8: run(UNARY_FAKE_QUANT_I8, x, y, n, p0, p1); break;
     default: break;
   }
 }

@@ -21,6 +21,11 @@ const PARAMS: Partial<Record<UnaryOp, UnaryParams>> = {
   elu: { alpha: 0.7 },
   celu: { alpha: 1.3 },
   thresholdedRelu: { alpha: 0.4 },
+  quantizeU8: { scale: 0.037, zeroPoint: 128 },
+  quantizeI8: { scale: 0.11, zeroPoint: -5 },
+  dequantize: { scale: 0.0173, zeroPoint: 17 },
+  fakeQuantU8: { scale: 0.05, zeroPoint: 100 },
+  fakeQuantI8: { scale: 0.2, zeroPoint: 3 },
 };
 
 /** Inputs an op is defined on (log/sqrt of negatives are NaN in both, checked separately). */

@@ -42,7 +42,13 @@ export type UnaryOp =
   | 'thresholdedRelu'
   // booleans as 0 / 1 floats
   | 'not' // x == 0
-  | 'toBool'; // x != 0 (NaN is true)
+  | 'toBool' // x != 0 (NaN is true)
+  // ONNX QuantizeLinear / DequantizeLinear, integers held as floats (params scale, zeroPoint)
+  | 'quantizeU8' // clamp(nearest(x / scale) + zeroPoint, 0, 255), halves to even
+  | 'quantizeI8' // the same, clamped to [-128, 127]
+  | 'dequantize' // (x - zeroPoint) * scale
+  | 'fakeQuantU8' // dequantize(quantizeU8(x)) with the same scale and zero point
+  | 'fakeQuantI8';
 
 /** Op codes of unary_apply (assembly/unary.ts). */
 export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
@@ -82,6 +88,11 @@ export const UNARY_OPS: Readonly<Record<UnaryOp, number>> = {
   thresholdedRelu: 33,
   not: 34,
   toBool: 35,
+  quantizeU8: 36,
+  quantizeI8: 37,
+  dequantize: 38,
+  fakeQuantU8: 39,
+  fakeQuantI8: 40,
 };
 
 /**
@@ -96,6 +107,9 @@ export interface UnaryParams {
   max?: number;
   /** The constant the hardSwish* forms divide or multiply by. */
   c?: number;
+  /** quantize / dequantize: the scale (finite, non-zero) and the zero point (an integer of the type's range). */
+  scale?: number;
+  zeroPoint?: number;
 }
 
 /** ONNX Selu's defaults (float32 values of the constants in the spec). */
@@ -113,6 +127,11 @@ export function unaryArgs(op: UnaryOp, params: UnaryParams = {}): [number, numbe
     return v;
   };
   if (op === 'affine') return [code, finite('alpha', params.alpha ?? 1), finite('beta', params.beta ?? 0)];
+  if (code >= UNARY_OPS.quantizeU8 && code <= UNARY_OPS.fakeQuantI8) {
+    const scale = finite('scale', params.scale ?? 1);
+    if (scale === 0) throw new ArgumentError(`${op}: scale must not be 0`);
+    return [code, scale, finite('zeroPoint', params.zeroPoint ?? 0)];
+  }
   if (code >= UNARY_OPS.hardSwishDiv && code <= UNARY_OPS.hardSwishMulFirst) return [code, finite('c', params.c ?? 6), 0];
   switch (op) {
     case 'elu':

@@ -6,6 +6,8 @@
 //                 Mul(x, Div(Clip(..), 6)): hand-written hard_swish)
 //   affine        Add(Mul(x, a), b), scalars a and b      PP-LCNetV3's learnable affine blocks
 //                                                         (PaddleOCR v4: 56 in the recogniser)
+//   fake quant    DequantizeLinear(QuantizeLinear(x))     QDQ int8 models, around every layer
+//                 with one scale and zero point
 // The fused kernels do the nodes' own f32 operations in the same order, so the result is
 // bit-identical; what goes is the passes over memory (4 to 1 for HardSwish) and the executors.
 // The graph keeps its nodes: the chain's first node runs the kernel, the others alias it.
@@ -14,6 +16,7 @@ import { toFloat32 } from '../graph/tensor.js';
 import type { UnaryOp, UnaryParams } from '../kernels/unary.js';
 import type { OpInput } from './op.js';
 import { clipBounds } from './ops/unary.js';
+import { quantOf, quantizeOp } from './ops/quant.js';
 import { attrFloat } from '../graph/attrs.js';
 
 export interface ElementwiseChain {
@@ -45,7 +48,7 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head)) continue;
     const ins = inputsOf(head);
     let x: number;
-    if (head.op === 'Sigmoid' || head.op === 'HardSigmoid') x = 0;
+    if (head.op === 'Sigmoid' || head.op === 'HardSigmoid' || head.op === 'QuantizeLinear') x = 0;
     else if (head.op === 'Mul' && ins.length === 2) x = scalar(ins[1]) !== undefined ? 0 : scalar(ins[0]) !== undefined ? 1 : -1;
     else if (head.op === 'Add' && ins.length === 2) x = scalar(ins[1]) === 3 ? 0 : scalar(ins[0]) === 3 ? 1 : -1;
     else continue;
@@ -68,7 +71,14 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     const timesX = (inp: OpInput | undefined, name: string) => name === xName && !inp?.constant;
     const chain: { node: Node; at: number }[] = [];
     let fused: ElementwiseChain | undefined;
-    if (head.op === 'Mul') {
+    if (head.op === 'QuantizeLinear') {
+      const dq = next(head.outputs[0], 'DequantizeLinear');
+      const q = dq?.at === 0 ? fakeQuantOf(head, ins, dq.node, inputsOf(dq.node)) : undefined;
+      if (dq && q) {
+        chain.push(dq);
+        fused = { op: q.op, params: { scale: q.scale, zeroPoint: q.zeroPoint }, x };
+      }
+    } else if (head.op === 'Mul') {
       let b: number | undefined;
       const add = next(head.outputs[0], 'Add', (inp) => (b = scalar(inp)) !== undefined);
       if (add) {
@@ -114,6 +124,24 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     for (const s of chain) absorbed.set(s.node, s.at);
   }
   return { heads, absorbed };
+}
+
+/**
+ * A QuantizeLinear and the DequantizeLinear reading it as one fake-quantization op: both per
+ * tensor with the same scale and zero point, to uint8 or int8. Anything else (a malformed pair
+ * included: its nodes then fail on their own) is undefined.
+ */
+function fakeQuantOf(q: Node, qIns: (OpInput | undefined)[], dq: Node, dqIns: (OpInput | undefined)[]): { op: 'fakeQuantU8' | 'fakeQuantI8'; scale: number; zeroPoint: number } | undefined {
+  try {
+    const a = quantOf(q, qIns);
+    const b = quantOf(dq, [{ ...dqIns[0]!, constant: undefined }, ...dqIns.slice(1)]);
+    const op = quantizeOp(a);
+    if (!op || a.axis !== undefined || b.axis !== undefined || a.type !== b.type) return undefined;
+    if (!Object.is(a.scales[0], b.scales[0]) || a.zeroPoints[0] !== b.zeroPoints[0]) return undefined;
+    return { op: op === 'quantizeU8' ? 'fakeQuantU8' : 'fakeQuantI8', scale: a.scales[0], zeroPoint: a.zeroPoints[0] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Clip's bounds, or undefined when they are computed at run time. */

@@ -16,7 +16,7 @@ type ITensorProto = NonNullable<Parameters<typeof onnx.TensorProto.create>[0]>;
 type IGraphProto = NonNullable<Parameters<typeof onnx.GraphProto.create>[0]>;
 type IValueInfoProto = NonNullable<Parameters<typeof onnx.ValueInfoProto.create>[0]>;
 
-export type ElemType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type ElemType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 
 export interface TensorSpec {
   name?: string;
@@ -68,7 +68,7 @@ export interface ModelSpec extends GraphSpec {
 }
 
 const E = onnx.TensorProto.DataType;
-const ELEM: Record<ElemType, number> = { float32: E.FLOAT, int64: E.INT64, int32: E.INT32, bool: E.BOOL, uint8: E.UINT8 };
+const ELEM: Record<ElemType, number> = { float32: E.FLOAT, int64: E.INT64, int32: E.INT32, bool: E.BOOL, uint8: E.UINT8, int8: E.INT8 };
 
 function tensorProto(t: TensorSpec): ITensorProto {
   const type = t.type ?? (t.data instanceof BigInt64Array ? 'int64' : t.data instanceof Int32Array ? 'int32' : 'float32');
@@ -142,7 +142,7 @@ export function f32(name: string, values: number[], dims: number[] = [values.len
 }
 
 /** `int64`: the model declares that input int64 (token ids): onnxruntime gets it as int64, edgeprune as float32. */
-export type Feeds = Record<string, { data: Float32Array; dims: number[]; type?: 'int64' }>;
+export type Feeds = Record<string, { data: Float32Array; dims: number[]; type?: 'int64' | 'uint8' | 'int8' }>;
 
 /** Random feeds for every float input of the spec (symbolic dims take `dimValues` or 1). */
 export function randomFeeds(spec: ModelSpec, dimValues: Record<string, number> = {}, lo = -1, hi = 1): Feeds {
@@ -158,7 +158,12 @@ export async function runOrt(model: Uint8Array, feeds: Feeds): Promise<Record<st
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = v.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims) : new ort.Tensor('float32', v.data, v.dims);
+    for (const [k, v] of Object.entries(feeds)) {
+      ortFeeds[k] = v.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims)
+        : v.type === 'uint8' ? new ort.Tensor('uint8', Uint8Array.from(v.data), v.dims)
+        : v.type === 'int8' ? new ort.Tensor('int8', Int8Array.from(v.data), v.dims)
+        : new ort.Tensor('float32', v.data, v.dims);
+    }
     const out = await session.run(ortFeeds, { logSeverityLevel: 3 });
     const res: Record<string, { data: Float32Array; dims: number[] }> = {};
     for (const [k, v] of Object.entries(out)) {

@@ -29,6 +29,20 @@ export interface UnaryRefParams {
   min?: number;
   max?: number;
   c?: number;
+  scale?: number;
+  zeroPoint?: number;
+}
+
+/** ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zero point), x / scale in float32 as the op computes it. */
+function quantizeRef(p: UnaryRefParams, lo: number, hi: number): (x: number) => number {
+  const s = Math.fround(p.scale ?? 1), zp = p.zeroPoint ?? 0;
+  return (x) => {
+    const v = Math.fround(x / s);
+    let r = Math.round(v);
+    if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+    const q = r + zp;
+    return q < lo ? lo : q > hi ? hi : q; // NaN stays NaN
+  };
 }
 
 const SQRT_2_PI = Math.sqrt(2 / Math.PI);
@@ -140,6 +154,17 @@ export function unaryScalarRef(op: string, p: UnaryRefParams = {}): (x: number) 
       return (x) => +(x === 0);
     case 'toBool':
       return (x) => +(x !== 0); // NaN is true, as ONNX casts it
+    case 'quantizeU8':
+      return quantizeRef(p, 0, 255);
+    case 'quantizeI8':
+      return quantizeRef(p, -128, 127);
+    case 'dequantize':
+      return (x) => (x - (p.zeroPoint ?? 0)) * (p.scale ?? 1);
+    case 'fakeQuantU8':
+    case 'fakeQuantI8': {
+      const q = quantizeRef(p, op === 'fakeQuantU8' ? 0 : -128, op === 'fakeQuantU8' ? 255 : 127);
+      return (x) => (q(x) - (p.zeroPoint ?? 0)) * Math.fround(p.scale ?? 1);
+    }
     default:
       throw new Error(`no reference for unary op ${op}`);
   }

@@ -8,7 +8,8 @@
 import { ModelFormatError } from '../../errors.js';
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrTensor } from '../attrs.js';
 import type { ConstTensor, DType, Node, TensorArray } from '../ir.js';
-import { allocArray, DTYPE_OF_ONNX_CODE, dtypeBytes, numel, toNumbers } from '../tensor.js';
+import { allocArray, DTYPE_OF_ONNX_CODE, dtypeBytes, numel, toFloat32, toNumbers } from '../tensor.js';
+import { channelOf, dequantizeValue, linearQuant, QUANT_RANGES, quantizeValue, type LinearQuant } from '../quantize-linear.js';
 import { sliceRange } from '../slice.js';
 import { checkDims } from '../size-check.js';
 
@@ -819,12 +820,54 @@ function reducer(kind: ReduceKind, inputFrom: number): Evaluator {
 }
 
 // ---------------------------------------------------------------------------------------------
+// QuantizeLinear / DequantizeLinear on constants: int8 weights (and float weights behind a
+// QuantizeLinear -> DequantizeLinear pair, as QAT exports write them) fold to their float values.
+// Their results are no larger than 4x an initializer, so fold-constants.ts exempts them from the
+// element cap and the budget: allocated here directly, not through alloc().
+
+function linearQuantOf(node: Node, inputs: Inputs): { x: ConstTensor; q: LinearQuant } {
+  const [x, scale, zeroPoint] = inputs;
+  if (!x || !scale || inputs.length > 3) bad(node, `expected 2 or 3 inputs (x, scale, zero point), got ${inputs.length}`);
+  return { x, q: linearQuant(node, scale, zeroPoint, x.dims.length, (a) => x.dims[a], node.op === 'DequantizeLinear' ? x.dtype : undefined) };
+}
+
+const dequantizeLinear: Evaluator = (node, inputs) => {
+  const { x, q } = linearQuantOf(node, inputs);
+  const n = checkDims(x.dims, `node '${node.name}' (${node.op}) result`);
+  const xs = x.data as unknown as ArrayLike<number>; // an integer typed array: int64 is no quantized type
+  const ch = channelOf(x.dims, q.axis);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = ch(i);
+    data[i] = dequantizeValue(xs[i], q.scales[c], q.zeroPoints[c]);
+  }
+  return [{ dtype: 'float32', dims: [...x.dims], data }];
+};
+
+const quantizeLinear: Evaluator = (node, inputs) => {
+  const { x, q } = linearQuantOf(node, inputs);
+  if (!isFloat(x.dtype)) bad(node, `input is ${x.dtype}; QuantizeLinear quantizes floats`);
+  const n = checkDims(x.dims, `node '${node.name}' (${node.op}) result`);
+  const [lo, hi] = QUANT_RANGES[q.type]!;
+  const xs = toFloat32(x);
+  const ch = channelOf(x.dims, q.axis);
+  const data = allocArray(q.type, n);
+  for (let i = 0; i < n; i++) {
+    const c = ch(i);
+    (data as Int32Array)[i] = quantizeValue(xs[i], q.scales[c], q.zeroPoints[c], lo, hi);
+  }
+  return [{ dtype: q.type, dims: [...x.dims], data }];
+};
+
+// ---------------------------------------------------------------------------------------------
 // registry
 
 const floats = (d: DType) => isFloat(d);
 const signed = (d: DType) => isFloat(d) || d === 'int8' || d === 'int16' || d === 'int32' || d === 'int64';
 
 export const EVALUATORS: Record<string, Evaluator> = {
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
   Constant: constant,
   Identity: identity,
   Cast: cast,

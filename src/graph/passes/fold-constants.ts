@@ -53,6 +53,13 @@ export function foldConstants(g: Graph, dims?: ReadonlyMap<string, number[]>, bu
   return res;
 }
 
+/**
+ * Ops whose constant results replace weights rather than add to them: a QuantizeLinear's result
+ * is smaller than its input, a DequantizeLinear's at most 4x its int8 input. They fold at any
+ * size (the weights of a large int8 layer must not stay behind as a run-time node).
+ */
+const WEIGHT_TRANSFORMS = new Set(['QuantizeLinear', 'DequantizeLinear']);
+
 /** The node's outputs if it folds, else undefined. */
 function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dimsOf: (name: string) => readonly number[] | undefined, opset: number, budget: FoldBudget): ConstTensor[] | undefined {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return undefined;
@@ -76,10 +83,12 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dimsOf: (nam
       inputs.push(t);
     }
   }
+  // (de)quantizing weights: a result no larger than 4x an initializer, whatever the budget
+  const weightTransform = WEIGHT_TRANSFORMS.has(node.op);
   let out: ConstTensor[];
   try {
     // results over the budget are refused inside the evaluator, before they are allocated
-    out = withAllocLimit(Math.max(ALWAYS_FOLD_BYTES, budget.bytes), () => ev(node, inputs, opset));
+    out = weightTransform ? ev(node, inputs, opset) : withAllocLimit(Math.max(ALWAYS_FOLD_BYTES, budget.bytes), () => ev(node, inputs, opset));
   } catch (e) {
     if (e instanceof NotFoldable) return undefined;
     throw e;
@@ -89,11 +98,11 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dimsOf: (nam
   out.forEach((t, i) => checkDims(t.dims, `node '${node.name}' (${node.op}) output '${node.outputs[i] ?? i}'`));
   // views (Reshape, Identity, Squeeze of a big weight) allocate nothing here but would still add
   // a large initializer beside the original when it has other readers: the cap applies to all
-  if (out.some((t) => numel(t.dims) > MAX_FOLD_ELEMENTS)) return undefined;
+  if (!weightTransform && out.some((t) => numel(t.dims) > MAX_FOLD_ELEMENTS)) return undefined;
   // results that are views of an input's data allocated nothing; the rest spend the budget
   const fresh = out.reduce((a, t) => a + (inputs.some((x) => x?.data.buffer === t.data.buffer) ? 0 : t.data.byteLength), 0);
-  if (fresh > ALWAYS_FOLD_BYTES && fresh > budget.bytes) return undefined;
-  budget.bytes -= fresh;
+  if (!weightTransform && fresh > ALWAYS_FOLD_BYTES && fresh > budget.bytes) return undefined;
+  if (!weightTransform) budget.bytes -= fresh;
   for (const t of out) FOLDED.add(t);
   return out;
 }
