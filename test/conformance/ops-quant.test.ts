@@ -1,4 +1,5 @@
-// QuantizeLinear / DequantizeLinear (the QDQ format of int8 models) against onnxruntime-node with
+// QuantizeLinear / DequantizeLinear (the QDQ format of int8 models) and dynamic quantization
+// (DynamicQuantizeLinear, MatMulInteger, ConvInteger) against onnxruntime-node with
 // its graph optimizations off, so that it runs each node as written: quantization of run-time
 // values (halves to even, saturation, per tensor and per channel), dequantization of integer
 // inputs, the fused QuantizeLinear -> DequantizeLinear pass, int8 weights and int32 biases folded
@@ -204,6 +205,69 @@ describe('QDQ models', () => {
     };
     const session = await expectSameAsOrt(model);
     expect(session.info().nodes.map((n) => n.op)).toEqual(['Conv']);
+  });
+});
+
+describe('dynamic quantization (onnxruntime quantize_dynamic, transformers.js int8 models)', () => {
+  const dql = (): ModelSpec => ({
+    opset: 13,
+    nodes: [{ op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['y', 'ys', 'yz'] }],
+    inputs: [{ name: 'x', dims: [3, 50] }],
+    outputs: [{ name: 'y', type: 'uint8' }, 'ys', { name: 'yz', type: 'uint8' }],
+  });
+  const cases: [string, (v: number) => number][] = [
+    ['mixed signs', (v) => 3 * v],
+    ['all positive (zero point 0)', (v) => Math.abs(v) + 0.25],
+    ['all negative (zero point 255)', (v) => -Math.abs(v) - 0.5],
+    ['all zero (scale 1)', () => 0],
+  ];
+  for (const [what, f] of cases) {
+    it(`DynamicQuantizeLinear: scale and zero point from the data's range, ${what}`, async () => {
+      const data = randomArray(150, 51).map(f);
+      await expectSameAsOrt(dql(), { feeds: { x: { data, dims: [3, 50] } }, tol: 0 });
+    });
+  }
+
+  /** x → DynamicQuantizeLinear → MatMulInteger with constant weights → Cast → × (x scale · w scale) → + bias, as quantize_dynamic writes a Linear. */
+  const dynamicLinear = (wType: 'uint8' | 'int8', wq: number[], wzp: TensorSpec & { name: string }): ModelSpec => ({
+    opset: 13,
+    nodes: [
+      { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'xs', 'xz'] },
+      { op: 'MatMulInteger', inputs: ['xq', 'wq', 'xz', 'wz'], outputs: ['acc'] },
+      { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: 1 } },
+      { op: 'Mul', inputs: ['xs', 'ws'], outputs: ['s'] },
+      { op: 'Mul', inputs: ['accf', 's'], outputs: ['m'] },
+      { op: 'Add', inputs: ['m', 'b'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dims: ['N', 5, 40] }],
+    outputs: ['y'],
+    initializers: [ints('wq', wq, wType, [40, 24]), f32('ws', [0.0123], []), wzp, w('b', [24])],
+  });
+
+  it('MatMulInteger on uint8 weights with a zero point matches onnxruntime', async () => {
+    const wq = Array.from(randomArray(40 * 24, 52), (v) => Math.round((v + 1) * 127.5));
+    await expectSameAsOrt(dynamicLinear('uint8', wq, scalar('wz', 131, 'uint8')), { dimValues: { N: 2 }, range: [-2, 2] });
+  });
+
+  it('MatMulInteger on int8 weights with per-column zero points matches onnxruntime', async () => {
+    // |w - zp| <= 60: onnxruntime's x86 u8 x s8 kernel saturates pairs of products past int16
+    // (its documented quantize_dynamic caveat); edgeprune's sums are exact either way
+    const wq = Array.from(randomArray(40 * 24, 53), (v) => Math.round(v * 50));
+    const zps = Array.from({ length: 24 }, (_, j) => (j % 5) - 2);
+    await expectSameAsOrt(dynamicLinear('int8', wq, ints('wz', zps, 'int8')), { dimValues: { N: 2 }, range: [-2, 2] });
+  });
+
+  it('ConvInteger on uint8 inputs and weights gives onnxruntime\'s int32 sums exactly', async () => {
+    const wq = Array.from(randomArray(4 * 3 * 9, 54), (v) => Math.round((v + 1) * 127.5));
+    const model: ModelSpec = {
+      opset: 13,
+      nodes: [{ op: 'ConvInteger', inputs: ['x', 'wq', 'xz', 'wz'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], strides: [2, 1] } }],
+      inputs: [{ name: 'x', dims: [1, 3, 9, 9], type: 'uint8' }],
+      outputs: [{ name: 'y', type: 'int32' }],
+      initializers: [ints('wq', wq, 'uint8', [4, 3, 3, 3]), scalar('xz', 120, 'uint8'), scalar('wz', 128, 'uint8')],
+    };
+    const x = Float32Array.from(randomArray(243, 55), (v) => Math.round((v + 1) * 127.5));
+    await expectSameAsOrt(model, { feeds: { x: { data: x, dims: [1, 3, 9, 9], type: 'uint8' } }, tol: 0 });
   });
 });
 

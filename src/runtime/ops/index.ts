@@ -12,7 +12,7 @@ import { Concat, Gather, Pad, Slice, Split } from './copy.js';
 import { Resize, Upsample } from './resize.js';
 import { DepthToSpace, Expand, SpaceToDepth, Tile } from './rearrange.js';
 import { Einsum } from './einsum.js';
-import { DequantizeLinear, QuantizeLinear } from './quant.js';
+import { ConvInteger, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QuantizeLinear } from './quant.js';
 
 // A null-prototype object: an op named '__proto__', 'constructor' or 'toString' (a hostile file)
 // finds nothing here instead of Object.prototype's members.
@@ -28,5 +28,5 @@ export const OPS: Readonly<Record<string, OpDef>> = Object.assign(Object.create(
   Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: Identity, Cast, Transpose,
   Concat, Split, Slice, Gather, Pad, Expand, Tile, DepthToSpace, SpaceToDepth,
   Resize, Upsample,
-  QuantizeLinear, DequantizeLinear,
+  QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, ConvInteger,
 });
