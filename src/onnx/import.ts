@@ -4,6 +4,7 @@
 // names are unique, nodes are topologically sorted, every value read is produced somewhere.
 // Anything wrong with the file is a ModelFormatError that says what and where; the decoder's own
 // RangeError/Error never escape.
+import { foldQuantizedWeights } from '../graph/passes/fold-quantized-weights.js';
 import { ArgumentError, EdgepruneError, ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Attr, ConstTensor, Dim, DType, Graph, Node, TensorArray, ValueInfo } from '../graph/ir.js';
 import { TensorBudget, type LoadOptions } from '../graph/load-limits.js';
@@ -72,7 +73,7 @@ function importModel(model: ModelProto): Graph {
   if (!model.graph) throw new ModelFormatError(`not an ONNX model: the protobuf decodes but holds no graph; ${FILE_HINT}`);
   const opset = defaultOpset(model);
   const ctx: Ctx = { opset, unknownDims: 0 };
-  const graph = importGraph(model.graph, ctx, new Set(), false);
+  const graph = foldQuantizedWeights(importGraph(model.graph, ctx, new Set(), false));
   const name = model.producerName ?? '';
   const version = model.producerVersion ?? '';
   if (name || version) graph.producer = { name, version };

@@ -44,6 +44,7 @@ function intAttr(n: Node, name: string, fallback: number): number {
 function describe(graph: Graph, n: Node): PrunableLayer | string {
   const weight = n.inputs[1];
   const t = graph.initializers.get(weight)!;
+  if (INTEGER_OPS.has(n.op)) return `${n.op}: the integer weights of a dynamically quantized layer are not pruned; prune the float model, then quantize it`;
   if (!(t.data instanceof Float32Array)) return `weight '${weight}' is ${t.dtype}; only float32 (and widened float16) weights are pruned`;
   const tensor = t as ConstTensor & { data: Float32Array };
   const d = t.dims;
@@ -79,9 +80,12 @@ function describe(graph: Graph, n: Node): PrunableLayer | string {
   }
 }
 
+/** Layers of onnxruntime quantize_dynamic's models: reported as left unpruned, with what to do instead. */
+const INTEGER_OPS = new Set(['MatMulInteger', 'ConvInteger']);
+
 /** Nodes that could be pruned: a prunable op whose weight input is an initializer. */
 export function candidateNodes(graph: Graph): Node[] {
-  return graph.nodes.filter((n) => PRUNABLE_OPS.has(n.op) && n.domain === '' && n.inputs.length > 1 && graph.initializers.has(n.inputs[1]));
+  return graph.nodes.filter((n) => (PRUNABLE_OPS.has(n.op) || INTEGER_OPS.has(n.op)) && n.domain === '' && n.inputs.length > 1 && graph.initializers.has(n.inputs[1]));
 }
 
 function checkNames(names: readonly string[] | undefined, known: Set<string>, what: 'include' | 'exclude'): void {

@@ -11,6 +11,7 @@ import { Tensor } from '../../src/runtime/tensor.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { writeArtifact } from '../../src/format/index.js';
+import { l1Unstructured } from '../../src/prune/unstructured.js';
 import { ModelFormatError, UnsupportedOpError } from '../../src/errors.js';
 import { buildModel, expectSameAsOrt, f32, w, type Feeds, type ModelSpec, type TensorSpec } from './harness.js';
 import { randomArray } from '../util/rng.js';
@@ -169,6 +170,37 @@ describe('QDQ models', () => {
     }
     const exported = exportOnnx(graph);
     await expectSameAsOrt(exported, { feeds: { x: { data: x.x.data as Float32Array, dims: [2, 3, 8, 8] } } });
+  });
+
+  it('imports int8 weights as float32, so pruning works on a QDQ model', async () => {
+    const graph = importOnnx(buildModel(qdqConvNet()));
+    // the weights' and bias's (de)quantization folded at import; the activations' nodes stay
+    expect(graph.nodes.map((n) => n.op)).toEqual(['QuantizeLinear', 'DequantizeLinear', 'Conv', 'Relu', 'QuantizeLinear', 'DequantizeLinear', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+    // the only integer tensors left are the activations' two zero points
+    expect([...graph.initializers.values()].filter((t) => t.dtype !== 'float32').map((t) => [t.dtype, t.dims])).toEqual([['uint8', []], ['uint8', []]]);
+    const conv = graph.initializers.get(graph.nodes[2].inputs[1])!;
+    expect(conv.dtype).toBe('float32');
+    const { graph: pruned, report } = await l1Unstructured(graph, { amount: 0.5 });
+    expect(report.skipped).toEqual([]);
+    const zeros = (g: typeof graph) => (g.initializers.get(g.nodes[2].inputs[1])!.data as Float32Array).filter((v) => v === 0).length;
+    expect(zeros(pruned)).toBe(54); // half of the 4 x 3 x 3 x 3 weights
+    const x = { x: new Tensor('float32', randomArray(3 * 64, 42), [1, 3, 8, 8]) };
+    await expect((await InferenceSession.create(exportOnnx(pruned))).run(x)).resolves.toBeDefined();
+  });
+
+  it('reports the integer layers of a dynamically quantized model as left unpruned, with what to do', async () => {
+    const model: ModelSpec = {
+      opset: 13,
+      nodes: [
+        { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'xs', 'xz'] },
+        { op: 'MatMulInteger', name: 'mmi', inputs: ['xq', 'wq', 'xz'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 8] }],
+      outputs: [{ name: 'y', type: 'int32' }],
+      initializers: [ints('wq', Array.from({ length: 32 }, (_, i) => i), 'uint8', [8, 4])],
+    };
+    const { report } = await l1Unstructured(importOnnx(buildModel(model)), { amount: 0.5 });
+    expect(report.skipped).toEqual([{ node: 'mmi', reason: expect.stringMatching(/integer weights .* not pruned; prune the float model, then quantize it/) }]);
   });
 
   it('folds the DequantizeLinear of a weight past the constant folder\'s element cap (1.1M int8 values)', async () => {
