@@ -1,11 +1,12 @@
-// QuantizeLinear / DequantizeLinear on run-time values (activations of QDQ int8 models): the
-// integers are held as floats, like every run-time value. Weights fold at load (evaluators.ts).
-// A QuantizeLinear whose only reader is a DequantizeLinear with the same parameters runs as one
-// fake-quantization pass (fuse-elementwise.ts).
+// Quantized int8 models on run-time values, the integers held as floats like every run-time value:
+//  - QDQ models (quantize_static, QAT exports): QuantizeLinear / DequantizeLinear of activations;
+//    their weights fold to floats at import (fold-quantized-weights.ts). A QuantizeLinear whose
+//    only reader is a DequantizeLinear with the same parameters runs as one fake-quantization pass
+//    (fuse-elementwise.ts);
+//  - dynamic quantization (quantize_dynamic): DynamicQuantizeLinear, MatMulInteger, ConvInteger.
 import { UnsupportedOpError } from '../../errors.js';
 import type { Node } from '../../graph/ir.js';
-import { linearQuant, type LinearQuant } from '../../graph/quantize-linear.js';
-import { roundHalfEven } from '../../graph/quantize-linear.js';
+import { linearQuant, roundHalfEven, type LinearQuant } from '../../graph/quantize-linear.js';
 import { binaryPrepared } from '../../kernels/eltwise.js';
 import { UNARY_OPS, unaryPrepared, type UnaryOp } from '../../kernels/unary.js';
 import type { Executor, OpDef, OpInput } from '../op.js';
@@ -143,9 +144,13 @@ function integerOp(float: OpDef, what: string): OpDef {
         const step = node.op === 'MatMulInteger' ? 1 : size(w.dims.slice(1));
         const period = zps.length === 1 ? 1 : node.op === 'MatMulInteger' ? w.dims[w.dims.length - 1] : w.dims[0];
         if (zps.length !== 1 && zps.length !== period) throw nodeError(node, `${zps.length} weight zero points for ${period} output channels`);
-        const data = new Float32Array(wData.length);
-        for (let i = 0; i < data.length; i++) data[i] = wData[i] - zps[Math.floor(i / step) % period];
-        wInput = { name: w.name, dims: w.dims, constant: { dtype: 'float32', dims: [...w.dims], data } };
+        // once per session: the float op packs these once too, and a re-plan finds them again
+        const constant = ctx.once('integer-weights', () => {
+          const data = new Float32Array(wData.length);
+          for (let i = 0; i < data.length; i++) data[i] = wData[i] - zps[Math.floor(i / step) % period];
+          return { dtype: 'float32' as const, dims: [...w.dims], data };
+        });
+        wInput = { name: w.name, dims: w.dims, constant };
       } else if (inputs[3]) throw new UnsupportedOpError(node.op, node.name, 'a zero point for weights computed at run time is not supported');
       const inner = float.build({ ...ctx, inputs: [x, wInput] });
       if (!xZp) return inner;
