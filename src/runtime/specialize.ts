@@ -113,9 +113,17 @@ function checkImplemented(g: Graph): void {
   for (const node of g.nodes) {
     if (!runnable(node)) {
       const detail = node.domain !== '' ? `domain '${node.domain}' is not supported` : node.op === 'If' ? 'its condition is computed at run time' : 'no implementation';
+      // an ONNX file's case (edgeprune/runtime reads the .epm files edgeprune writes)
+      if (!globalThis.EDGEPRUNE_RUNTIME) throw new UnsupportedOpError(node.op, node.name, detail + alsoUnrunnable(g) + qOperatorHint(g));
       throw new UnsupportedOpError(node.op, node.name, detail + alsoUnrunnable(g));
     }
   }
+}
+
+/** onnxruntime's QOperator int8 format: the same float model quantized as QDQ, or dynamically, runs. */
+function qOperatorHint(g: Graph): string {
+  if (!g.nodes.some((n) => /^(QLinear|QGemm$|QAttention$)/.test(n.op))) return '';
+  return "; it is in onnxruntime's QOperator int8 format: quantize the float model with quant_format=QuantFormat.QDQ, or with quantize_dynamic, which edgeprune runs";
 }
 
 /**

@@ -324,6 +324,18 @@ describe('QuantizeLinear / DequantizeLinear errors', () => {
     await expect(create(wrong)).rejects.toThrow(/2 scales for an axis of size 3/);
   });
 
+  it("onnxruntime's QOperator format is an UnsupportedOpError that says how to quantize instead", async () => {
+    const m: ModelSpec = {
+      opset: 13,
+      nodes: [{ op: 'QLinearConv', name: 'qc', inputs: ['x', 'xs', 'xz', 'wq', 'ws', 'wz', 'ys', 'yz'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dims: [1, 1, 4, 4], type: 'uint8' }],
+      outputs: [{ name: 'y', type: 'uint8' }],
+      initializers: [f32('xs', [0.1], []), scalar('xz', 0, 'uint8'), ints('wq', [1, 2, 3, 4], 'int8', [1, 1, 2, 2]), f32('ws', [0.2], []), scalar('wz', 0, 'int8'), f32('ys', [0.3], []), scalar('yz', 0, 'uint8')],
+    };
+    await expect(create(m)).rejects.toThrow(UnsupportedOpError);
+    await expect(create(m)).rejects.toThrow(/QLinearConv at node 'qc'.*QOperator int8 format: quantize the float model with quant_format=QuantFormat.QDQ, or with quantize_dynamic/);
+  });
+
   it('blocked quantization is an UnsupportedOpError that says what to do', async () => {
     const m = quantize([2, 4], f32('s', [0.1, 0.2]), ints('zp', [0, 0], 'uint8'), 'uint8', { axis: 1, block_size: 2 });
     await expect(create(m)).rejects.toThrow(UnsupportedOpError);
