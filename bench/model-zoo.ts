@@ -1,5 +1,6 @@
 // The models the whole-model benchmark runs, built here with onnx-proto (no downloads):
-// an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks; and one pretrained
+// an MNIST-size CNN and a stack of MobileNet-style depthwise-separable blocks (also as an int8 QDQ
+// model); and one pretrained
 // model from an npm package (PaddleOCR's MobileNetV3 text-direction classifier).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -58,6 +59,55 @@ export function mnistCnn(): BenchModel {
  * ReLU6, pointwise 1x1 + BN + ReLU6), global average pool, Linear → 100 classes. Input 1x3x112x112.
  */
 export function mobileNetBlocks(): BenchModel {
+  const { nodes, init, input } = mobileNetBlocksSpec();
+  return { name: 'MobileNet-style blocks (112x112)', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init, opset: 13 }), input };
+}
+
+/**
+ * The same blocks as an int8 QDQ model, laid out as onnxruntime's quantize_static writes one:
+ * int8 weights per output channel (symmetric) behind DequantizeLinear, and a uint8
+ * QuantizeLinear -> DequantizeLinear on every Conv and Gemm input (fixed ranges: [-1, 1] for the
+ * image, [0, 6] after ReLU6), BatchNormalization left in float between them.
+ */
+export function mobileNetBlocksQdq(): BenchModel {
+  const { nodes: floatNodes, init: floatInit, input } = mobileNetBlocksSpec();
+  const init: QInit[] = [];
+  const nodes: NodeSpec[] = [];
+  const byName = new Map(floatInit.map((t) => [t.name, t]));
+  init.push({ name: 'x_s', dims: [], data: new Float32Array([2 / 255]) }, { name: 'x_z', dims: [], data: new Uint8Array([128]) });
+  init.push({ name: 'a_s', dims: [], data: new Float32Array([6 / 255]) }, { name: 'a_z', dims: [], data: new Uint8Array([0]) });
+  const quantized = new Set<string>();
+  for (const n of floatNodes) {
+    if (n.op !== 'Conv' && n.op !== 'Gemm') {
+      nodes.push(n);
+      continue;
+    }
+    const [a, wName, ...rest] = n.inputs;
+    const [s, z] = a === 'x' ? ['x_s', 'x_z'] : ['a_s', 'a_z'];
+    nodes.push({ op: 'QuantizeLinear', inputs: [a, s, z], outputs: [`${a}_q`] }, { op: 'DequantizeLinear', inputs: [`${a}_q`, s, z], outputs: [`${a}_dq`] });
+    const w = byName.get(wName)!;
+    const C = w.dims[0];
+    const per = w.data.length / C;
+    const scales = new Float32Array(C);
+    const q = new Int8Array(w.data.length);
+    for (let c = 0; c < C; c++) {
+      let m = 0;
+      for (let i = 0; i < per; i++) m = Math.max(m, Math.abs(w.data[c * per + i]));
+      scales[c] = m / 127 || 1;
+      for (let i = 0; i < per; i++) q[c * per + i] = Math.round(w.data[c * per + i] / scales[c]);
+    }
+    init.push({ name: `${wName}_q`, dims: w.dims, data: q }, { name: `${wName}_s`, dims: [C], data: scales }, { name: `${wName}_z`, dims: [C], data: new Int8Array(C) });
+    nodes.push({ op: 'DequantizeLinear', inputs: [`${wName}_q`, `${wName}_s`, `${wName}_z`], outputs: [`${wName}_dq`], attrs: { axis: 0 } });
+    nodes.push({ ...n, inputs: [`${a}_dq`, `${wName}_dq`, ...rest] });
+    quantized.add(wName);
+  }
+  for (const t of floatInit) if (!quantized.has(t.name)) init.push(t);
+  return { name: 'MobileNet-style blocks, int8 QDQ', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init, opset: 13 }), input };
+}
+
+type QInit = { name: string; dims: number[]; data: Float32Array | Int8Array | Uint8Array };
+
+function mobileNetBlocksSpec(): { nodes: NodeSpec[]; init: Init[]; input: { name: string; dims: number[] } } {
   const init: Init[] = [];
   const nodes: NodeSpec[] = [];
   let seed = 100;
@@ -99,8 +149,7 @@ export function mobileNetBlocks(): BenchModel {
   init.push({ name: 'fc_w', dims: [100, c], data: weights(100 * c, seed++, 0.1) });
   init.push({ name: 'fc_b', dims: [100], data: weights(100, seed++, 0.1) });
   nodes.push({ op: 'Gemm', inputs: ['feat', 'fc_w', 'fc_b'], outputs: ['logits'], attrs: { transB: 1 } });
-  const input = { name: 'x', dims: [1, 3, 112, 112] };
-  return { name: 'MobileNet-style blocks (112x112)', bytes: buildModel({ nodes, inputs: [input], outputs: ['logits'], initializers: init, opset: 13 }), input };
+  return { nodes, init, input: { name: 'x', dims: [1, 3, 112, 112] } };
 }
 
 /** One tiny node: measures the fixed cost of a run() call. */

@@ -20,7 +20,7 @@ export interface ModelSpec {
   nodes: NodeSpec[];
   inputs: { name: string; dims: (number | string)[] }[];
   outputs: string[];
-  initializers?: { name: string; dims: number[]; data: Float32Array | BigInt64Array | Int32Array }[];
+  initializers?: { name: string; dims: number[]; data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array }[];
   opset?: number;
 }
 
@@ -43,6 +43,9 @@ export function buildModel(spec: ModelSpec): Uint8Array {
     const base = { name: t.name, dims: t.dims };
     if (t.data instanceof Float32Array) return { ...base, dataType: E.FLOAT, rawData: new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)) };
     if (t.data instanceof BigInt64Array) return { ...base, dataType: E.INT64, rawData: new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)) };
+    if (t.data instanceof Int8Array || t.data instanceof Uint8Array) {
+      return { ...base, dataType: t.data instanceof Int8Array ? E.INT8 : E.UINT8, rawData: new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)) };
+    }
     return { ...base, dataType: E.INT32, int32Data: Array.from(t.data) };
   });
   const model = onnx.ModelProto.create({
