@@ -18,9 +18,9 @@ function newest(folder: string): number {
 
 async function buildChildren(): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  // edgeprune as the package ships it: dist/lib/index.mjs (minified, protobufjs inlined), built by npm install / npm run build
-  const lib = `${root}dist/lib/index.mjs`;
-  if (newest(`${root}src`) > statSync(lib).mtimeMs) throw new Error('dist/ is older than src/: run `npm run build` before the cold-start benchmark');
+  // edgeprune as a user's Node imports it: 'edgeprune' through package.json "exports" (the driver sits
+  // inside the package, so the name resolves to the package itself): dist/node/, built by npm install / npm run build
+  if (newest(`${root}src`) > statSync(`${root}dist/node/edgeprune.cjs`).mtimeMs) throw new Error('dist/ is older than src/: run `npm run build` before the cold-start benchmark');
   // the drivers stamp the time before importing the library, and at the end of the first run
   const driver = (lib: string, create: string, tensor: string, prelude = '') => `
     const t0 = performance.now();
@@ -33,7 +33,7 @@ async function buildChildren(): Promise<void> {
     await s.run({ [name]: ${tensor} });
     const t1 = performance.now();
     console.log(JSON.stringify({ total: t1, fromImport: t1 - t0 }));`;
-  writeFileSync(`${dir}/edgeprune.mjs`, driver(lib, `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
+  writeFileSync(`${dir}/edgeprune.mjs`, driver('edgeprune', `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
   writeFileSync(`${dir}/ort-web.mjs`, driver('onnxruntime-web', `lib.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'] })`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`, 'lib.env.wasm.numThreads = 1;'));
 }
 
@@ -41,12 +41,14 @@ async function buildChildren(): Promise<void> {
  * Milliseconds to the end of the first run in a fresh process: `total` from process start (Node's
  * own bootstrap, ~100 ms on this machine, included), `fromImport` from the line before the import.
  */
-export async function coldStart(which: 'edgeprune' | 'ort-web', m: BenchModel): Promise<{ total: number; fromImport: number }> {
+export async function coldStart(which: 'edgeprune' | 'edgeprune-no-cache' | 'ort-web', m: BenchModel): Promise<{ total: number; fromImport: number }> {
   built ??= buildChildren();
   await built;
   const file = `${dir}/${m.name.replace(/[^A-Za-z0-9]+/g, '_')}.onnx`;
   writeFileSync(file, m.bytes);
-  const r = spawnSync(process.execPath, [`${dir}/${which}.mjs`, file, m.input.name, JSON.stringify(m.input.dims)], { encoding: 'utf8', cwd: root });
+  const noCache = which === 'edgeprune-no-cache';
+  const env = { ...process.env, NODE_OPTIONS: '', EDGEPRUNE_CODE_CACHE: noCache ? '0' : '1' };
+  const r = spawnSync(process.execPath, [`${dir}/${noCache ? 'edgeprune' : which}.mjs`, file, m.input.name, JSON.stringify(m.input.dims)], { encoding: 'utf8', cwd: root, env });
   if (r.status !== 0) throw new Error(`cold start of ${which} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

@@ -10,7 +10,7 @@
 // `eval` / `new Function` (test/runtime-bundles.test.ts scans every bundle here).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
@@ -63,12 +63,36 @@ const errorNames = {
 // Minified, with protobufjs inlined (without `long`): importing the package is part of every
 // cold start, and one minified file parses faster than ~20 CommonJS files resolved one by one.
 await rm('dist/chunks', { recursive: true, force: true }); // hashed names: drop the old ones
-await build({
-  bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', minify: true, plugins: [noLong, errorNames],
+const split = await build({
+  bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', minify: true, plugins: [noLong, errorNames], metafile: true,
   entryPoints: { 'lib/index': 'src/index.ts', 'train/index': 'src/train-entry.ts', 'fit/index': 'src/fit-entry.ts' },
   outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]', outExtension: { '.js': '.mjs' },
 });
 console.log('built dist/lib/index.mjs, dist/train/index.mjs, dist/fit/index.mjs (+ dist/chunks/)');
+
+// Node's entries (package.json "node-addons" condition, which Node sets and bundlers do not): the
+// same three APIs from one CommonJS bundle that dist/node/load.mjs compiles with a V8 code cache
+// (src/node/load.ts says why). The bundle is a plain CommonJS file (require() works on it too):
+// import.meta.url becomes the file's own URL, import() a require().
+await rm('dist/node', { recursive: true, force: true });
+await build({
+  bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', minify: true, plugins: [noLong, errorNames],
+  entryPoints: ['src/node-entry.ts'], outfile: 'dist/node/edgeprune.cjs', supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__edgeprune_url' }, banner: { js: 'var __edgeprune_url=require("node:url").pathToFileURL(__filename).href;' },
+});
+await build({ ...common, entryPoints: ['src/node/load.ts'], outfile: 'dist/node/load.mjs', minify: true });
+// one small ESM file per entry, exporting the names its split-build twin exports
+for (const [entry, ns] of [['lib/index', 'lib'], ['train/index', 'train'], ['fit/index', 'fit']]) {
+  const names = split.metafile.outputs[`dist/${entry}.mjs`].exports;
+  await writeFile(`dist/node/${ns === 'lib' ? 'index' : ns}.mjs`,
+    `// Node's '${ns === 'lib' ? 'edgeprune' : `edgeprune/${ns}`}' (written by scripts/build-dist.mjs; src/node/load.ts says why)\n` +
+    `import { ${ns} as api } from './load.mjs';\nexport const { ${names.join(', ')} } = api;\n`);
+}
+// the code caches: a fresh process per flag set (no NODE_OPTIONS: the cache must match bare flags)
+for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
+  execFileSync(process.execPath, [...flags, 'scripts/write-code-cache.mjs'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+}
+console.log('built dist/node/ (edgeprune.cjs, its code caches, and the entries that load them)');
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, noLong, errorNames] });
 console.log('built dist/lib/index.web.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });

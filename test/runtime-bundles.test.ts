@@ -11,7 +11,7 @@ import { ROOT, runtimeOrSkip } from './util/runtimes.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const bundles = readdirSync(join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.mjs'))
+  .filter((f) => f.endsWith('.mjs') || f.endsWith('.cjs'))
   .map((f) => join('dist', f));
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
 const gz = (b: Uint8Array | string) => gzipSync(b, { level: 9 }).length;
@@ -78,7 +78,7 @@ describe('package.json "exports"', () => {
 
 describe('the built bundles', () => {
   it('there are bundles to scan', () => {
-    expect(bundles).toEqual(expect.arrayContaining(['dist/lib/index.mjs', 'dist/lib/index.web.mjs', 'dist/runtime/index.mjs', 'dist/runtime/index.web.mjs', 'dist/cli/edgeprune.mjs']));
+    expect(bundles).toEqual(expect.arrayContaining(['dist/lib/index.mjs', 'dist/node/edgeprune.cjs', 'dist/node/load.mjs', 'dist/lib/index.web.mjs', 'dist/runtime/index.mjs', 'dist/runtime/index.web.mjs', 'dist/cli/edgeprune.mjs']));
   });
 
   it.each(bundles)('%s has no eval and no new Function', (f) => {
