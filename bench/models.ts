@@ -3,7 +3,7 @@
 // fixed cost of a run() call and of a node, and cold start in fresh Node processes. Models: two built
 // in bench/model-zoo.ts (one of them also as an int8 QDQ model) and PaddleOCR's pretrained
 // MobileNetV3 classifier (an npm package).
-// Run: node scripts/run-ts.mjs bench/models.ts [--quick]
+// Run: node scripts/run-ts.mjs bench/models.ts [--quick] [--only NAME] [--latency-only | --cold-only]
 import * as ort from 'onnxruntime-web';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
@@ -42,12 +42,19 @@ async function main() {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1].toLowerCase() : '';
   const latencyOnly = process.argv.includes('--latency-only');
+  const coldOnly = process.argv.includes('--cold-only');
   const rounds = quick ? 5 : 15;
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const flavors: ('simd' | 'relaxed')[] = ['simd'];
   if (hasRelaxedSimd()) flavors.push('relaxed');
 
+  if (!coldOnly) await latencies(only, rounds, flavors, !latencyOnly);
+  if (!latencyOnly) await coldStarts(quick);
+}
+
+/** Whole-model latency, then the fixed cost of run() and of a node. */
+async function latencies(only: string, rounds: number, flavors: ('simd' | 'relaxed')[], fixedCosts: boolean): Promise<void> {
   console.log(`\nedgeprune whole-model benchmark: single thread, ${process.version}, medians of ${rounds} interleaved rounds\n`);
   const rows: string[][] = [['model', 'edgeprune-simd ms', 'edgeprune-relaxed ms', 'ort-web ms', 'simd speed-up', 'relaxed speed-up']];
   for (const m of [mnistCnn(), mobileNetBlocks(), mobileNetBlocksQdq(), ppocrClassifier()]) {
@@ -58,7 +65,7 @@ async function main() {
     rows.push([m.name, ms('edgeprune-simd'), ms('edgeprune-relaxed'), ms('ort-web'), up('edgeprune-simd'), up('edgeprune-relaxed')]);
   }
   printRows(rows);
-  if (latencyOnly) return;
+  if (!fixedCosts) return;
 
   // fixed costs: one tiny node, and 64 tiny nodes (the difference / 63 is the cost of a node)
   console.log('\nfixed cost per run() call and per node (tiny Relu models, medians)\n');
@@ -71,7 +78,10 @@ async function main() {
     ['per extra node', ((us(many, 'edgeprune-simd') - us(one, 'edgeprune-simd')) / 63).toFixed(2), ((us(many, 'ort-web') - us(one, 'ort-web')) / 63).toFixed(2)],
   ]);
 
-  // cold start: fresh processes, import + create + first run
+}
+
+/** Cold start: fresh processes, import + create + first run. */
+async function coldStarts(quick: boolean): Promise<void> {
   console.log('\ncold start: a fresh Node process imports the library, creates the session and finishes the first run (medians)');
   console.log("edgeprune as Node loads it (dist/node: V8 code cache written by npm run build); 'no cache': EDGEPRUNE_CODE_CACHE=0, what a Node with other flags or another version gets\n");
   const coldRows: string[][] = [['model', 'edgeprune import→result ms', 'no cache ms', 'ort-web import→result ms', 'speed-up', 'no cache speed-up', 'edgeprune process ms', 'ort-web process ms', 'speed-up']];

@@ -317,6 +317,19 @@ describe('decodeModel agrees with onnx-proto on every field import.ts reads', ()
     expectSameAsOnnxProto(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ version: 13 }] }).finish());
   });
 
+  it('names in any script (strings decode as UTF-8 in one native call), also from shared memory', () => {
+    const names = ['ñandú_conv', '卷积/权重', 'Ж.weight', 'relu🙂', 'a\u0000b', ''];
+    const bytes = buildModel({
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: [names[0]] }, ...names.slice(1, 5).map((n, i) => ({ op: 'Relu', inputs: [names[i]], outputs: [n] }))],
+      inputs: [{ name: 'x', dims: [1] }], outputs: [names[4]],
+    });
+    expectSameAsOnnxProto(bytes);
+    expect(decodeModel(bytes).graph!.node!.map((n) => n.output![0])).toEqual(names.slice(0, 5));
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    expect(decodeModel(shared)).toEqual(decodeModel(bytes));
+  });
+
   it.each(realModels)('the pretrained %s', (file) => {
     expectSameAsOnnxProto(readFileSync(join(MODEL_DIR, file)));
   });
