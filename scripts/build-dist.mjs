@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { relative, resolve } from 'node:path';
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' };
 const web = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', logLevel: 'warning' };
@@ -71,28 +72,91 @@ const split = await build({
 console.log('built dist/lib/index.mjs, dist/train/index.mjs, dist/fit/index.mjs (+ dist/chunks/)');
 
 // Node's entries (package.json "node-addons" condition, which Node sets and bundlers do not): the
-// same three APIs from one CommonJS bundle that dist/node/load.mjs compiles with a V8 code cache
-// (src/node/load.ts says why). The bundle is a plain CommonJS file (require() works on it too):
-// import.meta.url becomes the file's own URL, import() a require().
+// same APIs from CommonJS bundles that dist/node/load.mjs compiles, the main one with a V8 code
+// cache (src/node/load.ts says why). esbuild splits no CommonJS output, so the bundles share code
+// by hand, like the split build's chunks: each later bundle takes the modules it shares with an
+// earlier one from that bundle's module table (`__modules`) instead of carrying a second copy, so
+// all share one copy of each class and one kernel instance. The pruning methods' dynamic import()
+// loads prune.cjs (a bundle of its own, as in the split build): an inference cold start compiles
+// neither the pruning, training nor fitting code, and the main bundle keeps esbuild's scope
+// hoisting (a lazily imported module inside it would wrap every module it reaches in a function,
+// parsed twice). In the bundles, import.meta.url is the bundle's own URL (the default wasm location
+// resolves as from src/) and import('node:fs') a require().
 await rm('dist/node', { recursive: true, force: true });
-await build({
-  bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', minify: true, plugins: [noLong, errorNames],
-  entryPoints: ['src/node-entry.ts'], outfile: 'dist/node/edgeprune.cjs', supported: { 'dynamic-import': false },
+const nodeBundles = [
+  { name: 'lib', file: 'edgeprune.cjs', exports: ['./index.js'] },
+  { name: 'prune', file: 'prune.cjs', exports: ['./prune/index.js', './prune/calibration.js'] },
+  { name: 'train', file: 'train.cjs', exports: ['./train-entry.js'] },
+  { name: 'fit', file: 'fit.cjs', exports: ['./fit-entry.js'] },
+];
+const cjs = {
+  bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', minify: true, supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__edgeprune_url' }, banner: { js: 'var __edgeprune_url=require("node:url").pathToFileURL(__filename).href;' },
+};
+// the bundle a dynamic import() of the pruning code loads (src/prune/lazy.ts); __edgeprune_bundle is
+// the loader's function (a parameter of every bundle's wrapper) that returns a bundle's exports
+const lazyPrune = {
+  name: 'lazy-prune',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(index|calibration)\.js$/ }, (args) => (args.kind === 'dynamic-import' && args.importer.endsWith('src/prune/lazy.ts') ? { path: 'prune', namespace: 'lazy-bundle' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-bundle' }, () => ({ contents: 'module.exports = __edgeprune_bundle("prune");', loader: 'js' }));
+  },
+};
+const entryOf = (bundle, table = []) => ({
+  contents: bundle.exports.map((e) => `export * from '${e}';`).join('\n') + '\n' +
+    table.map((f, i) => `import * as m${i} from './${f.slice(4).replace(/\.ts$/, '.js')}';`).join('\n') + '\n' +
+    `export const __modules = { ${table.map((f, i) => `${JSON.stringify(f)}: m${i}`).join(', ')} };\n`,
+  resolveDir: 'src', sourcefile: `${bundle.file}-entry.ts`, loader: 'ts',
 });
-await build({ ...common, entryPoints: ['src/node/load.ts'], outfile: 'dist/node/load.mjs', minify: true });
+// each bundle's src files, and what each imports (the entry is src/<file>-entry.ts)
+const graphs = await Promise.all(nodeBundles.map(async (bundle) => {
+  const { inputs } = (await build({ ...cjs, plugins: [lazyPrune, noLong], stdin: entryOf(bundle), write: false, metafile: true })).metafile;
+  return new Map(Object.entries(inputs).filter(([f]) => f.startsWith('src/')).map(([f, v]) => [f, v.imports.map((i) => i.path).filter((p) => p.startsWith('src/'))]));
+}));
+// which bundle owns each module (the first that has it), and what each later bundle takes from a
+// table: the modules its own modules import directly (what those import in turn comes with them)
+const owner = new Map();
+const entryKey = (b) => `src/${b.file}-entry.ts`;
+nodeBundles.forEach((b, i) => { for (const f of graphs[i].keys()) if (f !== entryKey(b) && !owner.has(f)) owner.set(f, b.name); });
+const taken = nodeBundles.map((b, i) => {
+  const shared = new Map();
+  const seen = new Set();
+  const visit = (f) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    if (f !== entryKey(b) && owner.get(f) !== b.name) return void shared.set(f, owner.get(f));
+    for (const g of graphs[i].get(f) ?? []) visit(g);
+  };
+  visit(entryKey(b));
+  return shared;
+});
+const tables = new Map(nodeBundles.map((b) => [b.name, [...new Set(taken.flatMap((t) => [...t].filter(([, o]) => o === b.name).map(([f]) => f)))]]));
+const fromTables = (shared) => ({
+  name: 'shared-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const file = relative(process.cwd(), resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
+      return shared.has(file) ? { path: file, namespace: 'shared-module' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'shared-module' }, (args) => ({ contents: `module.exports = __edgeprune_bundle(${JSON.stringify(shared.get(args.path))}).__modules[${JSON.stringify(args.path)}];`, loader: 'js' }));
+  },
+});
+await Promise.all([
+  ...nodeBundles.map((b, i) => build({ ...cjs, plugins: [lazyPrune, fromTables(taken[i]), noLong, errorNames], stdin: entryOf(b, tables.get(b.name)), outfile: `dist/node/${b.file}` })),
+  build({ ...common, entryPoints: ['src/node/load.ts'], outfile: 'dist/node/load.mjs', minify: true }),
+]);
 // one small ESM file per entry, exporting the names its split-build twin exports
-for (const [entry, ns] of [['lib/index', 'lib'], ['train/index', 'train'], ['fit/index', 'fit']]) {
+for (const [entry, file, load] of [['lib/index', 'index', 'loadLib'], ['train/index', 'train', 'loadTrain'], ['fit/index', 'fit', 'loadFit']]) {
   const names = split.metafile.outputs[`dist/${entry}.mjs`].exports;
-  await writeFile(`dist/node/${ns === 'lib' ? 'index' : ns}.mjs`,
-    `// Node's '${ns === 'lib' ? 'edgeprune' : `edgeprune/${ns}`}' (written by scripts/build-dist.mjs; src/node/load.ts says why)\n` +
-    `import { ${ns} as api } from './load.mjs';\nexport const { ${names.join(', ')} } = api;\n`);
+  await writeFile(`dist/node/${file}.mjs`,
+    `// Node's '${file === 'index' ? 'edgeprune' : `edgeprune/${file}`}' (written by scripts/build-dist.mjs; src/node/load.ts says why)\n` +
+    `import { ${load} } from './load.mjs';\nexport const { ${names.join(', ')} } = ${load}();\n`);
 }
-// the code caches: a fresh process per flag set (no NODE_OPTIONS: the cache must match bare flags)
+// the code caches of edgeprune.cjs: a fresh process per flag set (no NODE_OPTIONS: a cache must match bare flags)
 for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
   execFileSync(process.execPath, [...flags, 'scripts/write-code-cache.mjs'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
 }
-console.log('built dist/node/ (edgeprune.cjs, its code caches, and the entries that load them)');
+console.log(`built dist/node/ (${nodeBundles.map((b) => `${b.file} taking ${taken[nodeBundles.indexOf(b)].size} modules from earlier ones`).join(', ')}; the code caches; the entries)`);
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, noLong, errorNames] });
 console.log('built dist/lib/index.web.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });

@@ -6,7 +6,9 @@
 import { writeFileSync } from 'node:fs';
 
 process.env.EDGEPRUNE_CODE_CACHE = '0'; // compile from source: a stale cache would be rejected anyway
-const { lib, train, createCodeCache, codeCacheFile } = await import('../dist/node/load.mjs');
+const { loadLib, loadTrain, createCodeCache, codeCacheFile } = await import('../dist/node/load.mjs');
+const lib = loadLib();
+const train = loadTrain();
 
 const int = (value) => ({ kind: 'int', value });
 const ints = (value) => ({ kind: 'ints', value });

@@ -136,7 +136,8 @@ describe("Node's entry: one bundle compiled with the V8 code cache the build wro
     }));
     return file;
   })();
-  const runScript = (load: string) => `import { lib, codeCache } from ${JSON.stringify(load)};
+  const runScript = (load: string) => `import { loadLib, codeCache } from ${JSON.stringify(load)};
+    const lib = loadLib();
     import { readFileSync } from 'node:fs';
     const s = await lib.InferenceSession.create(readFileSync(${JSON.stringify(model)}));
     const out = await s.run({ x: new lib.Tensor('float32', new Float32Array([1, 1, 1]), [1, 3]) });
