@@ -81,8 +81,30 @@ const mlp = graph([2, 4, 16], [2, 4, 16], [
   ['Add', ['t', 'x'], ['y']],
 ], [['wq', [16, 16]], ['four', [], new Float32Array([4])]]);
 
+// a detection / segmentation head: upsampling, skip concat, transposed conv, padding, slicing, casts
+const head = graph([1, 4, 8, 8], [1, 100], [
+  ['Conv', ['x', 'wa'], ['a'], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }],
+  ['MaxPool', ['a'], ['p'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+  ['Resize', ['p', '', 'scales'], ['u'], { mode: { kind: 'string', value: 'nearest' } }],
+  ['Concat', ['a', 'u'], ['c'], { axis: int(1) }],
+  ['ConvTranspose', ['c', 'wt'], ['t'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+  ['Pad', ['t', 'pads'], ['pd']],
+  ['AveragePool', ['pd'], ['ap'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }],
+  ['Flatten', ['ap'], ['fl'], { axis: int(1) }],
+  ['Slice', ['fl', 'starts', 'ends', 'axes'], ['sl']],
+  ['Div', ['sl', 'six'], ['dv']],
+  ['Sub', ['dv', 'one'], ['sb']],
+  ['Exp', ['sb'], ['ex']],
+  ['Cast', ['ex'], ['y'], { to: int(1) }],
+], [
+  ['wa', [8, 4, 3, 3]], ['wt', [16, 4, 2, 2]], ['scales', [4], new Float32Array([1, 1, 2, 2])],
+  ['pads', [8], new BigInt64Array([0n, 0n, 1n, 1n, 0n, 0n, 1n, 1n])],
+  ['starts', [1], new BigInt64Array([0n])], ['ends', [1], new BigInt64Array([100n])], ['axes', [1], new BigInt64Array([1n])],
+  ['six', [], new Float32Array([6])], ['one', [], new Float32Array([1])],
+]);
+
 const inputOf = (g) => g.inputs[0].dims.map((d) => (typeof d === 'number' ? d : 1));
-for (const g of [cnn, mobile, mlp]) {
+for (const g of [cnn, mobile, mlp, head]) {
   for (const bytes of [lib.exportOnnx(g), lib.writeArtifact(g)]) {
     const session = await lib.InferenceSession.create(bytes);
     const dims = inputOf(g);
