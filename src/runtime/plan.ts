@@ -118,6 +118,20 @@ function identity(data: object): number {
 }
 
 /**
+ * Constants up to this many elements are matched by value. What is folded from the input dims
+ * (and so changes object, and maybe value, between plans) is shape arithmetic: a few int64s.
+ * Anything longer (biases, norm parameters) is an initializer, the same object in every plan; keyed
+ * by value it made each key a string of up to 1 kB, which a cold start built, joined and hashed
+ * per node (~40% of the planner's own time on a MobileNetV3).
+ */
+const VALUE_KEY_MAX = 16;
+
+/** The key of a constant: its bytes when small, else its identity. */
+function constantKey(d: TensorArray): string {
+  return d.length <= VALUE_KEY_MAX ? bytesKey(d) : `#${identity(d)}`;
+}
+
+/**
  * Builds the plan. Executors are cached by node and input dims across plans (a session re-plans
  * when run() sees new input dims) and weights are packed once per session (`cache.shared`). Every
  * wasm block comes from the session's heap; blocks an executor or an uploaded constant owns are
@@ -198,8 +212,8 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     let exec: Executor;
     // Executors are reused across plans only for identical inputs: dims, output dims, and the
     // values of small constants (shape tensors folded from the input dims change with them;
-    // large constants are weights, the same in every plan)
-    const constKey = inputs.map((i) => (i?.constant && i.constant.data.length <= 256 ? bytesKey(i.constant.data) : '')).join(',');
+    // larger constants are weights, the same object in every plan)
+    const constKey = inputs.map((i) => (i?.constant ? constantKey(i.constant.data) : '')).join(',');
     const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}|${chains.heads.get(node)?.op ?? ''}`;
     const cached = cache.executors.get(key);
     const chainHead = chains.heads.get(node);
@@ -259,7 +273,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
       if (!inp?.constant || skip.has(i) || absorbed.has(node) || chains.absorbed.has(node) || chains.heads.has(node)) return 0;
       // a constant folded from the input dims keeps its name across plans but not its value
       const c = inp.constant;
-      const id = `${inp.name}|${c.dims.join('x')}|${c.data.length <= 256 ? bytesKey(c.data) : `#${identity(c.data)}`}`;
+      const id = `${inp.name}|${c.dims.join('x')}|${constantKey(c.data)}`;
       const entry = cache.constants.get(id);
       if (entry) {
         entry.used = generation;

@@ -18,9 +18,15 @@ export interface Specialized {
  * Dims of run-time values, node by node, stopping quietly at the first node that needs a value not
  * yet folded (`blocked`: its own error, raised if folding never provides the value).
  */
-function inferDims(g: Graph, inputDims: Map<string, number[]>): { dims: Map<string, number[]>; complete: boolean; blocked?: UnsupportedOpError } {
+function inferDims(g: Graph, inputDims: Map<string, number[]>, known?: Map<string, number[]>): { dims: Map<string, number[]>; complete: boolean; blocked?: UnsupportedOpError } {
   const dims = new Map(inputDims);
   for (const node of g.nodes) {
+    // inferred in an earlier round (`known`): folding keeps every value's dims, so only what it
+    // unblocked is inferred again (a cold start otherwise ran every node's shape function twice)
+    if (known && node.outputs.every((o) => o === '' || known.has(o))) {
+      for (const o of node.outputs) if (o !== '') dims.set(o, known.get(o)!);
+      continue;
+    }
     const def = OPS[node.domain === '' ? node.op : `${node.domain}:${node.op}`];
     const inputs: (OpInput | undefined)[] = node.inputs.map((name) => {
       if (name === '') return undefined;
@@ -68,8 +74,10 @@ const DIMS_FOLDABLE = new Set(['Shape', 'Size', 'Dropout']);
 export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts: { simplified?: boolean } = {}): Specialized {
   for (const [name, d] of inputDims) checkDims(d, `input '${name}'`);
   let g = graph;
+  let previous: Map<string, number[]> | undefined;
   for (let round = 0; round < 32; round++) {
-    const { dims, complete } = inferDims(g, inputDims);
+    const { dims, complete } = inferDims(g, inputDims, previous);
+    previous = dims;
     // after a fold round the graph is folded as far as the dims allowed so far: once every dim is
     // known, no Shape / Size / Dropout is left and every node can run (an If on a dim folds in a
     // next round), dims can fold nothing more (a paddle2onnx model with a Shape chain: a fold
@@ -83,7 +91,7 @@ export function specialize(graph: Graph, inputDims: Map<string, number[]>, opts:
     g = next;
     if (complete && stable) {
       checkImplemented(g);
-      return { graph: g, dims: inferDims(g, inputDims).dims };
+      return { graph: g, dims: inferDims(g, inputDims, previous).dims };
     }
     if (!complete && stable) {
       // nothing folded and inference is stuck: name the node that blocks it
