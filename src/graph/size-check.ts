@@ -15,9 +15,7 @@ export const MAX_DIM = 2 ** 31 - 1;
  */
 export function elementCount(dims: readonly number[]): number {
   let n = 1;
-  // indexed, not for-of: called thousands of times while a model loads, in V8's interpreter,
-  // where each for-of step allocates an iterator result (see src/kernels/check.ts)
-  for (let i = 0; i < dims.length; i++) n = Math.min(n * dims[i], Number.MAX_SAFE_INTEGER);
+  for (const d of dims) n = Math.min(n * d, Number.MAX_SAFE_INTEGER);
   return n;
 }
 
@@ -27,8 +25,7 @@ export function elementCount(dims: readonly number[]): number {
  * tensor ("node 'conv3' (Conv) output 'y'"). Returns the element count.
  */
 export function checkDims(dims: readonly number[], where: string, elementBytes = 4): number {
-  for (let i = 0; i < dims.length; i++) {
-    const d = dims[i];
+  for (const d of dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${where} has dims [${dims.join(', ')}]: ${d} is not a non-negative integer; the model's shapes are inconsistent (check its input dims or re-export it)`);
     if (d > MAX_DIM) throw new ShapeError(`${where} has dims [${dims.join(', ')}]: ${d} is over the ${MAX_DIM} a dim can be; the model's shapes are inconsistent (check its input dims or re-export it)`);
   }

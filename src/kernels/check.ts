@@ -19,19 +19,14 @@ declare global {
 export function checkDims(dims: readonly number[], what: string, rank?: number): void {
   if (!Array.isArray(dims)) throw new ShapeError(`${what}: dims must be an array of non-negative integers`);
   if (rank !== undefined && dims.length !== rank) throw new ShapeError(`${what}: expected ${rank} dims, got [${dims.join(', ')}]`);
-  // Indexed loops and element reads, not for-of or array destructuring, in the shape code that
-  // runs per node while a model loads: a cold start runs it in V8's interpreter, where each
-  // for-of step and each destructured element goes through the iterator protocol and allocates
-  // a result object (~0.2-1 us a call, and the minor GCs they bring).
-  for (let i = 0; i < dims.length; i++) {
-    const d = dims[i];
+  for (const d of dims) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what}: dims must be non-negative integers, got [${dims.join(', ')}]`);
   }
 }
 
 export function sizeOf(dims: readonly number[]): number {
   let n = 1;
-  for (let i = 0; i < dims.length; i++) n *= dims[i];
+  for (const d of dims) n *= d;
   return n;
 }
 

@@ -288,8 +288,8 @@ export class PackedConv2d implements PackedLayer {
   }
 
   private geom(xDims: readonly number[]): Geometry {
-    const g = this.geometry(xDims);
-    return { N: g[0], C: g[1], H: g[2], W: g[3], OH: g[4], OW: g[5], Hp: g[6], Wp: g[7] };
+    const [N, C, H, W, OH, OW, Hp, Wp] = this.geometry(xDims);
+    return { N, C, H, W, OH, OW, Hp, Wp };
   }
 
   private geometry(xDims: readonly number[]): number[] {
@@ -320,13 +320,13 @@ export interface ConvShape {
  */
 export function conv2dGeometry(xDims: readonly number[], c: ConvShape): number[] {
   if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, 'Conv input [N, C, H, W]', 4);
-  // element reads, not destructuring: per node while a model loads (see check.ts)
-  const N = xDims[0], C = xDims[1], H = xDims[2], W = xDims[3];
+  const [N, C, H, W] = xDims;
   if (!globalThis.EDGEPRUNE_RUNTIME && C !== c.CinG * c.group) {
     throw new ShapeError(`Conv input has ${C} channels but the weights expect ${c.CinG * c.group} (${c.CinG} per group x ${c.group} groups)`);
   }
-  const Hp = H + c.pads[0] + c.pads[2];
-  const Wp = W + c.pads[1] + c.pads[3];
+  const [pt, pl, pb, pr] = c.pads;
+  const Hp = H + pt + pb;
+  const Wp = W + pl + pr;
   const ekh = (c.KH - 1) * c.dilations[0] + 1;
   const ekw = (c.KW - 1) * c.dilations[1] + 1;
   if (!globalThis.EDGEPRUNE_RUNTIME && (ekh > Hp || ekw > Wp)) {
