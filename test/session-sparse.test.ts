@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { ArgumentError } from '../src/errors.js';
-import { chooseWeightKernel, directConvRatio, gemmRatio, im2colRatio, sampleHasZero, spmmRatio, ZERO_SAMPLE } from '../src/runtime/kernel-choice.js';
+import { chooseWeightKernel, countNonZero, directConvRatio, gemmRatio, im2colRatio, sampleHasZero, SCAN_ALL_MAX, spmmRatio, ZERO_SAMPLE } from '../src/runtime/kernel-choice.js';
 import { buildModel, runOrt, type ModelSpec } from './util/onnx.js';
 import { expectClose } from './util/close.js';
 import { randomArray, rng } from './util/rng.js';
-import { FLAVORS } from './util/kernels.js';
+import { FLAVORS, kernels } from './util/kernels.js';
 
 /** Uniform weights with a share `zeros` of them (Bernoulli) set to zero. */
 function pruned(n: number, zeros: number, seed: number): Float32Array {
@@ -319,16 +319,30 @@ describe.each(FLAVORS)('slimmed dense conv (%s)', (wasm) => {
   });
 });
 
-it('a layer whose weight sample has no zero is dense without counting every weight; any zeroing pattern shows in the sample', () => {
+it('a layer without a zero is dense without counting; any zeroing pattern shows, in the whole layer or in the sample of a larger one', () => {
   const n = 64 * 576;
   const dense = randomArray(n, 5).map((v) => v || 0.5);
   expect(sampleHasZero(dense)).toBe(false);
   let counted = false;
-  const layer = (w: Float32Array) => ({ weights: n, countNonZero: () => ((counted = true), w.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d: number) => spmmRatio(d, 3136) });
+  const layer = (w: Float32Array) => ({ weights: w.length, countNonZero: () => ((counted = true), w.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d: number) => spmmRatio(d, 3136) });
   const c = chooseWeightKernel('auto', layer(dense));
   expect(c.kernel).toBe('dense');
-  expect(c.reason).toBe(`dense (no zeros among ${ZERO_SAMPLE} sampled weights)`);
+  expect(c.reason).toBe('dense (no zeros)');
   expect(counted).toBe(false);
+  // up to SCAN_ALL_MAX weights every one is looked at: a single zero anywhere is found
+  for (const at of [0, 1, 12345, n - 1]) {
+    const w = dense.slice();
+    w[at] = -0;
+    expect(sampleHasZero(w), `a zero at ${at}`).toBe(true);
+  }
+  // past it, a sample: a dense layer passes without counting, with the reason saying so
+  const big = new Float32Array(SCAN_ALL_MAX + 7).fill(0.25);
+  expect(sampleHasZero(big)).toBe(false);
+  expect(chooseWeightKernel('auto', layer(big)).reason).toBe(`dense (no zeros among ${ZERO_SAMPLE} sampled weights)`);
+  big[1000] = 0; // off the sample's stride: the sample does not see a lone zero, by design
+  expect(sampleHasZero(big)).toBe(false);
+  big.fill(0, 0, big.length >> 3); // an eighth of the rows: the sample sees it
+  expect(sampleHasZero(big)).toBe(true);
   // pruned weights: 2:4, 1x4 blocks, whole rows, a 5% unstructured share: each seen by the sample, then counted
   const r = rng(9);
   const patterns: [string, (i: number) => boolean][] = [
@@ -343,5 +357,24 @@ it('a layer whose weight sample has no zero is dense without counting every weig
     counted = false;
     chooseWeightKernel('auto', layer(w));
     expect(counted, what).toBe(true);
+  }
+});
+
+it('countNonZero: a few zeros found by indexOf, many by the wasm count; -0 is zero, NaN is not, both paths agree with a plain count', async () => {
+  const k = await kernels('simd');
+  const r = rng(21);
+  for (const zeros of [0, 1, 2, 63, 64, 65, 66, 500, 4000]) {
+    for (const n of [zeros + 1, 4099, 10007]) {
+      if (zeros > n) continue;
+      const w = randomArray(n, zeros + n).map((v) => v || 0.5);
+      // zeros at random places (some -0), and a NaN that must count as non-zero
+      const at = new Set<number>();
+      while (at.size < zeros) at.add(Math.floor(r() * n));
+      for (const i of at) w[i] = r() < 0.5 ? 0 : -0;
+      if (zeros < n) w[[...Array(n).keys()].find((i) => !at.has(i))!] = NaN;
+      let plain = 0;
+      for (let i = 0; i < n; i++) if (w[i] !== 0) plain++;
+      expect(countNonZero(k, w), `${zeros} zeros of ${n}`).toBe(plain);
+    }
   }
 });

@@ -84,8 +84,8 @@ export interface LayerCost {
   /** Non-zero weights: run only when the preference leaves the choice open. */
   countNonZero: () => number;
   /**
-   * Whether a strided sample of the weights holds a zero (sampleHasZero): a layer whose sample
-   * has none is dense, without counting every weight (most of a dense model's cold start).
+   * Whether the weights hold a zero (sampleHasZero: every weight up to SCAN_ALL_MAX, a strided
+   * sample beyond): a layer without is dense, without counting (most of a dense model's cold start).
    */
   sampleHasZero?: () => boolean;
   /** Predicted sparse time / dense time at a density (one of the models above, bound to the layer's shape). */
@@ -126,8 +126,9 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
     return { kernel: 'slim', reason: 'slim (forced)' };
   }
   if (layer.sparseUnfit) return { kernel: 'dense', reason: `dense (${layer.sparseUnfit})` };
-  if (layer.weights >= 4 * ZERO_SAMPLE && layer.sampleHasZero && !layer.sampleHasZero()) {
-    return { kernel: 'dense', reason: `${layer.int8Ratio !== undefined ? 'dense int8' : 'dense'} (no zeros among ${ZERO_SAMPLE} sampled weights)` };
+  if (layer.sampleHasZero && !layer.sampleHasZero()) {
+    const looked = layer.weights <= SCAN_ALL_MAX ? 'no zeros' : `no zeros among ${ZERO_SAMPLE} sampled weights`;
+    return { kernel: 'dense', reason: `${layer.int8Ratio !== undefined ? 'dense int8' : 'dense'} (${looked})` };
   }
   const nnz = layer.countNonZero();
   const density = layer.weights > 0 ? nnz / layer.weights : 1;
@@ -158,15 +159,37 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
 /** Weights looked at by sampleHasZero. */
 export const ZERO_SAMPLE = 1024;
 
+/** Layers up to this many weights are searched whole for a zero (a native scan: ~0.1 ms a million). */
+export const SCAN_ALL_MAX = 1 << 20;
+
 /**
- * Whether any of ZERO_SAMPLE evenly spread weights is zero. The stride is odd, so it does not
- * keep landing on the same lane of 2:4 or 1x4 blocks; a pruned layer (a share of its weights,
- * rows or blocks zeroed) shows that share in the sample, and only then is every weight counted.
+ * Whether the weights hold a zero. Up to SCAN_ALL_MAX weights every one is looked at, with
+ * TypedArray indexOf (native code: a cold start ran the sampling loop below in V8's interpreter,
+ * ~50 us a layer). Larger layers look at ZERO_SAMPLE evenly spread weights. The stride is odd, so
+ * it does not keep landing on the same lane of 2:4 or 1x4 blocks; a pruned layer (a share of its
+ * weights, rows or blocks zeroed) shows that share in the sample, and only then is every weight counted.
  */
 export function sampleHasZero(data: Float32Array): boolean {
+  if (data.length <= SCAN_ALL_MAX) return data.indexOf(0) !== -1;
   const stride = Math.max(1, Math.floor(data.length / ZERO_SAMPLE)) | 1;
   for (let i = 0, n = 0; i < data.length && n < ZERO_SAMPLE; i += stride, n++) if (data[i] === 0) return true;
   return false;
+}
+
+/** Zeros found one indexOf call each before the count goes to the wasm kernel. */
+const FEW_ZEROS = 64;
+
+/**
+ * Non-zeros among the weights (-0 is zero, NaN is not). A pretrained dense layer often holds a
+ * few exact zeros: those are found by indexOf, one native scan in all; past FEW_ZEROS (a pruned
+ * layer) a SIMD count in wasm does it, again without a JavaScript loop over the weights.
+ */
+export function countNonZero(k: Kernels, data: Float32Array): number {
+  let zeros = 0;
+  for (let i = data.indexOf(0); i !== -1; i = data.indexOf(0, i + 1)) {
+    if (++zeros > FEW_ZEROS) return wasmCountNonZero(k, data);
+  }
+  return data.length - zeros;
 }
 
 /** Non-zeros among n floats at pointer p (a SIMD count in wasm: no JS loop over the weights). */

@@ -7,7 +7,7 @@ import { PackedSparseConv2d, sparseConvPath } from '../../kernels/conv-sparse.js
 import { nonZeroRows, SlimConv2d } from '../../kernels/conv-slim.js';
 import { Int8Conv1x1Layer } from '../../kernels/conv-int8.js';
 import { int8Weights } from '../../graph/quant.js';
-import { chooseWeightKernel, directConvRatio, im2colRatio, INT8_CONV1X1_RATIO, spmmRatio, wasmCountNonZero, sampleHasZero } from '../kernel-choice.js';
+import { chooseWeightKernel, directConvRatio, im2colRatio, INT8_CONV1X1_RATIO, spmmRatio, countNonZero, sampleHasZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
@@ -100,7 +100,7 @@ export const Conv: OpDef = {
     const int8 = wConst?.quant?.axis === 0 && g.group === 1 && sparsePath === 'sparse1x1';
     const choice = chooseWeightKernel(ctx.preference, {
       weights: Cout * CinG * KH * KW,
-      countNonZero: () => ctx.once('nnz', () => wasmCountNonZero(k, weights())),
+      countNonZero: () => ctx.once('nnz', () => countNonZero(k, weights())),
       sampleHasZero: () => sampleHasZero(weights()),
       sparseRatio: ratio,
       sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined,
