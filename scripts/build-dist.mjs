@@ -152,9 +152,15 @@ for (const [entry, file, load] of [['lib/index', 'index', 'loadLib'], ['train/in
     `// Node's '${file === 'index' ? 'edgeprune' : `edgeprune/${file}`}' (written by scripts/build-dist.mjs; src/node/load.ts says why)\n` +
     `import { ${load} } from './load.mjs';\nexport const { ${names.join(', ')} } = ${load}();\n`);
 }
-// the code caches of edgeprune.cjs: a fresh process per flag set (no NODE_OPTIONS: a cache must match bare flags)
+// the code caches of edgeprune.cjs: a fresh process per flag set (no NODE_OPTIONS: a cache must match
+// bare flags). Without a cache the entry still works, compiling from source (slower to start), so a
+// failed warm-up does not fail the install; test/package-entry.test.ts fails on a missing cache.
 for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
-  execFileSync(process.execPath, [...flags, 'scripts/write-code-cache.mjs'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+  try {
+    execFileSync(process.execPath, [...flags, 'scripts/write-code-cache.mjs'], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+  } catch {
+    console.warn(`warning: no V8 code cache for Node ${process.version}${flags.length ? ' ' + flags.join(' ') : ''} (the warm-up above failed); edgeprune will start slower there`);
+  }
 }
 console.log(`built dist/node/ (${nodeBundles.map((b) => `${b.file} taking ${taken[nodeBundles.indexOf(b)].size} modules from earlier ones`).join(', ')}; the code caches; the entries)`);
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, noLong, errorNames] });
