@@ -182,7 +182,7 @@ const utf8 = new TextDecoder();
 /**
  * A string field. protobufjs decodes UTF-8 in a JavaScript loop, which a cold start runs in V8's
  * interpreter: ~2 µs a name, 6 ms for the ~3,000 names of a 480-node model. TextDecoder is one
- * native call (invalid sequences become U+FFFD, as protobufjs' loose decoder does too).
+ * native call (ONNX strings are UTF-8; an invalid sequence becomes U+FFFD).
  */
 function str(r: Reader): string {
   return utf8.decode(r.bytes());
