@@ -77,7 +77,6 @@ async function latencies(only: string, rounds: number, flavors: ('simd' | 'relax
     ['run() with 1 node', us(one, 'edgeprune-simd').toFixed(1), us(one, 'ort-web').toFixed(1)],
     ['per extra node', ((us(many, 'edgeprune-simd') - us(one, 'edgeprune-simd')) / 63).toFixed(2), ((us(many, 'ort-web') - us(one, 'ort-web')) / 63).toFixed(2)],
   ]);
-
 }
 
 /** Cold start: fresh processes, import + create + first run. */

@@ -162,7 +162,7 @@ for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
     console.warn(`warning: no V8 code cache for Node ${process.version}${flags.length ? ' ' + flags.join(' ') : ''} (the warm-up above failed); edgeprune will start slower there`);
   }
 }
-console.log(`built dist/node/ (${nodeBundles.map((b) => `${b.file} taking ${taken[nodeBundles.indexOf(b)].size} modules from earlier ones`).join(', ')}; the code caches; the entries)`);
+console.log(`built dist/node/ (${nodeBundles.map((b, i) => `${b.file} taking ${taken[i].size} modules from earlier ones`).join(', ')}; the code caches; the entries)`);
 await build({ ...web, entryPoints: ['src/index.ts'], outfile: 'dist/lib/index.web.mjs', minify: true, plugins: [noNodeBuiltins, noLong, errorNames] });
 console.log('built dist/lib/index.web.mjs');
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/edgeprune.mjs' });

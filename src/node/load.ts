@@ -54,33 +54,34 @@ function readCache(): Buffer | undefined {
   }
 }
 
+/** Compiles and runs one bundle in Node's own CommonJS wrapper, plus the way to the other bundles. */
+function compile(name: Bundle, cachedData?: Buffer): { api: Api; script: InstanceType<typeof Script> } {
+  const file = fileOf(name);
+  const source = `(function (exports, require, module, __filename, __dirname, __edgeprune_bundle) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(source, { filename: file, cachedData });
+  const mod = { exports: {} as Api };
+  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(file), mod, file, dirname(file), bundle);
+  return { api: mod.exports, script };
+}
+
 const loaded = new Map<Bundle, Api>();
+const wanted = process.env.EDGEPRUNE_CODE_CACHE !== '0';
+const cachedData = wanted ? readCache() : undefined;
+const main = compile('lib', cachedData);
+loaded.set('lib', main.api);
 
 /**
  * A bundle's exports, compiled and run on first use. Bundles reach each other through this
  * function (their wrapper's `__edgeprune_bundle`): for the modules they share, and for the
  * pruning code that edgeprune.cjs imports lazily.
  */
-function bundle(name: Bundle, cachedData?: Buffer): Api {
+function bundle(name: Bundle): Api {
   let api = loaded.get(name);
-  if (api) return api;
-  const file = fileOf(name);
-  // Node's own CommonJS wrapper, plus the way to the other bundles
-  const source = `(function (exports, require, module, __filename, __dirname, __edgeprune_bundle) {${readFileSync(file, 'utf8')}\n})`;
-  const script = new Script(source, { filename: file, cachedData });
-  if (name === 'lib') mainScript = script;
-  const mod = { exports: {} as Api };
-  (script.runInThisContext() as (...a: unknown[]) => void)(mod.exports, createRequire(file), mod, file, dirname(file), bundle);
-  loaded.set(name, (api = mod.exports));
+  if (!api) loaded.set(name, (api = compile(name).api));
   return api;
 }
 
-let mainScript: InstanceType<typeof Script> | undefined;
-const wanted = process.env.EDGEPRUNE_CODE_CACHE !== '0';
-const cachedData = wanted ? readCache() : undefined;
-bundle('lib', cachedData);
-
-export const codeCache: CodeCacheState = !wanted ? 'off' : !cachedData ? 'missing' : mainScript!.cachedDataRejected ? 'rejected' : 'used';
+export const codeCache: CodeCacheState = !wanted ? 'off' : !cachedData ? 'missing' : main.script.cachedDataRejected ? 'rejected' : 'used';
 
 /** 'edgeprune' */
 export const loadLib = (): Api => bundle('lib');
@@ -93,5 +94,5 @@ export const loadFit = (): Api => bundle('fit');
 
 /** The code cache of everything compiled in edgeprune.cjs so far (the build writes it after a warm-up). */
 export function createCodeCache(): Buffer {
-  return mainScript!.createCachedData();
+  return main.script.createCachedData();
 }
