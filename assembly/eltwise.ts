@@ -133,6 +133,31 @@ export const ELTWISE_SELECT: i32 = 16;
   }
 }
 
+// One wasm function per op, reached through a table: the engine compiles a function on its first
+// call (V8's lazy compilation), so a model pays for the ops it runs. One function holding every op
+// (a switch over the inlined loops) was 32 kB of code that a cold start compiled on the first
+// Add or Mul, 2-3 ms in V8's baseline compiler. A table call cannot be inlined back into a switch.
+type BinaryFn = (a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32) => void;
+function eltwise_add(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_ADD, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_sub(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_SUB, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_mul(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_MUL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_div(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_DIV, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_max(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_MAX, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_min(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_MIN, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_pow(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_POW, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_prelu(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_PRELU, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_greater(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_GREATER, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_less(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_LESS, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_equal(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_greater_or_equal(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_GREATER_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_less_or_equal(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_LESS_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_and(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_AND, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_or(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_OR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_xor(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_XOR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+function eltwise_select(a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32, as0: i32, as1: i32, as2: i32, as3: i32, bs0: i32, bs1: i32, bs2: i32, bs3: i32): void { box(ELTWISE_SELECT, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); }
+/** Indexed by op code (the codes above run 0, 1, 2... in this order). */
+const ELTWISE_OPS: StaticArray<BinaryFn> = [eltwise_add, eltwise_sub, eltwise_mul, eltwise_div, eltwise_max, eltwise_min, eltwise_pow, eltwise_prelu, eltwise_greater, eltwise_less, eltwise_equal, eltwise_greater_or_equal, eltwise_less_or_equal, eltwise_and, eltwise_or, eltwise_xor, eltwise_select];
+
 /**
  * y[i0,i1,i2,i3] = a[i . as] (op) b[i . bs] over the box d0 x d1 x d2 x d3; y is contiguous.
  * Strides are in elements (0 broadcasts). An unknown op writes nothing.
@@ -142,24 +167,5 @@ export function eltwise_binary4(op: i32, a: usize, b: usize, y: usize,
   as0: i32, as1: i32, as2: i32, as3: i32,
   bs0: i32, bs1: i32, bs2: i32, bs3: i32): void {
   if (d0 <= 0 || d1 <= 0 || d2 <= 0 || d3 <= 0) return;
-  switch (op) {
-    case ELTWISE_ADD: box(ELTWISE_ADD, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_SUB: box(ELTWISE_SUB, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_MUL: box(ELTWISE_MUL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_DIV: box(ELTWISE_DIV, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_MAX: box(ELTWISE_MAX, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_MIN: box(ELTWISE_MIN, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_POW: box(ELTWISE_POW, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_PRELU: box(ELTWISE_PRELU, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_GREATER: box(ELTWISE_GREATER, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_LESS: box(ELTWISE_LESS, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_EQUAL: box(ELTWISE_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_GREATER_OR_EQUAL: box(ELTWISE_GREATER_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_LESS_OR_EQUAL: box(ELTWISE_LESS_OR_EQUAL, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_AND: box(ELTWISE_AND, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_OR: box(ELTWISE_OR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_XOR: box(ELTWISE_XOR, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    case ELTWISE_SELECT: box(ELTWISE_SELECT, a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3); break;
-    default: break;
-  }
+  if (<u32>op < <u32>ELTWISE_OPS.length) unchecked(ELTWISE_OPS[op])(a, b, y, d0, d1, d2, d3, as0, as1, as2, as3, bs0, bs1, bs2, bs3);
 }

@@ -178,53 +178,59 @@ export const UNARY_FAKE_QUANT_I8: i32 = 40;
   if (px < end) storeLanes(py, apply(op, v128.load(px), v0, v1), <i32>((end - px) >> 2));
 }
 
+// One wasm function per op, reached through a table: the engine compiles a function on its first
+// call (V8's lazy compilation), so a model pays for the ops it runs. One function holding every op
+// (a switch over the inlined loops) was 26 kB of code that a cold start compiled on the first
+// activation, ~1 ms in V8's baseline compiler. A table call cannot be inlined back into a switch.
+type UnaryFn = (x: usize, y: usize, n: usize, p0: f32, p1: f32) => void;
+function unary_relu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_RELU, x, y, n, p0, p1); }
+function unary_leaky_relu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_LEAKY_RELU, x, y, n, p0, p1); }
+function unary_clip(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_CLIP, x, y, n, p0, p1); }
+function unary_sigmoid(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SIGMOID, x, y, n, p0, p1); }
+function unary_hard_sigmoid(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HARD_SIGMOID, x, y, n, p0, p1); }
+function unary_hard_swish(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HARD_SWISH, x, y, n, p0, p1); }
+function unary_tanh(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_TANH, x, y, n, p0, p1); }
+function unary_gelu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_GELU, x, y, n, p0, p1); }
+function unary_gelu_tanh(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_GELU_TANH, x, y, n, p0, p1); }
+function unary_erf(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_ERF, x, y, n, p0, p1); }
+function unary_exp(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_EXP, x, y, n, p0, p1); }
+function unary_log(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_LOG, x, y, n, p0, p1); }
+function unary_sqrt(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SQRT, x, y, n, p0, p1); }
+function unary_neg(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_NEG, x, y, n, p0, p1); }
+function unary_abs(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_ABS, x, y, n, p0, p1); }
+function unary_silu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SILU, x, y, n, p0, p1); }
+function unary_x_hard_sigmoid(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_X_HARD_SIGMOID, x, y, n, p0, p1); }
+function unary_hswish_div(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HSWISH_DIV, x, y, n, p0, p1); }
+function unary_hswish_mul(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HSWISH_MUL, x, y, n, p0, p1); }
+function unary_hswish_div_first(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HSWISH_DIV_FIRST, x, y, n, p0, p1); }
+function unary_hswish_mul_first(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_HSWISH_MUL_FIRST, x, y, n, p0, p1); }
+function unary_affine(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_AFFINE, x, y, n, p0, p1); }
+function unary_softplus(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SOFTPLUS, x, y, n, p0, p1); }
+function unary_elu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_ELU, x, y, n, p0, p1); }
+function unary_selu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SELU, x, y, n, p0, p1); }
+function unary_celu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_CELU, x, y, n, p0, p1); }
+function unary_softsign(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SOFTSIGN, x, y, n, p0, p1); }
+function unary_sign(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_SIGN, x, y, n, p0, p1); }
+function unary_floor(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_FLOOR, x, y, n, p0, p1); }
+function unary_ceil(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_CEIL, x, y, n, p0, p1); }
+function unary_round(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_ROUND, x, y, n, p0, p1); }
+function unary_reciprocal(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_RECIPROCAL, x, y, n, p0, p1); }
+function unary_mish(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_MISH, x, y, n, p0, p1); }
+function unary_thresholded_relu(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_THRESHOLDED_RELU, x, y, n, p0, p1); }
+function unary_not(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_NOT, x, y, n, p0, p1); }
+function unary_to_bool(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_TO_BOOL, x, y, n, p0, p1); }
+function unary_quantize_u8(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_QUANTIZE_U8, x, y, n, p0, p1); }
+function unary_quantize_i8(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_QUANTIZE_I8, x, y, n, p0, p1); }
+function unary_dequantize(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_DEQUANTIZE, x, y, n, p0, p1); }
+function unary_fake_quant_u8(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_FAKE_QUANT_U8, x, y, n, p0, p1); }
+function unary_fake_quant_i8(x: usize, y: usize, n: usize, p0: f32, p1: f32): void { run(UNARY_FAKE_QUANT_I8, x, y, n, p0, p1); }
+/** Indexed by op code (the codes above run 0, 1, 2... in this order). */
+const UNARY_OPS: StaticArray<UnaryFn> = [unary_relu, unary_leaky_relu, unary_clip, unary_sigmoid, unary_hard_sigmoid, unary_hard_swish, unary_tanh, unary_gelu, unary_gelu_tanh, unary_erf, unary_exp, unary_log, unary_sqrt, unary_neg, unary_abs, unary_silu, unary_x_hard_sigmoid, unary_hswish_div, unary_hswish_mul, unary_hswish_div_first, unary_hswish_mul_first, unary_affine, unary_softplus, unary_elu, unary_selu, unary_celu, unary_softsign, unary_sign, unary_floor, unary_ceil, unary_round, unary_reciprocal, unary_mish, unary_thresholded_relu, unary_not, unary_to_bool, unary_quantize_u8, unary_quantize_i8, unary_dequantize, unary_fake_quant_u8, unary_fake_quant_i8];
+
 /**
  * y[i] = op(x[i]) for i < n; y may equal x. p0/p1: LeakyRelu alpha; Clip min, max;
  * HardSigmoid alpha, beta; ignored by the other ops. An unknown op writes nothing.
  */
 export function unary_apply(op: i32, x: usize, y: usize, n: usize, p0: f32, p1: f32): void {
-  switch (op) {
-    case UNARY_RELU: run(UNARY_RELU, x, y, n, p0, p1); break;
-    case UNARY_LEAKY_RELU: run(UNARY_LEAKY_RELU, x, y, n, p0, p1); break;
-    case UNARY_CLIP: run(UNARY_CLIP, x, y, n, p0, p1); break;
-    case UNARY_SIGMOID: run(UNARY_SIGMOID, x, y, n, p0, p1); break;
-    case UNARY_HARD_SIGMOID: run(UNARY_HARD_SIGMOID, x, y, n, p0, p1); break;
-    case UNARY_HARD_SWISH: run(UNARY_HARD_SWISH, x, y, n, p0, p1); break;
-    case UNARY_TANH: run(UNARY_TANH, x, y, n, p0, p1); break;
-    case UNARY_GELU: run(UNARY_GELU, x, y, n, p0, p1); break;
-    case UNARY_GELU_TANH: run(UNARY_GELU_TANH, x, y, n, p0, p1); break;
-    case UNARY_ERF: run(UNARY_ERF, x, y, n, p0, p1); break;
-    case UNARY_EXP: run(UNARY_EXP, x, y, n, p0, p1); break;
-    case UNARY_LOG: run(UNARY_LOG, x, y, n, p0, p1); break;
-    case UNARY_SQRT: run(UNARY_SQRT, x, y, n, p0, p1); break;
-    case UNARY_NEG: run(UNARY_NEG, x, y, n, p0, p1); break;
-    case UNARY_ABS: run(UNARY_ABS, x, y, n, p0, p1); break;
-    case UNARY_SILU: run(UNARY_SILU, x, y, n, p0, p1); break;
-    case UNARY_X_HARD_SIGMOID: run(UNARY_X_HARD_SIGMOID, x, y, n, p0, p1); break;
-    case UNARY_HSWISH_DIV: run(UNARY_HSWISH_DIV, x, y, n, p0, p1); break;
-    case UNARY_HSWISH_MUL: run(UNARY_HSWISH_MUL, x, y, n, p0, p1); break;
-    case UNARY_HSWISH_DIV_FIRST: run(UNARY_HSWISH_DIV_FIRST, x, y, n, p0, p1); break;
-    case UNARY_HSWISH_MUL_FIRST: run(UNARY_HSWISH_MUL_FIRST, x, y, n, p0, p1); break;
-    case UNARY_AFFINE: run(UNARY_AFFINE, x, y, n, p0, p1); break;
-    case UNARY_SOFTPLUS: run(UNARY_SOFTPLUS, x, y, n, p0, p1); break;
-    case UNARY_ELU: run(UNARY_ELU, x, y, n, p0, p1); break;
-    case UNARY_SELU: run(UNARY_SELU, x, y, n, p0, p1); break;
-    case UNARY_CELU: run(UNARY_CELU, x, y, n, p0, p1); break;
-    case UNARY_SOFTSIGN: run(UNARY_SOFTSIGN, x, y, n, p0, p1); break;
-    case UNARY_SIGN: run(UNARY_SIGN, x, y, n, p0, p1); break;
-    case UNARY_FLOOR: run(UNARY_FLOOR, x, y, n, p0, p1); break;
-    case UNARY_CEIL: run(UNARY_CEIL, x, y, n, p0, p1); break;
-    case UNARY_ROUND: run(UNARY_ROUND, x, y, n, p0, p1); break;
-    case UNARY_RECIPROCAL: run(UNARY_RECIPROCAL, x, y, n, p0, p1); break;
-    case UNARY_MISH: run(UNARY_MISH, x, y, n, p0, p1); break;
-    case UNARY_THRESHOLDED_RELU: run(UNARY_THRESHOLDED_RELU, x, y, n, p0, p1); break;
-    case UNARY_NOT: run(UNARY_NOT, x, y, n, p0, p1); break;
-    case UNARY_TO_BOOL: run(UNARY_TO_BOOL, x, y, n, p0, p1); break;
-    case UNARY_QUANTIZE_U8: run(UNARY_QUANTIZE_U8, x, y, n, p0, p1); break;
-    case UNARY_QUANTIZE_I8: run(UNARY_QUANTIZE_I8, x, y, n, p0, p1); break;
-    case UNARY_DEQUANTIZE: run(UNARY_DEQUANTIZE, x, y, n, p0, p1); break;
-    case UNARY_FAKE_QUANT_U8: run(UNARY_FAKE_QUANT_U8, x, y, n, p0, p1); break;
-    case UNARY_FAKE_QUANT_I8: run(UNARY_FAKE_QUANT_I8, x, y, n, p0, p1); break;
-    default: break;
-  }
+  if (<u32>op < <u32>UNARY_OPS.length) unchecked(UNARY_OPS[op])(x, y, n, p0, p1);
 }

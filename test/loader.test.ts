@@ -29,7 +29,58 @@ describe('the two wasm builds', () => {
     expect(text('relaxed')).toMatch(/f32x4\.relaxed_madd/);
     expect(text('simd')).not.toMatch(/\.relaxed_/);
   });
+
+  // V8 compiles a wasm function on its first call, on the thread that calls it: a cold start pays
+  // for every function its model reaches. The unary and binary elementwise ops were once one 26 kB
+  // and one 32 kB function (every op's loops inlined into a switch), 1 and 2-3 ms of baseline
+  // compilation on a model's first Relu or Add; each op is now a function of its own.
+  it.each(['simd', 'relaxed'] as const)('%s: no function body over 16 kB (each is compiled on its first call)', (flavor) => {
+    const sizes = functionBodySizes(bytes(flavor));
+    expect(sizes.length).toBeGreaterThan(50);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it.each(['simd', 'relaxed'] as const)('%s: the elementwise dispatchers leave the output alone for an op code out of range', async (flavor) => {
+    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes(flavor)), {}).exports as Record<string, CallableFunction> & { memory: WebAssembly.Memory };
+    const at = 1 << 16;
+    const f32 = new Float32Array(e.memory.buffer, at, 8);
+    f32.set([1, -2, 3, -4, 5, -6, 7, -8]);
+    for (const op of [-1, 41, 1000]) e.unary_apply(op, at, at, 8, 0, 0);
+    for (const op of [-1, 17, 1000]) e.eltwise_binary4(op, at, at, at, 1, 1, 1, 8, 0, 0, 0, 1, 0, 0, 0, 1);
+    expect(Array.from(f32)).toEqual([1, -2, 3, -4, 5, -6, 7, -8]);
+    e.unary_apply(0, at, at, 8, 0, 0); // op 0 is Relu, through the same table
+    e.eltwise_binary4(0, at, at, at, 1, 1, 1, 8, 0, 0, 0, 1, 0, 0, 0, 1); // op 0 is Add
+    expect(Array.from(f32)).toEqual([2, 0, 6, 0, 10, 0, 14, 0]);
+  });
 });
+
+/** The byte length of each function body in a module's code section. */
+function functionBodySizes(wasm: Uint8Array): number[] {
+  let p = 8;
+  const leb = () => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = wasm[p++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  while (p < wasm.length) {
+    const id = wasm[p++];
+    const end = leb() + p;
+    if (id === 10) {
+      const sizes: number[] = [];
+      for (let n = leb(); n > 0; n--) {
+        const size = leb();
+        sizes.push(size);
+        p += size;
+      }
+      return sizes;
+    }
+    p = end;
+  }
+  return [];
+}
 
 describe('loadKernels', () => {
   it('picks relaxed where the host validates it (the test workers run with the flag) and can be forced', async () => {
