@@ -19,6 +19,9 @@ import { clipBounds } from './ops/unary.js';
 import { quantOf, quantizeOp } from './ops/quant.js';
 import { attrFloat } from '../graph/attrs.js';
 
+/** The ops a fused chain can start with. */
+const CHAIN_HEADS = new Set(['Sigmoid', 'HardSigmoid', 'QuantizeLinear', 'Mul', 'Add']);
+
 export interface ElementwiseChain {
   op: UnaryOp;
   params: UnaryParams;
@@ -45,8 +48,8 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     return c && c.data.length === 1 ? toFloat32(c)[0] : undefined;
   };
   for (const head of g.nodes) {
-    if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head)) continue;
-    const ins = inputsOf(head);
+    if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head) || !CHAIN_HEADS.has(head.op)) continue;
+    const ins = inputsOf(head); // for the few heads only: it allocates, and runs in every plan
     let x: number;
     if (head.op === 'Sigmoid' || head.op === 'HardSigmoid' || head.op === 'QuantizeLinear') x = 0;
     else if (head.op === 'Mul' && ins.length === 2) x = scalar(ins[1]) !== undefined ? 0 : scalar(ins[0]) !== undefined ? 1 : -1;

@@ -209,15 +209,16 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
   for (const node of g.nodes) {
     const inputs = inputsOf(node);
     const outputDims = node.outputs.map((o) => (o === '' ? [] : dims.get(o) ?? []));
+    const fusedAway = absorbed.has(node) || chains.absorbed.has(node);
     let exec: Executor;
     // Executors are reused across plans only for identical inputs: dims, output dims, and the
     // values of small constants (shape tensors folded from the input dims change with them;
-    // larger constants are weights, the same object in every plan)
-    const constKey = inputs.map((i) => (i?.constant ? constantKey(i.constant.data) : '')).join(',');
-    const key = `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${constKey}|${fusedInto.get(node)?.kind ?? ''}|${chains.heads.get(node)?.op ?? ''}`;
-    const cached = cache.executors.get(key);
+    // larger constants are weights, the same object in every plan). A node fused into another
+    // has no executor of its own, and no key.
+    const key = fusedAway ? '' : `${node.name}|${inputs.map((i) => (i ? i.dims.join('x') : '-')).join(',')}|${outputDims.map((d) => d.join('x')).join(',')}|${inputs.map((i) => (i?.constant ? constantKey(i.constant.data) : '')).join(',')}|${fusedInto.get(node)?.kind ?? ''}|${chains.heads.get(node)?.op ?? ''}`;
+    const cached = fusedAway ? undefined : cache.executors.get(key);
     const chainHead = chains.heads.get(node);
-    if (absorbed.has(node) || chains.absorbed.has(node)) {
+    if (fusedAway) {
       exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, aliasInput: chains.absorbed.get(node), run() {} };
     } else if (cached) {
       exec = cached.value;
@@ -268,9 +269,9 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
       remember(cache.executors, key, exec, blocks);
     }
     // constant inputs the op reads from memory: upload once
-    const skip = new Set(OPS[node.op]?.constantInputs ?? []);
+    const skip = OPS[node.op]?.constantInputs;
     const constPtrs = inputs.map((inp, i) => {
-      if (!inp?.constant || skip.has(i) || absorbed.has(node) || chains.absorbed.has(node) || chains.heads.has(node)) return 0;
+      if (!inp?.constant || skip?.includes(i) || fusedAway || chains.heads.has(node)) return 0;
       // a constant folded from the input dims keeps its name across plans but not its value
       const c = inp.constant;
       const id = `${inp.name}|${c.dims.join('x')}|${constantKey(c.data)}`;
