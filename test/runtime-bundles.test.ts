@@ -19,7 +19,7 @@ const gz = (b: Uint8Array | string) => gzipSync(b, { level: 9 }).length;
 // the limits the issue sets for what an edge user ships
 const RUNTIME_JS_LIMIT = 30 * 1024;
 const WASM_LIMIT = 60 * 1024;
-// what the runtime bundle weighs today (51.0 kB; 44.8 kB before its kernels' re-checks were compiled
+// what the runtime bundle weighs today (51.2 kB; 44.8 kB before its kernels' re-checks were compiled
 // out, 50.2 kB with the simplifier it no longer carries; 42.5 kB before +1.0 kB for the fused
 // SiLU / HardSwish / affine chains, which run MobileNetV3-class models 12% faster, +0.15 kB for
 // the shape folder's folding budget against hostile .epm files, +0.2 kB for reusing recent
@@ -40,9 +40,11 @@ const WASM_LIMIT = 60 * 1024;
 // +0.06 kB for planning that keys initializers by identity and re-infers only the nodes a fold
 // round unblocked (PaddleOCR's classifier's first run 45.5 -> 41.5 ms in a fresh process), +0.08 kB
 // for finding a layer's zeros with indexOf instead of a sampling loop and a wasm count (the
-// kernel choice's share of that first run 2.3 -> ~0 ms)):
+// kernel choice's share of that first run 2.3 -> ~0 ms), +0.13 kB for indexed loops and Map copies
+// that allocate nothing per step on the planning path (V8's interpreter allocates an iterator
+// result per for-of step: PaddleOCR's classifier's cold create 27.1 -> 24.4 ms, one scavenge fewer)):
 // a guard against growth until it is cut to the limit
-const RUNTIME_JS_TODAY = 51.0 * 1024;
+const RUNTIME_JS_TODAY = 51.2 * 1024;
 
 describe('package.json "exports"', () => {
   it('every condition points at a built file', () => {

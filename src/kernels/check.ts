@@ -19,14 +19,17 @@ declare global {
 export function checkDims(dims: readonly number[], what: string, rank?: number): void {
   if (!Array.isArray(dims)) throw new ShapeError(`${what}: dims must be an array of non-negative integers`);
   if (rank !== undefined && dims.length !== rank) throw new ShapeError(`${what}: expected ${rank} dims, got [${dims.join(', ')}]`);
-  for (const d of dims) {
+  // indexed loops here and below: these run for every tensor a plan touches, in V8's interpreter
+  // on a cold start, where each for-of step allocates an iterator result
+  for (let i = 0; i < dims.length; i++) {
+    const d = dims[i];
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what}: dims must be non-negative integers, got [${dims.join(', ')}]`);
   }
 }
 
 export function sizeOf(dims: readonly number[]): number {
   let n = 1;
-  for (const d of dims) n *= d;
+  for (let i = 0; i < dims.length; i++) n *= dims[i];
   return n;
 }
 
@@ -36,7 +39,8 @@ export function checkData(data: ArrayLike<number>, dims: readonly number[], what
 }
 
 export function checkPositiveInts(values: readonly number[], what: string, min = 1): void {
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (!Number.isInteger(v) || v < min) throw new ShapeError(`${what}: expected integers >= ${min}, got [${values.join(', ')}]`);
   }
 }

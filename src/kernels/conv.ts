@@ -178,8 +178,7 @@ export class PackedConv2d implements PackedLayer {
     const { OW } = this.geom(xDims);
     if (this.depthwise) return 'depthwise';
     if (this.winograd) return 'winograd';
-    const [pt, pl, pb, pr] = this.pads;
-    if (this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && pt + pl + pb + pr === 0) return 'gemm1x1';
+    if (this.KH === 1 && this.KW === 1 && this.strides[0] === 1 && this.strides[1] === 1 && this.padsZero()) return 'gemm1x1';
     if (this.strides[1] <= 2 && OW >= 8) return 'direct';
     return 'im2col';
   }
@@ -284,12 +283,13 @@ export class PackedConv2d implements PackedLayer {
   }
 
   private padsZero(): boolean {
-    return this.pads.every((p) => p === 0);
+    const p = this.pads;
+    return p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0;
   }
 
   private geom(xDims: readonly number[]): Geometry {
-    const [N, C, H, W, OH, OW, Hp, Wp] = this.geometry(xDims);
-    return { N, C, H, W, OH, OW, Hp, Wp };
+    const g = this.geometry(xDims);
+    return { N: g[0], C: g[1], H: g[2], W: g[3], OH: g[4], OW: g[5], Hp: g[6], Wp: g[7] };
   }
 
   private geometry(xDims: readonly number[]): number[] {
@@ -320,13 +320,14 @@ export interface ConvShape {
  */
 export function conv2dGeometry(xDims: readonly number[], c: ConvShape): number[] {
   if (!globalThis.EDGEPRUNE_RUNTIME) checkDims(xDims, 'Conv input [N, C, H, W]', 4);
-  const [N, C, H, W] = xDims;
+  // indexed rather than destructured: a plan computes this several times per conv, in V8's
+  // interpreter on a cold start, where array destructuring allocates an iterator and its results
+  const N = xDims[0], C = xDims[1], H = xDims[2], W = xDims[3];
   if (!globalThis.EDGEPRUNE_RUNTIME && C !== c.CinG * c.group) {
     throw new ShapeError(`Conv input has ${C} channels but the weights expect ${c.CinG * c.group} (${c.CinG} per group x ${c.group} groups)`);
   }
-  const [pt, pl, pb, pr] = c.pads;
-  const Hp = H + pt + pb;
-  const Wp = W + pl + pr;
+  const Hp = H + c.pads[0] + c.pads[2];
+  const Wp = W + c.pads[1] + c.pads[3];
   const ekh = (c.KH - 1) * c.dilations[0] + 1;
   const ekw = (c.KW - 1) * c.dilations[1] + 1;
   if (!globalThis.EDGEPRUNE_RUNTIME && (ekh > Hp || ekw > Wp)) {

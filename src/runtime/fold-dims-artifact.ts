@@ -9,6 +9,7 @@
 import { attrInt, attrInts, attrTensor } from '../graph/attrs.js';
 import type { ConstTensor, DType, Graph, Node } from '../graph/ir.js';
 import { removeDeadCode } from '../graph/passes/dead-code.js';
+import { copyMap } from '../graph/passes/names.js';
 import { ALWAYS_FOLD_BYTES, FOLDED, foldBudget } from '../graph/passes/fold-budget.js';
 import { sliceRange } from '../graph/slice.js';
 import { DTYPE_OF_ONNX_CODE, fromNumbers, numel, toNumbers } from '../graph/tensor.js';
@@ -246,7 +247,7 @@ function fold(node: Node, consts: ReadonlyMap<string, ConstTensor>, dims: Readon
 
 /** The graph with the shape arithmetic these dims make constant folded (the input is not modified). */
 export function foldForDims(g: Graph, dims: ReadonlyMap<string, number[]>): Graph {
-  const consts = new Map(g.initializers);
+  const consts = copyMap(g.initializers);
   const nodes: Node[] = [];
   // the simplifier's budget (graph/passes/fold-budget.ts): a few kB of ConstantOfShape nodes
   // would otherwise fold into any amount of memory; past it nodes stay

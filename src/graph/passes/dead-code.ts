@@ -10,16 +10,22 @@ export function removeDeadCode(g: Graph): Graph {
   // nodes are topologically sorted: walking backwards sees every reader before its producer
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i];
-    if (!n.outputs.some((o) => o !== '' && live.has(o))) continue;
+    // indexed loops: every simplifier and planner pass ends here, in V8's interpreter on a cold
+    // start, where closures and for-of steps allocate
+    let reached = false;
+    for (let j = 0; j < n.outputs.length && !reached; j++) reached = n.outputs[j] !== '' && live.has(n.outputs[j]);
+    if (!reached) continue;
     kept.push(n);
-    for (const r of nodeReads(n)) live.add(r);
+    const reads = nodeReads(n);
+    for (let j = 0; j < reads.length; j++) live.add(reads[j]);
   }
   kept.reverse();
   const res = cloneGraph(g);
   res.nodes = kept;
-  for (const k of g.initializers.keys()) if (!live.has(k)) res.initializers.delete(k);
+  g.initializers.forEach((_, k) => live.has(k) || res.initializers.delete(k));
+  if (g.valueInfo.size === 0) return res;
   const defined = new Set<string>([...g.inputs.map((v) => v.name), ...res.initializers.keys()]);
   for (const n of kept) for (const o of n.outputs) defined.add(o);
-  for (const k of g.valueInfo.keys()) if (!defined.has(k)) res.valueInfo.delete(k);
+  g.valueInfo.forEach((_, k) => defined.has(k) || res.valueInfo.delete(k));
   return res;
 }

@@ -6,7 +6,7 @@ import { ModelFormatError } from '../../errors.js';
 import type { ConstTensor, Graph, Node } from '../ir.js';
 import { numel } from '../tensor.js';
 import { EVALUATORS, MAX_FOLD_ELEMENTS, NotFoldable, evalShape, evalSize, withAllocLimit } from './evaluators.js';
-import { cloneGraph, nodeReads } from './names.js';
+import { cloneGraph, copyMap, nodeReads } from './names.js';
 import { checkDims } from '../size-check.js';
 import { ALWAYS_FOLD_BYTES, FOLDED, foldBudget, type FoldBudget } from './fold-budget.js';
 
@@ -21,7 +21,7 @@ export { FOLD_BASE_BYTES, foldBudget, type FoldBudget } from './fold-budget.js';
  * left to the runtime.
  */
 export function foldConstants(g: Graph, dims?: ReadonlyMap<string, number[]>, budget: FoldBudget = foldBudget(g)): Graph {
-  const consts = new Map<string, ConstTensor>(g.initializers);
+  const consts: Map<string, ConstTensor> = copyMap(g.initializers);
   const known = new Map<string, readonly number[]>();
   for (const v of g.inputs) {
     if (v.dims && v.dims.every((d) => typeof d === 'number' && d >= 0)) known.set(v.name, v.dims as number[]);
@@ -46,10 +46,13 @@ export function foldConstants(g: Graph, dims?: ReadonlyMap<string, number[]>, bu
 
   // keep the folded values something still reads (a remaining node, a subgraph, a graph output)
   const read = new Set<string>(g.outputs.map((v) => v.name));
-  for (const n of kept) for (const i of nodeReads(n)) read.add(i);
+  for (let n = 0; n < kept.length; n++) {
+    const reads = nodeReads(kept[n]);
+    for (let i = 0; i < reads.length; i++) read.add(reads[i]);
+  }
   const res = cloneGraph(g);
   res.nodes = kept;
-  for (const [name, t] of folded) if (read.has(name)) res.initializers.set(name, t);
+  folded.forEach((t, name) => read.has(name) && res.initializers.set(name, t));
   return res;
 }
 
