@@ -281,14 +281,11 @@ export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usi
 export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, mult: usize,
   KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
   bias: usize, act: i32, p0: f32, p1: f32): void {
-  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
   const KK = KH * KW;
-  const rowStep = (dh * Wp) << 2, tapStep = dw << 2;
   for (let co: usize = 0; co < Cout; co++) {
     const plane = xp + (((co / mult) * Hp * Wp) << 2);
     const wc = w + ((co * KK) << 2);
     const bs: f32 = bias ? load<f32>(bias + (co << 2)) : 0;
-    const bv = f32x4.splat(bs);
     const yplane = y + ((co * OH * OW) << 2);
     if (KH == 3 && KW == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2)) {
       dw3x3_plane(plane, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
@@ -298,74 +295,89 @@ export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, m
       dw5x5_plane(plane, Wp, wc, sh, yplane, OH, OW, bs, act, p0, p1);
       continue;
     }
-    for (let oh: usize = 0; oh < OH; oh++) {
-      const rowBase = plane + ((oh * sh * Wp) << 2);
-      const yrow = yplane + ((oh * OW) << 2);
-      let ow: usize = 0;
-      if (sw == 1) {
-        for (; ow + 8 <= OW; ow += 8) {
-          let a0 = bv, a1 = bv;
-          let wp = wc;
-          let row = rowBase + (ow << 2);
-          for (let kh: usize = 0; kh < KH; kh++) {
-            let p = row;
-            for (let kw: usize = 0; kw < KW; kw++) {
-              const wv = v128.load32_splat(wp);
-              a0 = madd(wv, v128.load(p), a0);
-              a1 = madd(wv, v128.load(p, 16), a1);
-              wp += 4; p += tapStep;
-            }
-            row += rowStep;
-          }
-          v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
-          v128.store(yrow + (ow << 2), activate(a1, act, lo, hi), 16);
-        }
-        for (; ow + 4 <= OW; ow += 4) {
-          let a0 = bv;
-          let wp = wc;
-          let row = rowBase + (ow << 2);
-          for (let kh: usize = 0; kh < KH; kh++) {
-            let p = row;
-            for (let kw: usize = 0; kw < KW; kw++) {
-              a0 = madd(v128.load32_splat(wp), v128.load(p), a0);
-              wp += 4; p += tapStep;
-            }
-            row += rowStep;
-          }
-          v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
-        }
-      } else if (sw == 2) {
-        // the 4 outputs need input columns 2ow, 2ow+2, 2ow+4, 2ow+6 (+ tap offset): the even lanes of 8
-        for (; ow + 4 <= OW; ow += 4) {
-          let a0 = bv;
-          let wp = wc;
-          let row = rowBase + (ow << 3);
-          for (let kh: usize = 0; kh < KH; kh++) {
-            let p = row;
-            for (let kw: usize = 0; kw < KW; kw++) {
-              const even = i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
-              a0 = madd(v128.load32_splat(wp), even, a0);
-              wp += 4; p += tapStep;
-            }
-            row += rowStep;
-          }
-          v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
-        }
-      }
-      for (; ow < OW; ow++) {
-        let acc: f32 = bs;
+    dw_plane(plane, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1);
+  }
+}
+
+/**
+ * One channel of a depthwise conv of any kernel size, stride and dilation (the sizes without a
+ * plane kernel of their own). A function of its own (exported so binaryen keeps it out of dwconv):
+ * V8 compiles each wasm function on its first call and optimizes it once it has run a while, on a
+ * background thread; inlined, these loops made dwconv a 1.6 kB function whose optimized compile
+ * (7-15 ms) held up those of the kernels a model's first run spends its time in.
+ */
+export function dw_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usize, sh: usize, sw: usize,
+  dh: usize, dw: usize, yplane: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32): void {
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  const bv = f32x4.splat(bs);
+  const rowStep = (dh * Wp) << 2, tapStep = dw << 2;
+  for (let oh: usize = 0; oh < OH; oh++) {
+    const rowBase = plane + ((oh * sh * Wp) << 2);
+    const yrow = yplane + ((oh * OW) << 2);
+    let ow: usize = 0;
+    if (sw == 1) {
+      for (; ow + 8 <= OW; ow += 8) {
+        let a0 = bv, a1 = bv;
         let wp = wc;
-        let row = rowBase + ((ow * sw) << 2);
+        let row = rowBase + (ow << 2);
         for (let kh: usize = 0; kh < KH; kh++) {
           let p = row;
           for (let kw: usize = 0; kw < KW; kw++) {
-            acc += load<f32>(wp) * load<f32>(p);
+            const wv = v128.load32_splat(wp);
+            a0 = madd(wv, v128.load(p), a0);
+            a1 = madd(wv, v128.load(p, 16), a1);
             wp += 4; p += tapStep;
           }
           row += rowStep;
         }
-        store<f32>(yrow + (ow << 2), activate1(acc, act, p0, p1));
+        v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
+        v128.store(yrow + (ow << 2), activate(a1, act, lo, hi), 16);
       }
+      for (; ow + 4 <= OW; ow += 4) {
+        let a0 = bv;
+        let wp = wc;
+        let row = rowBase + (ow << 2);
+        for (let kh: usize = 0; kh < KH; kh++) {
+          let p = row;
+          for (let kw: usize = 0; kw < KW; kw++) {
+            a0 = madd(v128.load32_splat(wp), v128.load(p), a0);
+            wp += 4; p += tapStep;
+          }
+          row += rowStep;
+        }
+        v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
+      }
+    } else if (sw == 2) {
+      // the 4 outputs need input columns 2ow, 2ow+2, 2ow+4, 2ow+6 (+ tap offset): the even lanes of 8
+      for (; ow + 4 <= OW; ow += 4) {
+        let a0 = bv;
+        let wp = wc;
+        let row = rowBase + (ow << 3);
+        for (let kh: usize = 0; kh < KH; kh++) {
+          let p = row;
+          for (let kw: usize = 0; kw < KW; kw++) {
+            const even = i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+            a0 = madd(v128.load32_splat(wp), even, a0);
+            wp += 4; p += tapStep;
+          }
+          row += rowStep;
+        }
+        v128.store(yrow + (ow << 2), activate(a0, act, lo, hi));
+      }
+    }
+    for (; ow < OW; ow++) {
+      let acc: f32 = bs;
+      let wp = wc;
+      let row = rowBase + ((ow * sw) << 2);
+      for (let kh: usize = 0; kh < KH; kh++) {
+        let p = row;
+        for (let kw: usize = 0; kw < KW; kw++) {
+          acc += load<f32>(wp) * load<f32>(p);
+          wp += 4; p += tapStep;
+        }
+        row += rowStep;
+      }
+      store<f32>(yrow + (ow << 2), activate1(acc, act, p0, p1));
     }
   }
 }

@@ -28,6 +28,17 @@ const TMP = memory.data(32, 16);
     v128.store(c, v0); v128.store(c, v1, 16);
     return;
   }
+  finishPartialRow(c, v0, v1, nv, first, last, b0, b1, act, p0, p1);
+}
+
+/**
+ * finishRow for a row of fewer than 8 columns (the last panel of a row). Not inlined: the tiles
+ * inline finishRow 4 times, and V8 optimizes a wasm function on a background thread once it has
+ * run a while, in time roughly proportional to its size; with these rare paths inlined the panel
+ * kernels were 3 kB functions whose optimized code came too late for most of a cold first run.
+ */
+function finishPartialRow(c: usize, v0: v128, v1: v128, nv: usize, first: bool, last: bool,
+  b0: v128, b1: v128, act: i32, p0: f32, p1: f32): void {
   v128.store(TMP, f32x4.add(v0, b0)); v128.store(TMP, f32x4.add(v1, b1), 16);
   // bias is added above only when `last`; undo otherwise by re-storing raw sums
   if (!last) { v128.store(TMP, v0); v128.store(TMP, v1, 16); }
