@@ -1,6 +1,6 @@
 // edgeprune's public API: load (ONNX or .epm), prune, quantize, export and run. Training is
 // 'edgeprune/train', fitting to budgets 'edgeprune/fit', inference-only 'edgeprune/runtime'.
-export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
+export { InferenceSession, type SessionOptions, type SessionInfo, type ModelInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
 export type { ElasticInfo } from './runtime/elastic.js';
 export type { ElasticLevel } from './format/read-elastic.js';
 export { Tensor, type TensorType } from './runtime/tensor.js';

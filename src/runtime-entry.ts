@@ -1,6 +1,6 @@
 // `edgeprune/runtime`: inference only — sessions over .epm artifacts, tensors, kernel loading,
 // typed errors. No ONNX parser, no pruning, no training: the bundle edge users ship.
-export { InferenceSession, type SessionOptions, type SessionInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
+export { InferenceSession, type SessionOptions, type SessionInfo, type ModelInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
 export { Tensor, type TensorType } from './runtime/tensor.js';
 export { env, type Env } from './runtime/env.js';
 export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './wasm/loader.js';

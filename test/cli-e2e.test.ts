@@ -162,15 +162,30 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(e.stderr).toBe('');
     expect(e.code).toBe(0);
     expect(JSON.parse(e.stdout).samples).toBe(2);
-    // prune measures the model first: without --dim it stops before pruning or writing anything
+    // without --dim the model has no plan: prune still prunes (it needs no shapes) and shows what
+    // it cannot measure, inspect shows what the file says, bench (which must run it) stops
     const out = join(dir, 'pooled-pruned.onnx');
     const p = await cli(['prune', pooled, '-m', 'l1-unstructured', '-a', '0.5', '-o', out]);
-    expect(p.code).toBe(1);
-    expect(p.stderr).toMatch(/^edgeprune: no plan yet: .*--dim NAME=VALUE/);
-    expect(existsSync(out)).toBe(false);
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/FLOPs per run +n\/a +n\/a/);
+    expect(p.stdout).toMatch(/note: FLOPs and peak memory: with height, width at 1 the model does not fit \(.*\); give real sizes with --dim NAME=VALUE/);
+    expect(existsSync(out)).toBe(true);
+    const i = await cli(['inspect', pooled]);
+    expect(i.code).toBe(0);
+    expect(i.stdout).toMatch(/parameters +54 \(non-zero 54 = 100.0%\)/);
+    expect(i.stdout).toMatch(/compute, memory +not planned: with height, width at 1 the model does not fit/);
+    const j = JSON.parse((await cli(['inspect', pooled, '--json'])).stdout);
+    expect(j).toMatchObject({ params: 54, opCounts: { Conv: 1, MaxPool: 1, GlobalAveragePool: 1, Flatten: 1 } });
+    expect(j.note).toMatch(/--dim NAME=VALUE/);
+    const b = await cli(['bench', pooled, '--runs', '2']);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^edgeprune: with height, width at 1 the model does not fit \(.*\); give real sizes with --dim NAME=VALUE \(e.g. --dim width=224\)\n$/);
+    rmSync(out);
     const q = await cli(['prune', pooled, '-m', 'l1-unstructured', '-a', '0.5', '--dim', 'height=8', '--dim', 'width=6', '-o', out]);
     expect(q.stderr).toBe('');
     expect(q.code).toBe(0);
+    expect(q.stdout).not.toMatch(/n\/a/);
     expect(existsSync(out)).toBe(true);
   });
 

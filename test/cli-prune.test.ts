@@ -1,6 +1,6 @@
 // `edgeprune prune` end to end: every method writes an .onnx file that onnxruntime-node loads and
 // that edgeprune runs to the same outputs; the report shows what changed; bad options are one line.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,18 @@ describe('edgeprune prune', () => {
     const flops = /FLOPs per run\s+(\S+ \S+)\s+(\S+ \S+)\s+(-[\d.]+)%/.exec(r.stdout);
     expect(flops, r.stdout).not.toBeNull();
     expect(Number(flops![3])).toBeLessThan(-40);
+  });
+
+  it('a run that removes nothing is an error that says why, and writes nothing', async () => {
+    const out = join(dir, 'nothing.onnx');
+    // 1% of 16 channels, kept a multiple of 4: no layer loses a channel
+    const r = await cli(['prune', modelPath, '--method', 'channel-l2', '--amount', '0.01', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^edgeprune: channel-l2 removed no weight from .*; an unstructured method \(--method l1-unstructured\) prunes any layer; nothing written$/m);
+    expect(existsSync(out)).toBe(false);
+    // --amount 0 asks for nothing: not an error
+    expect((await cli(['prune', modelPath, '--method', 'l1-unstructured', '--amount', '0', '--out', out])).code).toBe(0);
   });
 
   it('rejects options outside their range with one line and exit code 1', async () => {

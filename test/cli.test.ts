@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytes, si } from '../src/cli/format.js';
 import { main } from '../src/cli/main.js';
 import { fileSafe, outputStems } from '../src/cli/outputs.js';
-import type { CliRuntime, CliSession, CliTensor, SessionInfo } from '../src/cli/session-types.js';
+import type { CliRuntime, CliSession, CliTensor, SessionInfo, ModelInfo } from '../src/cli/session-types.js';
 import { ModelFormatError } from '../src/errors.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { buildModel } from './util/onnx.js';
@@ -63,6 +63,10 @@ function fakeRuntime(log: FakeLog, runImpl?: (feeds: Record<string, CliTensor>) 
     }
     info(): SessionInfo {
       return structuredClone(INFO);
+    }
+    modelInfo(): ModelInfo {
+      const { params, nonZeroParams, inputs, outputs, opCounts } = structuredClone(INFO);
+      return { params, nonZeroParams, inputs, outputs, opCounts };
     }
     async release(): Promise<void> {
       log.released++;
@@ -139,21 +143,21 @@ describe('edgeprune inspect', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
       [
-        `model        ${model}`,
-        'inputs       x  [1, 3]',
-        '             scale  [N]',
-        'outputs      y  [1, 3]',
-        '             a/b  [1, 3]',
-        '             a:b  [1, 3]',
-        '             idx  [3]',
-        'parameters   1,234,567 (non-zero 617,283 = 50.0%)',
-        'weights      4.9 MB (4,938,268 bytes)',
-        'compute      1.2 MFLOP per run',
-        'peak memory  524.3 kB (524,288 bytes) planned',
-        'operators    7 nodes, 3 kinds',
-        '             3  Conv',
-        '             3  Relu',
-        '             1  Gemm',
+        `model           ${model}`,
+        'inputs          x  [1, 3]',
+        '                scale  [N]',
+        'outputs         y  [1, 3]',
+        '                a/b  [1, 3]',
+        '                a:b  [1, 3]',
+        '                idx  [3]',
+        'parameters      1,234,567 (non-zero 617,283 = 50.0%)',
+        'packed weights  4.9 MB (4,938,268 bytes)',
+        'compute         1.2 MFLOP per run',
+        'peak memory     524.3 kB (524,288 bytes) planned',
+        'operators       7 nodes, 3 kinds',
+        '                3  Conv',
+        '                3  Relu',
+        '                1  Gemm',
         '',
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
-import { InputError } from '../src/errors.js';
+import { InputError, SessionReleasedError } from '../src/errors.js';
 import { buildModel } from './util/onnx-build.js';
 import { randomArray } from './util/rng.js';
 
@@ -33,6 +33,19 @@ describe('symbolic dims that cannot be 1', () => {
     expect(s.inputMetadata).toEqual([{ name: 'x', isTensor: true, type: 'float32', shape: ['N', 2, 'H', 'W'] }]);
     expect(s.outputMetadata.map((m) => m.name)).toEqual(['y']);
     expect(Object.isFrozen(s.inputMetadata) && Object.isFrozen(s.inputMetadata[0]) && Object.isFrozen(s.inputMetadata[0].shape)).toBe(true);
+  });
+
+  it('modelInfo() gives the counts and declared dims without a plan, and why there is none', async () => {
+    const s = await InferenceSession.create(model());
+    const m = s.modelInfo();
+    expect(m).toMatchObject({ params: 72, nonZeroParams: 72, opCounts: { Conv: 1, MaxPool: 1 } });
+    expect(m.inputs).toEqual([{ name: 'x', dims: ['N', 2, 'H', 'W'] }]);
+    expect(m.outputs.map((o) => o.name)).toEqual(['y']);
+    expect(m.unplanned).toMatch(/MaxPool|Pool/);
+    await s.run({ x: new Tensor('float32', randomArray(2 * 8 * 6, 2), [1, 2, 8, 6]) });
+    expect(s.modelInfo().unplanned).toBeUndefined(); // planned by the run
+    await s.release();
+    expect(() => s.modelInfo()).toThrow(SessionReleasedError);
   });
 
   it('are planned at create with freeDimensionOverrides', async () => {

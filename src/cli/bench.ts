@@ -4,7 +4,7 @@
 // the same model with dense kernels forced, interleaved run by run, and the speed-up the chosen
 // (sparse or slim) kernels give.
 import type { CommandContext } from './context.js';
-import { checkDimNames, parseDims } from './dims.js';
+import { checkDimNames, parseDims, unplannedText } from './dims.js';
 import { readBytes } from './files.js';
 import { si, table } from './format.js';
 import { CliError } from './errors.js';
@@ -67,6 +67,9 @@ export async function bench(ctx: CommandContext, model: string, opts: BenchOptio
     const inputs = session.inputMetadata.map((m) => ({ name: m.name, dims: m.shape.map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1))) }));
     const feeds: Record<string, CliTensor> = {};
     inputs.forEach((v, i) => (feeds[v.name] = new runtime.Tensor('float32', randomData(v.dims.reduce((a, b) => a * b, 1), i), v.dims)));
+    // symbolic dims at 1 that no layer accepts (a pool over a 1x1 map): say which --dim to give
+    const unplanned = session.modelInfo().unplanned;
+    if (unplanned !== undefined) throw new CliError(unplannedText(session.modelInfo().inputs, overrides, unplanned));
     const [, firstRunMs] = await timed(() => session.run(feeds));
     // warm-up: V8 keeps compiling hot kernels with its optimising tier for the first runs
     const warm = async (s: CliSession) => { for (let i = 0; i < Math.min(20, runs); i++) await s.run(feeds); };

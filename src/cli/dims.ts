@@ -21,3 +21,22 @@ export function checkDimNames(given: Record<string, number>, inputs: readonly { 
   if (unknown === undefined) return;
   throw new CliError(`--dim ${unknown}: the model's inputs have no symbolic dim of that name; ${known.length ? `theirs are ${known.join(', ')}` : 'their dims are all fixed'}`);
 }
+
+/**
+ * The symbolic dims of these inputs that `given` leaves unset, in order of appearance, past the
+ * batch axis (a batch of 1 is what people expect; a 1x1 image is not).
+ */
+export function unsetDims(inputs: readonly { dims: readonly (number | string)[] }[], given: Record<string, number>): string[] {
+  const names = inputs.flatMap((v) => v.dims.slice(v.dims.length > 1 ? 1 : 0).filter((d): d is string => typeof d === 'string'));
+  return [...new Set(names)].filter((n) => !(n in given));
+}
+
+/**
+ * Why a model has no plan, for the command line: its symbolic dims at 1 (no --dim) make some
+ * layer impossible (a pool larger than a 1x1 map); real sizes come with --dim.
+ */
+export function unplannedText(inputs: readonly { dims: readonly (number | string)[] }[], given: Record<string, number>, reason: string): string {
+  const unset = unsetDims(inputs, given);
+  const example = unset.length ? ` (e.g. --dim ${unset[unset.length - 1]}=224)` : '';
+  return `with ${unset.length ? unset.join(', ') : 'its symbolic dims'} at 1 the model does not fit (${reason}); give real sizes with --dim NAME=VALUE${example}`;
+}

@@ -2,8 +2,8 @@
 import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes, dimsText, grouped, si, table } from './format.js';
-import type { KernelChoice, SessionInfo } from './session-types.js';
-import { checkDimNames, parseDims } from './dims.js';
+import type { KernelChoice, ModelInfo, SessionInfo } from './session-types.js';
+import { checkDimNames, parseDims, unplannedText } from './dims.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -21,8 +21,16 @@ export async function inspect(ctx: CommandContext, model: string, opts: InspectO
   const session = await InferenceSession.create(modelBytes, { freeDimensionOverrides: given, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
   try {
     checkDimNames(given, session.inputMetadata);
+    const about = session.modelInfo();
+    if (about.unplanned !== undefined) {
+      // symbolic dims at 1 do not fit (a pool over a 1x1 map): what the file says, and how to get the rest
+      const note = unplannedText(about.inputs, given, about.unplanned);
+      ctx.stdout.write(opts.json ? `${JSON.stringify({ ...about, note }, null, 2)}\n` : formatInfo(model, about, [], note));
+      return;
+    }
     const info = session.info();
-    ctx.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(model, info, unsetSymbols(info, given)) + (opts.layers ? formatLayers(info) : ''));
+    const unset = unsetSymbols(info, given);
+    ctx.stdout.write(opts.json ? `${JSON.stringify(unset.length ? { ...info, note: unsetNote(unset) } : info, null, 2)}\n` : formatInfo(model, info, unset) + (opts.layers ? formatLayers(info) : ''));
   } finally {
     await session.release();
   }
@@ -42,8 +50,11 @@ export function unsetNote(unset: readonly string[]): string {
   return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`;
 }
 
-/** `unset`: symbolic input dims planned at 1 (no --dim), which make FLOPs and memory a 1-sized figure. */
-export function formatInfo(model: string, info: SessionInfo, unset: readonly string[] = []): string {
+/**
+ * `unset`: symbolic input dims planned at 1 (no --dim), which make FLOPs and memory a 1-sized
+ * figure. A ModelInfo (no plan: `unplanned` says why) has no FLOPs, memory or kernels to show.
+ */
+export function formatInfo(model: string, info: SessionInfo | ModelInfo, unset: readonly string[] = [], unplanned?: string): string {
   const pct = info.params > 0 ? ` = ${((100 * info.nonZeroParams) / info.params).toFixed(1)}%` : '';
   const ops = Object.entries(info.opCounts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   const nodes = ops.reduce((s, [, n]) => s + n, 0);
@@ -63,12 +74,17 @@ export function formatInfo(model: string, info: SessionInfo, unset: readonly str
   };
   io('inputs', info.inputs);
   io('outputs', info.outputs);
+  rows.push(['parameters', `${grouped(info.params)} (non-zero ${grouped(info.nonZeroParams)}${pct})`]);
+  if ('flops' in info) {
+    rows.push(
+      // what the session holds in wasm memory (packed for the kernels), not the file's bytes
+      ['packed weights', bytes(info.weightBytes)],
+      ['compute', `${si(info.flops, 'FLOP')} per run`],
+      ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
+      ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
+    );
+  } else rows.push(['compute, memory', `not planned: ${unplanned ?? 'no plan'}`]);
   rows.push(
-    ['parameters', `${grouped(info.params)} (non-zero ${grouped(info.nonZeroParams)}${pct})`],
-    ['weights', bytes(info.weightBytes)],
-    ['compute', `${si(info.flops, 'FLOP')} per run`],
-    ['peak memory', `${bytes(info.plannedPeakBytes)} planned`],
-    ...(info.kernels ? [['kernels', `wasm ${info.kernels}${sparseSummary(info)}`]] : []),
     ...(info.elastic ? [['elastic widths', info.elastic.levels.map((l, i) => `${+(100 * l.channels).toFixed(2)}%${i === info.elastic!.level ? ' (loaded)' : ''}`).join(', ')]] : []),
     ...(unset.length ? [['note', unsetNote(unset)]] : []),
     ['operators', `${nodes} node${nodes === 1 ? '' : 's'}, ${ops.length} kind${ops.length === 1 ? '' : 's'}`],

@@ -64,7 +64,7 @@ function program(ctx: CommandContext): Command {
 
   p.command('inspect')
     .description("show a model's inputs, outputs, operators, parameters, size, FLOPs and planned peak memory")
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx or .epm)')
     .option('--json', 'print the info as JSON')
     .option('--layers', 'list each layer with weights: its kernel (dense or sparse) and why')
     .addOption(kernelsOption())
@@ -73,7 +73,7 @@ function program(ctx: CommandContext): Command {
 
   p.command('run')
     .description('run a model on .npy inputs and write each output to DIR/<output name>.npy')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx or .epm)')
     .option('-i, --input <[NAME=]FILE.npy>', 'an input tensor (repeatable); without NAME= the files fill the inputs in model order', collect)
     .requiredOption('-o, --out <DIR>', 'directory for the outputs (created if needed)')
     .addOption(new Option('--wasm <flavor>', 'kernel build (default: relaxed where the host supports it)').choices(['simd', 'relaxed']))
@@ -83,9 +83,9 @@ function program(ctx: CommandContext): Command {
 
   p.command('prune')
     .description('prune a model and write it (.onnx or .epm), printing parameters, non-zeros, FLOPs, file bytes and peak memory before and after')
-    .argument('<model>', 'model file (.onnx)')
+    .argument('<model>', 'model file (.onnx or .epm)')
     .addOption(new Option('-m, --method <method>', 'pruning method').choices([...PRUNE_METHODS]).makeOptionMandatory())
-    .option('-a, --amount <fraction|count>', 'share of weights (or channels) to remove, e.g. 0.5; or a count of weights')
+    .option('-a, --amount <fraction|count>', 'share of weights (or channels) to remove, a fraction in [0, 1) such as 0.5; an integer (1 included) is a count of weights per layer (global-l1: in all), as in PyTorch')
     .option('--nm <N:M>', 'for --method nm: keep N of every M weights along the input dimension (2:4, 4:8)', '2:4')
     .option('--block <1x4|4x1>', 'for --method block: block shape', '1x4')
     .option('--round-to <n>', 'for channel methods: kept channels a multiple of n (SIMD width)', '4')

@@ -1,11 +1,12 @@
 // `edgeprune prune MODEL --method M --amount A --out OUT.onnx`: prune, write, and show what it cost
 // and saved (parameters, non-zeros, FLOPs, file bytes, planned peak memory) before and after.
 import { ArgumentError } from '../errors.js';
+import { CliError } from './errors.js';
 import type { CommandContext } from './context.js';
 import { readBytes, writeBytes } from './files.js';
 import { bytes as fmtBytes, grouped, si, table } from './format.js';
-import type { SessionInfo } from './session-types.js';
-import { checkDimNames, parseDims } from './dims.js';
+import type { ModelInfo, SessionInfo } from './session-types.js';
+import { checkDimNames, parseDims, unplannedText } from './dims.js';
 import { unsetNote, unsetSymbols } from './inspect.js';
 
 export const PRUNE_METHODS = ['l1-unstructured', 'global-l1', 'random', 'channel-l1', 'channel-l2', 'nm', 'block'] as const;
@@ -45,16 +46,18 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   const overrides = parseDims(opts.dim);
   checkDimNames(overrides, graph.inputs.map((i) => ({ shape: i.dims ?? [] })));
   const { InferenceSession } = await ctx.runtime();
-  const measure = async (b: Uint8Array): Promise<SessionInfo> => {
+  // a model whose symbolic dims cannot be 1 (free image height and width) has no plan without
+  // --dim: its counts are still known, its FLOPs and memory are not (shown as such)
+  const measure = async (b: Uint8Array): Promise<SessionInfo | ModelInfo> => {
     const s = await InferenceSession.create(b, { freeDimensionOverrides: overrides });
     try {
-      return s.info();
+      const about = s.modelInfo();
+      return about.unplanned === undefined ? s.info() : about;
     } finally {
       await s.release();
     }
   };
-  // the model as given, first: a model that cannot be planned at these dims (symbolic sizes at 1
-  // without --dim) fails here, before any pruning and before anything is written
+  // the model as given, first: a file the runtime cannot load fails here, before any pruning
   const before = await measure(input);
   // concrete input dims for the dependency analysis: symbolic dims from --dim, else 1
   const inputDims = Object.fromEntries(graph.inputs.map((i) => [i.name, (i.dims ?? []).map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1)))]));
@@ -88,6 +91,15 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
     default:
       throw new ArgumentError(`unknown --method '${String(opts.method)}'; use one of ${PRUNE_METHODS.join(', ')}`);
   }
+  // a run that removes nothing is not what was asked for: say why instead of writing the model back
+  const changed = result.report.layers.some((l) => l.nonZeroAfter !== l.nonZeroBefore || l.paramsAfter !== l.paramsBefore);
+  // (--amount 0, or --int8 alone, ask for no pruning)
+  if (!changed && !opts.int8 && (opts.amount === undefined || Number(opts.amount) > 0)) {
+    const skipped = result.report.skipped;
+    const why = skipped.length ? `; ${skipped.length} layer${skipped.length === 1 ? ' was' : 's were'} left unpruned, e.g. '${skipped[0].node}': ${skipped[0].reason}` : '';
+    const hint = opts.method.startsWith('channel-') ? '; an unstructured method (--method l1-unstructured) prunes any layer' : '; raise --amount';
+    throw new CliError(`${opts.method} removed no weight from ${model}${why}${hint}; nothing written`);
+  }
   let pruned = result.graph;
   if (opts.int8) {
     // after pruning: the int8 values keep the zeros; ONNX gets their dequantized floats
@@ -100,23 +112,26 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   await writeBytes(opts.out, output);
 
   const after = await measure(output);
-  const row = (label: string, f: (i: SessionInfo) => number, fmt: (n: number) => string) => {
-    const a = f(before);
-    const b = f(after);
-    const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
-    return [label, fmt(a), fmt(b), change];
+  const planned = (i: SessionInfo | ModelInfo): i is SessionInfo => 'flops' in i;
+  const row = (label: string, f: (i: SessionInfo | ModelInfo) => number | undefined, fmt: (n: number) => string) => {
+    const [a, b] = [before, after].map(f);
+    const change = a !== undefined && b !== undefined && a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
+    return [label, a === undefined ? 'n/a' : fmt(a), b === undefined ? 'n/a' : fmt(b), change];
   };
   const rows = [
     ['', 'before', 'after', 'change'],
     row('parameters', (i) => i.params, grouped),
     row('non-zero parameters', (i) => i.nonZeroParams, grouped),
-    row('FLOPs per run', (i) => i.flops, (n) => si(n, 'FLOP')),
+    row('FLOPs per run', (i) => (planned(i) ? i.flops : undefined), (n) => si(n, 'FLOP')),
     row('file bytes', (i) => (i === before ? input.length : output.length), grouped),
-    row('planned peak memory', (i) => i.plannedPeakBytes, fmtBytes),
+    row('planned peak memory', (i) => (planned(i) ? i.plannedPeakBytes : undefined), fmtBytes),
   ];
   ctx.stdout.write(`${opts.method} pruning${opts.int8 ? ' + int8 weights' : ''} of ${model} -> ${opts.out}\n${table(rows)}\n`);
-  const unset = unsetSymbols(before, overrides);
-  if (unset.length) ctx.stdout.write(`note: ${unsetNote(unset)}\n`);
+  if (!planned(before)) ctx.stdout.write(`note: FLOPs and peak memory: ${unplannedText(before.inputs, overrides, before.unplanned ?? 'no plan')}\n`);
+  else {
+    const unset = unsetSymbols(before, overrides);
+    if (unset.length) ctx.stdout.write(`note: ${unsetNote(unset)}\n`);
+  }
   const skipped = result.report.skipped;
   if (skipped.length) {
     ctx.stdout.write(`left unpruned (${skipped.length}):\n`);

@@ -19,6 +19,20 @@ export interface DimsInfo {
   plannedDims?: number[];
 }
 
+/** What a session knows without a plan (runtime ModelInfo): counts from the file, declared dims. */
+export interface ModelInfo {
+  params: number;
+  nonZeroParams: number;
+  inputs: DimsInfo[];
+  outputs: DimsInfo[];
+  opCounts: Record<string, number>;
+  opset?: number;
+  producer?: string;
+  elastic?: { level: number; levels: { channels: number }[] };
+  /** Set while there is no plan: why the symbolic dims at 1 do not fit the model. */
+  unplanned?: string;
+}
+
 export interface SessionInfo {
   params: number;
   nonZeroParams: number;
@@ -43,7 +57,9 @@ export interface CliSession {
   /** declared shapes, known without a plan (info() needs one, which a model may not have at dims of 1) */
   readonly inputMetadata: readonly { name: string; shape: readonly (number | string)[]; type?: string }[];
   run(feeds: Record<string, CliTensor>): Promise<Record<string, CliTensor>>;
+  /** Needs a plan: a model whose symbolic dims cannot be 1 has none until --dim gives them sizes. */
   info(): SessionInfo;
+  modelInfo(): ModelInfo;
   release(): Promise<void>;
 }
 

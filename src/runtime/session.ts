@@ -60,6 +60,19 @@ export interface NodeInfo {
   flops: number;
 }
 
+/** What a session knows of its model without a plan: counts from the file, declared dims. */
+export interface ModelInfo extends ModelStats {
+  inputs: { name: string; dims: (number | string)[] }[];
+  outputs: { name: string; dims: (number | string)[] }[];
+  /** Elastic models: the width running (an index into levels) and every width in the file, widest first. */
+  elastic?: ElasticInfo;
+  /**
+   * Set while the session has no plan: why its symbolic dims at 1 (no freeDimensionOverrides) do
+   * not fit the model. info() needs a plan; run() makes one for the dims it is fed.
+   */
+  unplanned?: string;
+}
+
 export interface SessionInfo extends ModelStats {
   /** Bytes of wasm memory holding packed weights, tables and constants. */
   weightBytes: number;
@@ -229,12 +242,29 @@ export class InferenceSession {
     return out;
   }
 
+  /**
+   * Parameters, operator counts and declared input / output dims: what the file says, known
+   * without a plan (info() adds what a plan knows: FLOPs, memory, kernels).
+   */
+  modelInfo(): ModelInfo {
+    void this.k; // throws once released, as every other use does
+    this.stats ??= this.statsOf();
+    const declared = (v: ValueInfo) => ({ name: v.name, dims: v.dims ?? [] });
+    return {
+      ...this.stats,
+      inputs: this.graph.inputs.map(declared),
+      outputs: this.graph.outputs.map(declared),
+      ...(this.elastic ? { elastic: this.elastic } : {}),
+      ...(this.active ? {} : { unplanned: this.pendingReason }),
+    };
+  }
+
   /** Parameters, weight bytes, FLOPs, planned peak memory and the kernel chosen per node. */
   info(): SessionInfo {
     const k = this.k;
     if (!this.active) {
       const symbolic = this.graph.inputs.filter((i) => i.dims?.some((d) => typeof d === 'string')).map((i) => `${i.name}: [${i.dims!.join(', ')}]`);
-      throw new InputError(`no plan yet: with its symbolic dims at 1 (${symbolic.join('; ')}) the model does not fit (${this.pendingReason}); pass freeDimensionOverrides (CLI: --dim NAME=VALUE) or run it once`);
+      throw new InputError(`no plan yet: with its symbolic dims at 1 (${symbolic.join('; ')}) the model does not fit (${this.pendingReason}); create the session with freeDimensionOverrides giving them real sizes, or run() it once (modelInfo() needs no plan)`);
     }
     const a = this.active;
     const nodes: NodeInfo[] = a.plan.steps.map((s) => ({ name: s.node.name, op: s.node.op, kernel: s.exec.kernel, ...(s.exec.choice ? { choice: s.exec.choice } : {}), outputDims: s.outputDims[0] ?? [], flops: s.exec.flops }));
