@@ -182,6 +182,17 @@ describe('edgeprune inspect', () => {
   it('a model the runtime rejects is its typed error, one line, exit 1', async () => {
     expectOneLineError(await cli(['inspect', join(dir, 'garbage.onnx')]), 1, /^edgeprune: not an ONNX model: .*re-export the model\n$/);
   });
+
+  it('with --json an error is also JSON on stdout (the same code and message)', async () => {
+    const r = await cli(['inspect', join(dir, 'garbage.onnx'), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^edgeprune: not an ONNX model: .*\n$/);
+    const { error } = JSON.parse(r.stdout);
+    expect(error.code).toBe('E_MODEL_FORMAT');
+    expect(`edgeprune: ${error.message}\n`).toBe(r.stderr);
+    // after `--` it is an argument, not the option
+    expect((await cli(['inspect', join(dir, 'garbage.onnx'), '--', '--json'])).stdout).toBe('');
+  });
 });
 
 describe('edgeprune run', () => {

@@ -59,8 +59,12 @@ export interface ErrorOutput {
   write(text: string): void;
 }
 
-/** Prints the one-line report (and the stack when debugging); returns the exit code. */
-export function reportError(e: unknown, stderr: ErrorOutput, debug: boolean): number {
+/**
+ * Prints the one-line report (and the stack when debugging); returns the exit code. `json`: the
+ * command was asked for JSON, which then also goes to that output as {"error": {code, message}},
+ * so a script parsing stdout gets JSON either way.
+ */
+export function reportError(e: unknown, stderr: ErrorOutput, debug: boolean, json?: ErrorOutput): number {
   let message: string;
   let code: number;
   if (e instanceof CommanderError) {
@@ -83,6 +87,8 @@ export function reportError(e: unknown, stderr: ErrorOutput, debug: boolean): nu
     code = EXIT_USER;
   }
   stderr.write(`edgeprune: ${oneLine(message)}\n`);
+  const errorCode = e instanceof EdgepruneError ? e.code : e instanceof CommanderError ? 'E_USAGE' : 'E_INTERNAL';
+  json?.write(`${JSON.stringify({ error: { code: errorCode, message: oneLine(message) } }, null, 2)}\n`);
   if (debug && e instanceof Error && e.stack && !(e instanceof CommanderError)) stderr.write(`${e.stack}\n`);
   return code;
 }

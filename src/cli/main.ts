@@ -35,7 +35,8 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
   const env = deps.env ?? process.env;
   const args = argv.slice(2);
   const dashes = args.indexOf('--');
-  const debug = env.EDGEPRUNE_DEBUG === '1' || (dashes < 0 ? args : args.slice(0, dashes)).includes('--debug');
+  const options = dashes < 0 ? args : args.slice(0, dashes);
+  const debug = env.EDGEPRUNE_DEBUG === '1' || options.includes('--debug');
   try {
     await program(ctx).parseAsync([...argv]);
     return EXIT_OK;
@@ -45,7 +46,7 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_OK;
     // `help [command]` (exit 0), or no command at all (the help went to stderr, exit non-zero)
     if (code === 'commander.help') return exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    return reportError(e, ctx.stderr, debug);
+    return reportError(e, ctx.stderr, debug, options.includes('--json') ? ctx.stdout : undefined);
   }
 }
 
