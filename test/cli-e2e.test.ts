@@ -109,7 +109,7 @@ describe('edgeprune over the real InferenceSession', () => {
     const plain = await cli(['inspect', conv]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/^compute +216 FLOP per run$/m); // 2 * 4 * 27 at 1x1, hand-computed
-    expect(note(plain.stdout)).toBe('compute and peak memory are planned with height, width at 1; give real sizes with --dim NAME=VALUE (e.g. --dim width=224)');
+    expect(note(plain.stdout)).toBe('compute and peak memory are planned with height, width at 1; give real sizes with --dim NAME=VALUE (e.g. --dim height=224 --dim width=224)');
     const one = await cli(['inspect', conv, '--dim', 'height=8']);
     expect(note(one.stdout)).toMatch(/planned with width at 1;/);
     const both = await cli(['inspect', conv, '--dim', 'height=8', '--dim', 'width=8']);
@@ -180,7 +180,7 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(j.note).toMatch(/--dim NAME=VALUE/);
     const b = await cli(['bench', pooled, '--runs', '2']);
     expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/^edgeprune: with height, width at 1 the model does not fit \(.*\); give real sizes with --dim NAME=VALUE \(e.g. --dim width=224\)\n$/);
+    expect(b.stderr).toMatch(/^edgeprune: with height, width at 1 the model does not fit \(.*\); give real sizes with --dim NAME=VALUE \(e.g. --dim height=224 --dim width=224\)\n$/);
     rmSync(out);
     const q = await cli(['prune', pooled, '-m', 'l1-unstructured', '-a', '0.5', '--dim', 'height=8', '--dim', 'width=6', '-o', out]);
     expect(q.stderr).toBe('');

@@ -76,6 +76,39 @@ describe('fit: recovery', () => {
   });
 });
 
+describe('fit: recovery never returns a model it made worse', () => {
+  it('bias compensation that a later ReLU turns into error: the plan is returned without it, with a warning', async () => {
+    // h = [x, -0.9x] -> ReLU -> y = ReLU(h0 + h1 / 0.9 - 1) = ReLU(|x| - 1). Removing h1 (the smaller
+    // weights) loses the x < -1 side; compensating its mean (0.5 for x uniform in [-2, 2]) in the
+    // bias shifts the x > 0.5 side as well: further from the dense outputs than no compensation
+    const graph = importOnnx(buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0'], outputs: ['h'] },
+        { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+        { op: 'Conv', inputs: ['r', 'w1', 'b1'], outputs: ['z'] },
+        { op: 'Relu', inputs: ['z'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 1, 4, 4] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w0', dims: [2, 1, 1, 1], data: new Float32Array([1, -0.9]) },
+        { name: 'w1', dims: [1, 2, 1, 1], data: new Float32Array([1, 1 / 0.9]) },
+        { name: 'b1', dims: [1], data: new Float32Array([-1]) },
+      ],
+    }));
+    const opts = { calibration: { x: randomArray(64 * 16, 3, -2, 2), sampleDims: [1, 4, 4] }, format: 'onnx' as const, sparsity: false, int8: false, channelRatios: [0.5], roundTo: 1 };
+    const smallest = await fit(graph, { maxSize: 1 }, { ...opts, recovery: 'none' }).catch((e: BudgetError) => e.unmet[0].smallest);
+    const none = await fit(graph, { maxSize: smallest as number }, { ...opts, recovery: 'none' });
+    expect(none.plan.groups.map((g) => g.keep)).toEqual([1]);
+    const bias = await fit(graph, { maxSize: smallest as number }, { ...opts, recovery: 'bias' });
+    expect(bias.plan).toEqual(none.plan);
+    expect(bias.recovery).toBe('none');
+    expect(bias.warnings.join('\n')).toMatch(/recovery \(bias\) left the calibration outputs further from the dense model's .*; returning the plan without recovery/);
+    expect(Array.from(bias.bytes)).toEqual(Array.from(none.bytes));
+    expect(bias.fidelity.fitted).toEqual(bias.fidelity.magnitude);
+  });
+});
+
 describe('fit: the layer report', () => {
   it("a depthwise conv's input channels shrink with its group (the report read the dense group count)", async () => {
     const graph = importOnnx(buildModel({

@@ -297,6 +297,23 @@ describe('structured pruning: groups and accounting', () => {
     console.log(`conv stack FLOPs at 50% channels: ${dense.info().flops} → ${sparse.info().flops} (${ratio.toFixed(2)}×)`);
   });
 
+  it('free height and width that cannot be 1: an ArgumentError asking for inputDims, then pruned at those sizes', async () => {
+    // a 2x2 pool needs at least 2x2: at H = W = 1 shape inference fails, and nothing could be traced
+    const a = conv('a', 'x', 'a_o', 3, 8);
+    const b = conv('b', 'p', 'y', 8, 8, { act: '' });
+    const spec: ModelSpec = {
+      nodes: [...a.nodes, { op: 'MaxPool', inputs: ['a_o'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }, ...b.nodes],
+      inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }], outputs: ['y'], initializers: [...a.inits, ...b.inits],
+    };
+    const g = importOnnx(buildModel(spec));
+    await expect(lnStructured(g, { amount: 0.5 })).rejects.toThrow(ArgumentError);
+    await expect(lnStructured(g, { amount: 0.5 })).rejects.toThrow(/with the symbolic dims of 'x' at 1 the model does not fit .*inputDims: \{ 'x': \[1, 3, 224, 224\] \}/);
+    const { graph, report } = await lnStructured(g, { amount: 0.5, inputDims: { x: [1, 3, 8, 8] } });
+    expect(report.layers.find((l) => l.channelsBefore === 8 && l.channelsAfter === 4)).toBeDefined();
+    const bytes = exportOnnx(graph);
+    await compareRun(await InferenceSession.create(bytes), bytes, { x: { data: rand(2 * 3 * 100), dims: [2, 3, 10, 10] } }, { what: 'pruned at 8x8, run at 10x10' });
+  });
+
   it('ranks channels by the Ln norm of the weights computing them; ties remove the lower index first', async () => {
     // c1: 8 output channels of a 1x1 conv on 1 input channel; |w| = the list below
     const mags = [5, 1, 3, 1, 7, 0.5, 2, 4];

@@ -37,6 +37,7 @@ export function unsetDims(inputs: readonly { dims: readonly (number | string)[] 
  */
 export function unplannedText(inputs: readonly { dims: readonly (number | string)[] }[], given: Record<string, number>, reason: string): string {
   const unset = unsetDims(inputs, given);
-  const example = unset.length ? ` (e.g. --dim ${unset[unset.length - 1]}=224)` : '';
+  // every unset dim: the model needs them all (one alone still plans the others at 1)
+  const example = unset.length ? ` (e.g. ${unset.map((n) => `--dim ${n}=224`).join(' ')})` : '';
   return `with ${unset.length ? unset.join(', ') : 'its symbolic dims'} at 1 the model does not fit (${reason}); give real sizes with --dim NAME=VALUE${example}`;
 }

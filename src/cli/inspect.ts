@@ -47,7 +47,7 @@ export function unsetSymbols(info: SessionInfo, given: Record<string, number>): 
 
 /** What `unset` means for the figures, and how to give real sizes. */
 export function unsetNote(unset: readonly string[]): string {
-  return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. --dim ${unset[unset.length - 1]}=224)`;
+  return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. ${unset.map((n) => `--dim ${n}=224`).join(' ')})`;
 }
 
 /**

@@ -151,6 +151,7 @@ export interface FitResult {
   /** The result: its bytes, predicted damage, and the damage measured on the calibration samples (with recovery, and the same plan without). */
   chosen: { bytes: number; damage: number; measured: number; magnitude?: number };
   reconstructions: FitContext['reconstructions'];
+  /** The recovery in the result: 'none' when the one asked for left the outputs further from the dense model's (see warnings). */
   recovery: Recovery;
   rounds: number;
   warnings: string[];
@@ -351,12 +352,30 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
   }
 
   progress('measuring fidelity');
-  const fitted = await scorer.measure(graphOut);
+  let fitted = await scorer.measure(graphOut);
   let magnitude: Fidelity | undefined;
+  let recoveryUsed: Recovery = recovery;
   const compare = (o.compare ?? true) && recovery !== 'none' && !samePlan(plan, densePlan(a));
   if (compare) {
     magnitudeGraph ??= await materialize(ctx, plan, 'none');
     magnitude = await scorer.measure(magnitudeGraph);
+    // recovery is fitted to the calibration data and can still miss (a refit that generalises
+    // badly, a bias that overshoots): never return a model it made worse than the same plan
+    // without it, when that one meets the budgets too (fine-tuning is judged by its own epochs)
+    const dense = scorer.denseFidelity();
+    if (!finetune && damageMeasured(magnitude, dense) < damageMeasured(fitted, dense)) {
+      const plainBytes = write(magnitudeGraph);
+      const m = await measure(plainBytes, true);
+      if (!unmet(m, targets).length) {
+        warn(`recovery (${recovery}) left the calibration outputs further from the dense model's than the same plan without it (damage ${damageMeasured(fitted, dense).toPrecision(3)} against ${damageMeasured(magnitude, dense).toPrecision(3)}); returning the plan without recovery`);
+        graphOut = magnitudeGraph;
+        bytes = plainBytes;
+        measured = m;
+        fitted = magnitude;
+        recoveryUsed = 'none';
+        ctx.reconstructions.length = 0;
+      }
+    }
   }
   let acc: FitResult['accuracy'];
   if (o.evaluate) {
@@ -398,7 +417,7 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
     frontier,
     chosen: { bytes: bytes.length, damage, measured: damageMeasured(fitted, scorer.denseFidelity()), ...(magnitude ? { magnitude: damageMeasured(magnitude, scorer.denseFidelity()) } : {}) },
     reconstructions: [...ctx.reconstructions],
-    recovery,
+    recovery: recoveryUsed,
     rounds,
     warnings,
     seconds: (performance.now() - t0) / 1000,

@@ -113,11 +113,15 @@ export type Rule = (ctx: RuleContext) => void;
 export function buildDependencyGraph(graph: Graph, opts: DependencyOptions = {}): DependencyGraph {
   const g = simplify(graph);
   const inputDims = new Map<string, number[]>();
+  /** Inputs whose symbolic dims were taken as 1 (no inputDims for them). */
+  const atOne: string[] = [];
   for (const inp of g.inputs) {
     const given = opts.inputDims?.[inp.name];
     if (given) inputDims.set(inp.name, given);
-    else if (inp.dims) inputDims.set(inp.name, inp.dims.map((d) => (typeof d === 'number' ? d : 1)));
-    else throw new ArgumentError(`input '${inp.name}' has no declared shape; pass inputDims: { '${inp.name}': [...] } to structured pruning`);
+    else if (inp.dims) {
+      inputDims.set(inp.name, inp.dims.map((d) => (typeof d === 'number' ? d : 1)));
+      if (inp.dims.some((d) => typeof d === 'string')) atOne.push(inp.name);
+    } else throw new ArgumentError(`input '${inp.name}' has no declared shape; pass inputDims: { '${inp.name}': [...] } to structured pruning`);
   }
   for (const name of Object.keys(opts.inputDims ?? {})) {
     if (!g.inputs.some((i) => i.name === name)) throw new ArgumentError(`inputDims names '${name}', which is not an input; the inputs are ${g.inputs.map((i) => `'${i.name}'`).join(', ')}`);
@@ -127,8 +131,15 @@ export function buildDependencyGraph(graph: Graph, opts: DependencyOptions = {})
   try {
     dims = specialize(g, inputDims).dims;
   } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    // an image model with free height and width (a pool needs more than 1x1): the sizes are the
+    // user's to give; pruning nothing and saying "'x' is a graph input" helped nobody
+    if (atOne.length) {
+      const example = atOne.map((n) => `'${n}': [${inputDims.get(n)!.map((d, i) => (typeof g.inputs.find((x) => x.name === n)!.dims![i] === 'string' ? (i === 0 ? 1 : 224) : d)).join(', ')}]`).join(', ');
+      throw new ArgumentError(`structured pruning follows channels through every tensor's shape, and with the symbolic dims of ${atOne.map((n) => `'${n}'`).join(', ')} at 1 the model does not fit (${reason}); pass real sizes, e.g. inputDims: { ${example} } (edgeprune prune: --dim NAME=VALUE)`);
+    }
     dims = new Map(inputDims);
-    why = `shape inference failed (${e instanceof Error ? e.message : String(e)})`;
+    why = `shape inference failed (${reason})`;
   }
   return new Builder(g, dims, why).build();
 }
@@ -172,9 +183,10 @@ class Builder {
         if (g.initializers.has(i)) this.initUses.set(i, (this.initUses.get(i) ?? 0) + 1);
       });
     }
+    // a failed shape inference first: it is why everything else is left alone (a value keeps its first reason)
+    if (this.failure) for (const v of this.offset.keys()) this.block(v, this.failure);
     for (const i of g.inputs) this.block(i.name, `'${i.name}' is a graph input`);
     for (const o of g.outputs) this.block(o.name, `'${o.name}' is a graph output (its shape must not change)`);
-    if (this.failure) for (const v of this.offset.keys()) this.block(v, this.failure);
     for (const node of g.nodes) {
       const key = node.domain === '' || node.domain === 'ai.onnx' ? node.op : `${node.domain}:${node.op}`;
       (RULES[key] ?? unknownOpRule)(this.context(node));
