@@ -73,4 +73,9 @@ describe('parseBudgets', () => {
     expect(parseBudgets({ maxSize: '300kB', maxMemory: '4MiB', maxLatency: '5ms', maxFlops: '12M' })).toEqual({ maxBytes: 300_000, maxMemoryBytes: 4 * 2 ** 20, maxLatencyMs: 5, maxFlops: 12e6 });
     expect(parseBudgets({ maxBytes: 1234 })).toEqual({ maxBytes: 1234 });
   });
+
+  it('a misspelt budget is an error, not a budget silently left out', () => {
+    expect(() => parseBudgets({ maxSize: '30kB', maxMemry: 1 } as never)).toThrow(ArgumentError);
+    expect(() => parseBudgets({ maxSize: '30kB', maxMemry: 1 } as never)).toThrow(/unknown budget 'maxMemry'; the budgets are maxSize, maxMemory, maxLatency and maxFlops/);
+  });
 });

@@ -217,6 +217,35 @@ describe('fit: a model with one output value per sample (a detector score)', () 
 });
 
 describe('fit: labels and fine-tuning', () => {
+  it('fine-tunes a model with free height and width at the data\'s sample dims, and keeps them free', async () => {
+    const graph = importOnnx(buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+        { op: 'GlobalAveragePool', inputs: ['r'], outputs: ['g'] },
+        { op: 'Flatten', inputs: ['g'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'fw', 'fb'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [16, 3, 3, 3], data: randomArray(432, 21, -0.5, 0.5) },
+        { name: 'b', dims: [16], data: randomArray(16, 22, -0.1, 0.1) },
+        { name: 'fw', dims: [10, 16], data: randomArray(160, 23, -0.5, 0.5) },
+        { name: 'fb', dims: [10], data: randomArray(10, 24, -0.1, 0.1) },
+      ],
+    }));
+    const x = images(128, 12);
+    const labels = Int32Array.from({ length: 128 }, (_, i) => i % 10);
+    const data = dataset(x, SAMPLE, labels, 10);
+    const r = await fit(graph, { maxSize: '1.5kB' }, { calibration: { x, sampleDims: SAMPLE, labels }, finetune: { data, epochs: 1, batch: 32 } });
+    expect(r.graph.inputs[0].dims).toEqual(['N', 3, 'H', 'W']);
+    const s = await InferenceSession.create(r.bytes, { freeDimensionOverrides: { H: 8, W: 8 } });
+    expect(s.inputMetadata[0].shape).toEqual(['N', 3, 'H', 'W']);
+    expect(r.bytes.length).toBeLessThanOrEqual(1500);
+    await s.release();
+  });
+
   it('measures sensitivity as loss with labels, fine-tunes with pruned weights held at zero and reports accuracy before and after', async () => {
     const graph = importOnnx(smallCnn({ seed: 4 }));
     // labels: the dense model's own classes, so it is 100% accurate

@@ -86,6 +86,10 @@ export function parseFlops(input: number | string): number {
 export function parseBudgets(input: BudgetInput | Budgets): Budgets {
   if (input === null || typeof input !== 'object') throw new ArgumentError('fit needs budgets: an object such as { maxSize: "300kB" }');
   const b = input as BudgetInput & Budgets;
+  // a misspelt key ({ maxMemry: ... }) would otherwise be a budget silently not applied
+  const known = ['maxSize', 'maxBytes', 'maxMemory', 'maxMemoryBytes', 'maxLatency', 'maxLatencyMs', 'maxFlops'];
+  const unknown = Object.keys(b).filter((key) => !known.includes(key));
+  if (unknown.length) throw new ArgumentError(`unknown budget${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => `'${key}'`).join(', ')}; the budgets are maxSize, maxMemory, maxLatency and maxFlops`);
   const out: Budgets = {};
   const size = b.maxSize ?? b.maxBytes;
   const memory = b.maxMemory ?? b.maxMemoryBytes;

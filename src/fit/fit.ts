@@ -482,7 +482,12 @@ async function accuracyOf(graph: Graph, data: Dataset, runner: CalibRunner): Pro
 
 function finetuner(f: FitFinetune, progress: (s: string) => void): (g: Graph) => Promise<Graph> {
   return async (g) => {
-    const t = await Trainer.create(g, { optimizer: { kind: 'adam' }, seed: f.seed ?? 0 });
+    // the trainer needs fixed sample dims: a model with free height and width (PaddleOCR's) trains
+    // at the data's, and keeps its declared symbolic input dims in the result
+    const input = g.inputs[0];
+    const free = g.inputs.length === 1 && input.dims && input.dims.length === f.data.sampleDims.length + 1 && input.dims.slice(1).some((d) => typeof d === 'string');
+    const trainable = free ? { ...g, inputs: [{ ...input, dims: [input.dims![0], ...f.data.sampleDims] }] } : g;
+    const t = await Trainer.create(trainable, { optimizer: { kind: 'adam' }, seed: f.seed ?? 0 });
     try {
       t.optimizer.freezeZeros(prunableWeights(g));
       const batch = f.batch ?? 64;
@@ -499,7 +504,8 @@ function finetuner(f: FitFinetune, progress: (s: string) => void): (g: Graph) =>
           last = pct;
         },
       });
-      return t.graph();
+      const trained = t.graph();
+      return free ? { ...trained, inputs: g.inputs } : trained;
     } finally {
       t.dispose();
     }

@@ -42,7 +42,7 @@ export function dataset(x: Float32Array, sampleDims: readonly number[], y: Array
   if (!Number.isInteger(k) || k < 1) throw new DataError(`classes must be a positive integer, got ${classes}`);
   if (max >= k) throw new DataError(`label ${max} at index ${labels.indexOf(max)} is outside 0..${k - 1} (the model has ${k} classes)`);
   for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i])) throw new DataError(`X holds ${x[i]} at sample ${Math.floor(i / per)}, element ${i % per}; training needs finite values`);
+    if (!Number.isFinite(x[i])) throw new DataError(`X holds ${x[i]} at sample ${Math.floor(i / per)}, element ${i % per}; training and evaluation need finite values (clean or drop that sample)`);
   }
   return { x, sampleDims: [...sampleDims], y: labels, n, classes: k };
 }
