@@ -9,6 +9,8 @@ import { ArgumentError, BudgetError, ShapeError } from '../src/errors.js';
 import { fit, fitFidelityTable } from '../src/fit/index.js';
 import type { Graph } from '../src/graph/ir.js';
 import { importOnnx } from '../src/onnx/import.js';
+import { l1Unstructured } from '../src/prune/index.js';
+import { writeArtifact } from '../src/format/index.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { dataset } from '../src/train/data.js';
@@ -106,6 +108,34 @@ describe('fit: recovery never returns a model it made worse', () => {
     expect(bias.warnings.join('\n')).toMatch(/recovery \(bias\) left the calibration outputs further from the dense model's .*; returning the plan without recovery/);
     expect(Array.from(bias.bytes)).toEqual(Array.from(none.bytes));
     expect(bias.fidelity.fitted).toEqual(bias.fidelity.magnitude);
+  });
+});
+
+describe('fit: a model pruned before', () => {
+  it('keeps its zeros and finds plans below its size (levels under its sparsity did nothing and recovery refilled the zeros)', async () => {
+    const pruned = (await l1Unstructured(importOnnx(smallCnn({ seed: 6 })), { amount: 0.9 })).graph;
+    const input = writeArtifact(pruned);
+    const nnzOf = async (b: Uint8Array) => {
+      const s = await InferenceSession.create(b, { freeDimensionOverrides: { N: 1 } });
+      try {
+        return s.info();
+      } finally {
+        await s.release();
+      }
+    };
+    const before = await nnzOf(input);
+    // a size just under its own: reachable by sparsifying further or int8 (it was refused as
+    // "smallest reachable" = the input's own size)
+    const r = await fit(pruned, { maxSize: Math.floor(input.length * 0.9) }, { calibration });
+    expect(r.bytes.length).toBeLessThanOrEqual(Math.floor(input.length * 0.9));
+    // a FLOP budget removes channels; the kept weights stay at least 90% zero (the refit had made
+    // them dense: more non-zeros and a bigger file than the input)
+    const f = await fit(pruned, { maxFlops: Math.floor(before.flops * 0.6) }, { calibration, int8: false });
+    const after = await nnzOf(f.bytes);
+    expect(after.flops).toBeLessThanOrEqual(before.flops * 0.6);
+    expect(after.nonZeroParams).toBeLessThan(before.nonZeroParams);
+    expect(f.bytes.length).toBeLessThan(input.length);
+    for (const l of f.plan.layers) expect(l.sparsity).toBeGreaterThanOrEqual(0.89);
   });
 });
 

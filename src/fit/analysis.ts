@@ -58,8 +58,13 @@ export interface LayerInfo {
   output: string;
   /** The axis int8 scales run along (quantizeGraph's convention), undefined when int8 does not apply. */
   quantAxis?: number;
-  /** Sparsity levels: level 0 is 0. */
+  /** Sparsity levels: level 0 is 0 (the weights as they are), the others above `existing`. */
   sparsity: number[];
+  /**
+   * The share of the weights already zero (a model pruned before): pruning to less changes
+   * nothing, and the fitted model keeps at least this much (see effectiveSparsity).
+   */
+  existing: number;
   /** Whether int8 storage is allowed (float weights with at least 64 elements). */
   int8: boolean;
   /** Conv group count (1 for other ops). */
@@ -198,6 +203,9 @@ export function analyse(graph: Graph, o: AnalysisOptions): Analysis {
     else if (n.op === 'Gemm') quantAxis = attrInt(n, 'transB', 0) === 1 ? 0 : 1;
     else if (n.op === 'MatMul') quantAxis = d.length === 2 ? 1 : undefined;
     const params = l.tensor.data.length;
+    let zeros = 0;
+    for (let i = 0; i < params; i++) if (l.tensor.data[i] === 0) zeros++;
+    const existing = params ? zeros / params : 0;
     layers.push({
       index: layers.length,
       name: n.name,
@@ -207,7 +215,9 @@ export function analyse(graph: Graph, o: AnalysisOptions): Analysis {
       input: n.inputs[0],
       output: n.outputs[0],
       quantAxis,
-      sparsity: o.sparse ? [0, ...o.sparsities] : [0],
+      // levels at or below what is already zero would be measured, predicted and chosen for nothing
+      sparsity: o.sparse ? [0, ...o.sparsities.filter((v) => v > existing + 0.005)] : [0],
+      existing,
       int8: o.int8 && quantAxis !== undefined && params >= 64,
       groups: l.groups,
     });
@@ -253,4 +263,9 @@ export function analyse(graph: Graph, o: AnalysisOptions): Analysis {
     values.set(v, { elements: numel(d), channels: d.length >= 2 ? d[1] : 0, byGroup: m ? [...m].map(([group, count]) => ({ group, count })) : [] });
   }
   return { base, dep, groups, layers, consumers, inits, values, producerGroup };
+}
+
+/** A layer's sparsity under a plan: its level, and never less than the zeros it came with. */
+export function effectiveSparsity(l: LayerInfo, plan: { sparsity: readonly number[] }): number {
+  return Math.max(l.sparsity[plan.sparsity[l.index]], l.existing);
 }

@@ -12,7 +12,7 @@ import { channelPowerSums, groupedPowerSums } from '../prune/structured-kernels.
 import { applyRemoval, type ChannelCut } from '../prune/channel-cut.js';
 import { l1Unstructured } from '../prune/unstructured.js';
 import type { Kernels } from '../wasm/kernels.js';
-import type { Analysis, GroupInfo } from './analysis.js';
+import { effectiveSparsity, type Analysis, type GroupInfo } from './analysis.js';
 
 export { applyRemoval, type ChannelCut };
 
@@ -105,7 +105,8 @@ export function removedChannels(k: Kernels, a: Analysis, levels: readonly number
 export async function applySparsity(k: Kernels, graph: Graph, a: Analysis, plan: Plan, compensate?: (graph: Graph, layer: string, before: ConstTensor, after: ConstTensor) => Graph): Promise<Graph> {
   const byAmount = new Map<number, string[]>();
   for (const l of a.layers) {
-    const s = l.sparsity[plan.sparsity[l.index]];
+    // a layer pruned before keeps its zeros: channel removal's least-squares refit fills them in
+    const s = effectiveSparsity(l, plan);
     if (!s) continue;
     byAmount.set(s, [...(byAmount.get(s) ?? []), l.name]);
   }

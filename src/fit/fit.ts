@@ -31,7 +31,7 @@ import { elasticSpec, measureElastic, type ElasticLevel } from './elastic.js';
 import { prunableWeights } from '../train/sparse-training.js';
 import { Trainer } from '../train/trainer.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
-import { analyse } from './analysis.js';
+import { analyse, effectiveSparsity } from './analysis.js';
 import { applyInt8, densePlan, extremePlan, samePlan, type Plan } from './apply.js';
 import { BUDGET_KINDS, formatBudget, limitOf, parseBudgets, type BudgetInput, type BudgetKind, type Budgets } from './budget.js';
 import { Scorer, type Fidelity } from './fidelity.js';
@@ -404,7 +404,7 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
     measured: strip(measured),
     plan: {
       groups: a.groups.map((g) => ({ label: g.label, total: g.total, keep: g.levels[plan.group[g.index]].keep, ratio: g.levels[plan.group[g.index]].ratio })),
-      layers: a.layers.map((l) => ({ name: l.name, sparsity: l.sparsity[plan.sparsity[l.index]], int8: plan.int8[l.index] })),
+      layers: a.layers.map((l) => ({ name: l.name, sparsity: effectiveSparsity(l, plan), int8: plan.int8[l.index] })),
     },
     layers: layerReports(a, graphOut, plan, sens, format, dense, measured),
     fidelity: { dense: scorer.denseFidelity(), fitted, ...(magnitude ? { magnitude } : {}) },

@@ -3,7 +3,7 @@
 // folded into the bias), optionally fine-tune, mark int8 layers.
 import type { Graph } from '../graph/ir.js';
 import type { Kernels } from '../wasm/kernels.js';
-import { consumerOf, type Analysis, type ConsumerInfo } from './analysis.js';
+import { consumerOf, effectiveSparsity, type Analysis, type ConsumerInfo } from './analysis.js';
 import { applyInt8, applyRemoval, applySparsity, removedChannels, type ChannelCut, type Plan } from './apply.js';
 import { collectStats, compensateBias, compensateSparse, featureMeans, fromSolution, keptFeatures, priorOf, readConsumer, solveReconstruction, writeConsumer, type LayerStats, type Recovery } from './reconstruct.js';
 import type { CalibRunner } from './runner.js';
@@ -117,7 +117,7 @@ export async function materialize(ctx: FitContext, plan: Plan, recovery: Recover
       }
     }
   }
-  const sparse = a.layers.filter((l) => plan.sparsity[l.index] > 0);
+  const sparse = a.layers.filter((l) => effectiveSparsity(l, plan) > 0);
   if (sparse.length) {
     let compensate: Parameters<typeof applySparsity>[4];
     if (recovery !== 'none') {

@@ -13,7 +13,7 @@
 //    elements left (sparse and int8 packing are not credited: conservative).
 //  - latency: the dense latency scaled by predicted layer time (FLOPs × the sparse kernels'
 //    speed-up at the layer's density), with a tenth of the dense time held fixed.
-import type { Analysis } from './analysis.js';
+import { effectiveSparsity, type Analysis } from './analysis.js';
 import type { Plan } from './apply.js';
 import type { BudgetKind } from './budget.js';
 
@@ -157,7 +157,7 @@ export class Predictor {
         continue;
       }
       const l = i.layer !== undefined ? this.a.layers[i.layer] : undefined;
-      const s = l ? l.sparsity[plan.sparsity[l.index]] : 0;
+      const s = l ? effectiveSparsity(l, plan) : 0;
       const nnz = n - Math.round(s * n);
       let C: number | undefined;
       if (l && plan.int8[l.index] && l.quantAxis !== undefined) {
@@ -216,7 +216,7 @@ export class Predictor {
       let t = f * this.nodeScale(step, plan);
       if (timed && step.layer !== undefined) {
         const l = this.a.layers[step.layer];
-        const d = 1 - l.sparsity[plan.sparsity[l.index]];
+        const d = 1 - effectiveSparsity(l, plan);
         // the sparse kernels' rough speed: chosen by the runtime below ~40% density
         if (d < 0.4) t *= Math.max(0.12, 2.2 * d);
       }
