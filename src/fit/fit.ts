@@ -273,7 +273,7 @@ export async function fit(graph: Graph, budgetInput: BudgetInput | Budgets, opti
       if (!samePlan(next, from)) return next;
       for (const kind of bad) predictor.correction[kind] *= 1.05;
     }
-    throw budgetError(bad, m, targets, a, o);
+    throw budgetError(bad, m, targets, a, o, 'no further pruning step changes the predictions');
   };
   if (!denseOk) {
     sens = await measureSensitivity(ctx, scorer);
@@ -439,12 +439,16 @@ function unmet(m: Resources, targets: Targets): BudgetKind[] {
   return violated(m, targets);
 }
 
+/**
+ * `why` set: m is the last plan verified, not the most aggressive one (which met the budgets when
+ * it was checked): the search stopped short, and the message must not call m the smallest reachable.
+ */
 function budgetError(bad: BudgetKind[], m: Resources, targets: Targets, a: ReturnType<typeof analyse>, o: FitToBudgetOptions, why?: string): BudgetError {
   const allowed: string[] = [];
   if (a.groups.length) allowed.push(`${Math.round(100 * Math.max(...(o.channelRatios ?? DEFAULT_RATIOS)))}% of every channel group removed`);
   if (a.layers.some((l) => l.sparsity.length > 1)) allowed.push(`every layer ${Math.round(100 * Math.max(...(o.sparsities ?? DEFAULT_RATIOS)))}% sparse`);
   if (a.layers.some((l) => l.int8)) allowed.push('int8 weights');
-  const parts = bad.map((k) => `the smallest ${WHAT[k]} reachable is ${formatBudget(k, m[k])}, over ${FLAG[k]} ${formatBudget(k, targets[k]!)}`);
+  const parts = bad.map((k) => `${why ? `the last plan verified has a ${WHAT[k]} of` : `the smallest ${WHAT[k]} reachable is`} ${formatBudget(k, m[k])}, over ${FLAG[k]} ${formatBudget(k, targets[k]!)}`);
   const message = `cannot meet the budget${bad.length > 1 ? 's' : ''}${why ? ` (${why})` : ''}: ${parts.join('; ')} (with ${allowed.join(', ') || 'nothing prunable'}); raise the budget${o.format === 'onnx' ? ', write .epm (sparse and int8 storage count there)' : ''} or allow more pruning`;
   return new BudgetError(message, bad.map((k) => ({ budget: k, limit: targets[k]!, smallest: m[k] })));
 }
