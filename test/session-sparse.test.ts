@@ -218,6 +218,24 @@ it('a 7x7 stride-2 stem on a 224x224 image: im2col in bands of output rows, so t
   expectClose((await s2.run({ x: new Tensor('float32', x2, [2, 16, 41, 130]) })).y.data, want2.data, 'bands of 6 rows over 20');
 });
 
+it('a sparse im2col conv plans no more memory than the same layer dense (bands no larger than a padded copy of the input)', async () => {
+  // a 3-channel stride-2 stem on a 48x192 image: all 24 rows of columns were 27 x 24 x 96 floats
+  // (249 kB), twice the dense path's padded copy (3 x 50 x 194 floats, 116 kB)
+  const model = buildModel({
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+    inputs: [{ name: 'x', dims: [1, 3, 48, 192] }],
+    outputs: ['y'],
+    initializers: [{ name: 'w', dims: [16, 3, 3, 3], data: pruned(16 * 27, 0.9, 11) }, { name: 'b', dims: [16], data: randomArray(16, 12) }],
+  });
+  const x = randomArray(3 * 48 * 192, 13);
+  const want = (await runOrt(model, { x: { data: x, dims: [1, 3, 48, 192] } })).y;
+  const sparse = await InferenceSession.create(model, { kernels: 'sparse' });
+  const dense = await InferenceSession.create(model, { kernels: 'dense' });
+  expect(sparse.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expect(sparse.info().plannedPeakBytes).toBeLessThanOrEqual(dense.info().plannedPeakBytes);
+  expectClose((await sparse.run({ x: new Tensor('float32', x, [1, 3, 48, 192]) })).y.data, want.data, 'bands of 11 rows over 24');
+});
+
 it('a depthwise conv stays dense under auto even when sparse', async () => {
   const model = buildModel({
     nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], group: 8, pads: [1, 1, 1, 1] } }],

@@ -103,12 +103,17 @@ export class PackedSparseConv2d implements ConvShape {
     if (path === 'sparse1x1') return 0;
     // the padded copy, plus one vector the last pixel block may read past it
     if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp + 16;
-    return this.CinG * this.KH * this.KW * this.bandRows(OH, OW) * OW;
+    return this.CinG * this.KH * this.KW * this.bandRows(OH, OW, C * Hp * Wp) * OW;
   }
 
-  /** Output rows per im2col band: as many as fit IM2COL_BAND_FLOATS, at least one. */
-  private bandRows(OH: number, OW: number): number {
-    return Math.max(1, Math.min(OH, Math.floor(IM2COL_BAND_FLOATS / (this.CinG * this.KH * this.KW * OW))));
+  /**
+   * Output rows per im2col band: as many as fit IM2COL_BAND_FLOATS and a padded copy of the input
+   * (the dense kernels' scratch for the layer: a sparse layer never needs more memory than its
+   * dense twin, or a memory budget met dense breaks when the layer goes sparse; a 3-channel stem
+   * of a 48x192 image took 249 kB of columns against a 116 kB padded copy), at least one.
+   */
+  private bandRows(OH: number, OW: number, paddedFloats: number): number {
+    return Math.max(1, Math.min(OH, Math.floor(Math.min(IM2COL_BAND_FLOATS, paddedFloats) / (this.CinG * this.KH * this.KW * OW))));
   }
 
   run(x: number, xDims: readonly number[], y: number, scratch: number): void {
@@ -154,7 +159,7 @@ export class PackedSparseConv2d implements ConvShape {
           this.layers[g].run(xg, inPlane, yg);
           continue;
         }
-        const band = this.bandRows(OH, OW);
+        const band = this.bandRows(OH, OW, C * Hp * Wp);
         for (let oh = 0; oh < OH; oh += band) {
           const rows = Math.min(band, OH - oh);
           // rows oh.. of the output: the top pad less the rows above (negative once past it; the
