@@ -186,6 +186,30 @@ describe('edgeprune over the real InferenceSession', () => {
     expect(q.stderr).toBe('');
     expect(q.code).toBe(0);
     expect(q.stdout).not.toMatch(/n\/a/);
+    // channel pruning traces shapes: without --dim a one-line error that asks for them; with the
+    // height and width (the batch left symbolic, as inspect suggests) it prunes
+    const twoConvs = join(dir, 'two-convs.onnx');
+    writeFileSync(twoConvs, buildModel({
+      nodes: [
+        { op: 'Conv', inputs: ['img', 'w0'], outputs: ['c0'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c0'], outputs: ['r0'] },
+        { op: 'MaxPool', inputs: ['r0'], outputs: ['p0'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'Conv', inputs: ['p0', 'w1'], outputs: ['c1'] },
+        { op: 'GlobalAveragePool', inputs: ['c1'], outputs: ['g'] },
+        { op: 'Flatten', inputs: ['g'], outputs: ['logits'] },
+      ],
+      inputs: [{ name: 'img', dims: ['batch', 2, 'height', 'width'] }],
+      outputs: ['logits'],
+      initializers: [{ name: 'w0', dims: [8, 2, 3, 3], data: randomArray(144, 17) }, { name: 'w1', dims: [3, 8, 1, 1], data: randomArray(24, 18) }],
+    }));
+    const chOut = join(dir, 'two-convs-half.onnx');
+    const c0 = await cli(['prune', twoConvs, '-m', 'channel-l2', '-a', '0.5', '-o', chOut]);
+    expect(c0.code).toBe(1);
+    expect(c0.stderr).toMatch(/^edgeprune: structured pruning follows channels .* at 1 the model does not fit .*--dim NAME=VALUE\)\n$/);
+    const c1 = await cli(['prune', twoConvs, '-m', 'channel-l2', '-a', '0.5', '--dim', 'height=8', '--dim', 'width=6', '-o', chOut]);
+    expect(c1.stderr).toBe('');
+    expect(c1.code).toBe(0);
+    expect(c1.stdout).toMatch(/parameters +168 +84 /);
     expect(existsSync(out)).toBe(true);
   });
 

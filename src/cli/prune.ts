@@ -59,9 +59,11 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   };
   // the model as given, first: a file the runtime cannot load fails here, before any pruning
   const before = await measure(input);
-  // concrete input dims for the dependency analysis where --dim gives every symbolic one; an input
-  // left out is traced with them at 1, and when it cannot be the analysis says which to give
-  const inputDims = Object.fromEntries(graph.inputs.filter((i) => i.dims?.every((d) => typeof d === 'number' || overrides[d] !== undefined)).map((i) => [i.name, i.dims!.map((d) => (typeof d === 'number' ? d : overrides[d]))]));
+  // concrete input dims for the dependency analysis where --dim gives every symbolic one past the
+  // batch axis (a batch of 1 is fine to trace); an input left out is traced with them at 1, and
+  // when it cannot be the analysis says which to give
+  const sized = (d: number | string, axis: number) => typeof d === 'number' || overrides[d] !== undefined || axis === 0;
+  const inputDims = Object.fromEntries(graph.inputs.filter((i) => i.dims?.every(sized)).map((i) => [i.name, i.dims!.map((d) => (typeof d === 'number' ? d : (overrides[d] ?? 1)))]));
   const exclude = opts.exclude ? opts.exclude.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const amount = () => number(opts.amount, 'amount');
   let result;
