@@ -63,4 +63,27 @@ describe.skipIf(!deno)('Deno runs edgeprune/runtime', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^error: edgeprune\/runtime loads \.epm artifacts only.*edgeprune export model\.onnx --out model\.epm/);
   });
+
+  it('a model with free height and width: --dim sizes its test pattern, and without it one line says so', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { buildModel } = await import('./util/onnx-build.js');
+    const { importOnnx } = await import('../src/onnx/import.js');
+    const { writeArtifact } = await import('../src/format/index.js');
+    const free = buildModel({
+      nodes: [
+        { op: 'MaxPool', inputs: ['x'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'GlobalAveragePool', inputs: ['p'], outputs: ['g'] },
+        { op: 'Flatten', inputs: ['g'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }],
+      outputs: ['y'],
+    });
+    writeFileSync(join(dir, 'free.epm'), writeArtifact(importOnnx(free)));
+    const bad = classify(join(dir, 'free.epm'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^error: with its free input dims at 1 the model does not fit \(.*\); give them with --dim NAME=VALUE, or inputs\.json\n$/);
+    const ok = classify(join(dir, 'free.epm'), '--dim', 'H=8', '--dim', 'W=6');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/input 0: class \d/);
+  });
 });

@@ -39,6 +39,13 @@ describe('examples/node/prune-and-ship.mjs', () => {
     expectClose(printed, (await ref)['softmax_0.tmp_0'].data, 'structured output vs onnxruntime-node');
   });
 
+  it('without --dim for its free height and width: one line that says to give them (it threw a stack from info())', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'edgeprune-ship-')), 'cls.epm');
+    const r = spawnSync(process.execPath, [join(ROOT, 'examples/node/prune-and-ship.mjs'), MODEL, '--out', out], { encoding: 'utf8', cwd: ROOT, timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: with its free input dims at 1 the model does not fit \(.*\); give them with --dim NAME=VALUE \(.*cls\.epm is written\)\n$/);
+  });
+
   it('unstructured: same parameter count, 80% of conv weights zero, stored compactly', async () => {
     const { stdout, printed, graph, ref } = shipAndCheck('unstructured', '0.8');
     const nonZero = Number(/\((\d+) non-zero\)/.exec(stdout)![1]);

@@ -1,9 +1,11 @@
 // Runs a pruned model (.epm artifact) with edgeprune/runtime in Deno and prints its predictions.
 //
-//   deno run --allow-read examples/deno/classify.ts model.epm [inputs.json] [--wasm simd|relaxed|auto] [--json]
+//   deno run --allow-read examples/deno/classify.ts model.epm [inputs.json] [--wasm simd|relaxed|auto]
+//        [--dim NAME=VALUE ...] [--json]
 //
 // inputs.json holds one tensor {"dims": [1, 1, 28, 28], "data": [...]} or an array of them; without
-// it the script classifies one test pattern shaped like the model's input. --json prints every
+// it the script classifies one test pattern shaped like the model's input (--dim sizes a symbolic
+// dim of it, as onnxruntime's freeDimensionOverrides: a height and width an exporter left open). --json prints every
 // output value (what test/runtime-deno.test.ts compares with Node's), otherwise the top class per input.
 //
 // In this repository deno.json maps 'edgeprune/runtime' to the built bundle (run `npm run build`
@@ -25,26 +27,39 @@ function option(name: string): string | undefined {
   return i >= 0 ? Deno.args[i + 1] : undefined;
 }
 
-const positional = Deno.args.filter((a, i) => !a.startsWith('--') && !Deno.args[i - 1]?.startsWith('--wasm'));
+const positional = Deno.args.filter((a, i) => !a.startsWith('--') && !Deno.args[i - 1]?.startsWith('--wasm') && Deno.args[i - 1] !== '--dim');
+const freeDimensionOverrides: Record<string, number> = {};
+Deno.args.forEach((a, i) => {
+  if (a !== '--dim') return;
+  const [name, value] = (Deno.args[i + 1] ?? '').split('=');
+  freeDimensionOverrides[name] = Number(value);
+});
 const [modelPath, inputsPath] = positional;
 if (!modelPath) {
-  console.error('usage: deno run --allow-read classify.ts model.epm [inputs.json] [--wasm simd|relaxed|auto] [--json]');
+  console.error('usage: deno run --allow-read classify.ts model.epm [inputs.json] [--wasm simd|relaxed|auto] [--dim NAME=VALUE ...] [--json]');
   Deno.exit(2);
 }
 const wasm = (option('--wasm') ?? 'auto') as 'simd' | 'relaxed' | 'auto';
 
 try {
   const t0 = performance.now();
-  const session = await InferenceSession.create(await Deno.readFile(modelPath), { wasm });
+  const session = await InferenceSession.create(await Deno.readFile(modelPath), { wasm, freeDimensionOverrides });
   const loadMs = performance.now() - t0;
-  const input = session.info().inputs[0];
+  const input = session.inputMetadata[0];
   let feeds: Feed[];
   if (inputsPath) {
     const parsed = JSON.parse(await Deno.readTextFile(inputsPath)) as Feed | Feed[];
     feeds = Array.isArray(parsed) ? parsed : [parsed];
   } else {
+    // a model whose free dims cannot be 1 (a pool needs more than a 1x1 image) has no plan yet,
+    // so no dims to make a test pattern with
+    const unplanned = session.modelInfo().unplanned;
+    if (unplanned !== undefined) {
+      console.error(`error: with its free input dims at 1 the model does not fit (${unplanned}); give them with --dim NAME=VALUE, or inputs.json`);
+      Deno.exit(1);
+    }
     // a vertical bar in the middle of the image: a "1" as drawn by a person in a hurry
-    const dims = input.plannedDims;
+    const dims = session.info().inputs[0].plannedDims;
     const [h, w] = dims.slice(-2);
     const data = new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(0);
     for (let y = Math.floor(h / 5); y < h - Math.floor(h / 5); y++) for (let x = Math.floor(w / 2) - 1; x <= Math.floor(w / 2) + 1; x++) data[y * w + x] = 1;

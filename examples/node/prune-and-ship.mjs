@@ -19,7 +19,7 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const onnxPath = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 if (!onnxPath) {
-  console.error('usage: node prune-and-ship.mjs model.onnx [--method unstructured|structured] [--amount 0.5] [--out model.epm]');
+  console.error('usage: node prune-and-ship.mjs model.onnx [--method unstructured|structured] [--amount 0.5] [--dim NAME=VALUE ...] [--out model.epm]');
   process.exit(2);
 }
 const method = option('--method', 'unstructured');
@@ -49,6 +49,13 @@ try {
 
   // 2. ship: what an app does with the artifact, through the inference-only runtime
   const session = await InferenceSession.create(readFileSync(out), { freeDimensionOverrides: dims });
+  // a model whose free dims cannot be 1 (a pool needs more than a 1x1 image) has no plan until
+  // it knows their sizes
+  const unplanned = session.modelInfo().unplanned;
+  if (unplanned !== undefined) {
+    console.error(`error: with its free input dims at 1 the model does not fit (${unplanned}); give them with --dim NAME=VALUE (${out} is written)`);
+    process.exit(1);
+  }
   const info = session.info();
   const input = info.inputs[0];
   // a deterministic input shaped like the model's (batch 1 for symbolic dims)
