@@ -141,6 +141,9 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
     const badCount = await post(mf, { dims: [1, 1, 28, 28], data: [1, 2, 3] });
     expect(badCount.status).toBe(400);
     expect(badCount.json.error).toMatch(/need 784 elements but the data has 3/);
+    const strings = await post(mf, { dims: [1, 1, 28, 28], data: new Array(784).fill('a') });
+    expect(strings.status).toBe(400);
+    expect(strings.json.error).toBe('Tensor data[0] is a string; float32 tensors take numbers');
     const notJson = await mf.dispatchFetch('http://localhost/', { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
   }, 45_000);

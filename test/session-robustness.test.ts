@@ -86,6 +86,12 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     expect(make).toThrow("Tensor type 'int64' is not supported; edgeprune computes in float32: convert the data with Float32Array.from(data, Number) (integers such as token ids are exact below 2^24)");
     expect(Array.from(Float32Array.from(BigInt64Array.from([1n, 30521n]), Number))).toEqual([1, 30521]);
   });
+  it('an array with a string or null (a JSON body) is refused, not turned into NaN or 0', () => {
+    expect(() => new Tensor('float32', [1, 'a' as unknown as number, 3], [3])).toThrow("Tensor data[1] is a string; float32 tensors take numbers");
+    expect(() => new Tensor('float32', [null as unknown as number, 2], [2])).toThrow("Tensor data[0] is null; float32 tensors take numbers");
+    expect(Array.from(new Tensor('float32', [1, 2.5, -3], [3]).data)).toEqual([1, 2.5, -3]);
+  });
+
   it('NaN and Infinity are not refused: they propagate as in onnxruntime and leave nothing behind', async () => {
     const s = await InferenceSession.create(CNN);
     const x = image(1, 7);

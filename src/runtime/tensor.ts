@@ -24,7 +24,12 @@ export class Tensor {
       dims = b as readonly number[] | undefined;
     }
     if (type !== 'float32') throw new InputError(`Tensor type '${type}' is not supported; edgeprune computes in float32: convert the data with Float32Array.from(data, Number) (integers such as token ids are exact below 2^24)`);
-    if (Array.isArray(data)) data = Float32Array.from(data as number[]);
+    if (Array.isArray(data)) {
+      // a string or null (a JSON body posted to a Worker) would become NaN or 0 without a word
+      const bad = data.findIndex((v) => typeof v !== 'number');
+      if (bad >= 0) throw new InputError(`Tensor data[${bad}] is ${data[bad] === null ? 'null' : `a ${typeof data[bad]}`}; float32 tensors take numbers`);
+      data = Float32Array.from(data as number[]);
+    }
     if (!(data instanceof Float32Array)) throw new InputError(`Tensor data for type 'float32' must be a Float32Array or an array of numbers, got ${Object.prototype.toString.call(data)}`);
     const d = dims ?? [data.length];
     if (!Array.isArray(d) || d.some((v) => !Number.isInteger(v) || v < 0)) throw new InputError(`Tensor dims must be non-negative integers, got ${JSON.stringify(d)}`);
