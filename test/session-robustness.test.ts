@@ -86,6 +86,19 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     expect(make).toThrow("Tensor type 'int64' is not supported; edgeprune computes in float32: convert the data with Float32Array.from(data, Number) (integers such as token ids are exact below 2^24)");
     expect(Array.from(Float32Array.from(BigInt64Array.from([1n, 30521n]), Number))).toEqual([1, 30521]);
   });
+  it("onnxruntime-web's create(buffer, byteOffset, byteLength): the model inside a larger buffer", async () => {
+    const bytes = smallCnn();
+    const big = new Uint8Array(bytes.length + 100);
+    big.set(bytes, 37);
+    const x = new Tensor('float32', randomArray(64, 3), [1, 1, 8, 8]);
+    const want = (await (await InferenceSession.create(bytes, { wasm: 'simd' })).run({ x })).y.data;
+    const s = await InferenceSession.create(big.buffer, 37, bytes.length, { wasm: 'simd' });
+    expect(Array.from((await s.run({ x })).y.data)).toEqual(Array.from(want));
+    await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(ArgumentError);
+    await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(/byteOffset 120 and byteLength \d+ do not lie within the buffer's \d+ bytes/);
+    await expect(InferenceSession.create(bytes, 0, 10)).rejects.toThrow(/takes an ArrayBuffer as its buffer/);
+  });
+
   it('an array with a string or null (a JSON body) is refused, not turned into NaN or 0', () => {
     expect(() => new Tensor('float32', [1, 'a' as unknown as number, 3], [3])).toThrow("Tensor data[1] is a string; float32 tensors take numbers");
     expect(() => new Tensor('float32', [null as unknown as number, 2], [2])).toThrow("Tensor data[0] is null; float32 tensors take numbers");

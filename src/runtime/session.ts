@@ -168,7 +168,19 @@ export class InferenceSession {
    * its memory for the declared input dims. The model is the file's bytes, or its path or URL (read
    * from disk in Node, Deno and Bun, fetched elsewhere), as onnxruntime-web takes it.
    */
-  static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
+  static async create(model: Uint8Array | ArrayBuffer | string | URL, options?: SessionOptions): Promise<InferenceSession>;
+  /** onnxruntime-web's form: the model is byteLength bytes (default: to the end) of buffer from byteOffset. */
+  static async create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
+  static async create(model: Uint8Array | ArrayBufferLike | string | URL, opts: SessionOptions | number = {}, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
+    let options = opts as SessionOptions;
+    if (typeof opts === 'number') {
+      if (!(model instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && model instanceof SharedArrayBuffer))) throw new ArgumentError('InferenceSession.create(buffer, byteOffset, byteLength?, options?) takes an ArrayBuffer as its buffer');
+      if (!Number.isInteger(opts) || opts < 0 || (byteLength !== undefined && (!Number.isInteger(byteLength) || byteLength < 0)) || opts + (byteLength ?? 0) > model.byteLength) {
+        throw new ArgumentError(`byteOffset ${opts} and byteLength ${byteLength} do not lie within the buffer's ${model.byteLength} bytes`);
+      }
+      model = new Uint8Array(model, opts, byteLength);
+      options = rest ?? {};
+    }
     checkBudget(options.memoryBudget); // before any work
     const bytes = model instanceof Uint8Array ? model : await modelBytes(model);
     // load the kernels first: in Node the package's own module is compiled and instantiated
