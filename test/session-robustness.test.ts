@@ -96,7 +96,7 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     expect(Array.from((await s.run({ x })).y.data)).toEqual(Array.from(want));
     await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(ArgumentError);
     await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(/byteOffset 120 and byteLength \d+ do not lie within the buffer's \d+ bytes/);
-    await expect(InferenceSession.create(bytes, 0, 10)).rejects.toThrow(/takes an ArrayBuffer as its buffer/);
+    await expect(InferenceSession.create(bytes as unknown as ArrayBuffer, 0, 10)).rejects.toThrow(/takes an ArrayBuffer as its buffer/);
   });
 
   it('an array with a string or null (a JSON body) is refused, not turned into NaN or 0', () => {
