@@ -315,6 +315,14 @@ describe('npy errors (always NpyError, checked before allocating)', () => {
     expectNpyError(() => writeNpy('float32', [2], new Float64Array(2)), /float32 data must be a Float32Array, got Float64Array/);
     expectNpyError(() => writeNpy('int64', [2], new Int32Array(2)), /BigInt64Array/);
     expectNpyError(() => writeNpy('float16' as NpyDtype, [2], new Float32Array(2)), /unsupported dtype "float16".*float32/);
+    // the data passed first: named, never printed (a 784-value array made a 724 kB message)
+    const big = new Float32Array(100_000).fill(0.25);
+    expectNpyError(() => writeNpy(big as unknown as NpyDtype, [100_000], big), /^unsupported dtype a Float32Array \(the data\?\); writeNpy takes \(dtype, dims, data\)/);
+    try {
+      writeNpy(big as unknown as NpyDtype, [100_000], big);
+    } catch (e) {
+      expect((e as Error).message.length).toBeLessThan(300);
+    }
     expectNpyError(() => writeNpy('float32', [65536, 65536], new Float32Array(0)), /2\^31 - 1/);
   });
 });

@@ -61,7 +61,12 @@ export function readNpy(bytes: Uint8Array): NpyArray {
 }
 
 export function writeNpy(dtype: NpyDtype, dims: readonly number[], data: NpyData): Uint8Array {
-  if (!isNpyDtype(dtype)) throw new NpyError(`unsupported dtype ${JSON.stringify(dtype)}; edgeprune writes ${Object.keys(NPY_DTYPES).join(', ')}`);
+  if (!isNpyDtype(dtype)) {
+    // the common slip: the data first (writeNpy(floats, dims)); never print a whole array
+    const d: unknown = dtype;
+    const what = typeof d === 'string' ? JSON.stringify(d.slice(0, 40)) : ArrayBuffer.isView(d) ? `a ${d.constructor.name} (the data?)` : Object.prototype.toString.call(d);
+    throw new NpyError(`unsupported dtype ${what}; writeNpy takes (dtype, dims, data), dtype one of ${Object.keys(NPY_DTYPES).join(', ')}`);
+  }
   const info = NPY_DTYPES[dtype];
   if (!info.is(data)) {
     throw new NpyError(`writeNpy: ${dtype} data must be a ${info.view(new ArrayBuffer(0)).constructor.name}, got ${Object.prototype.toString.call(data).slice(8, -1)}`);
