@@ -123,6 +123,8 @@ describe('loadKernels', () => {
     await expect(loadKernels(foreign)).rejects.toThrow(/not an edgeprune kernel build/);
     await expect(loadKernels('fast' as never)).rejects.toThrow(/unknown wasm flavour/);
     await expect(loadKernels(new URL('file:///nonexistent/simd.wasm'))).rejects.toThrow(/cannot read/);
+    // nothing listens on port 1: the fetch fails, and the error says where the kernels are looked for
+    await expect(loadKernels(new URL('http://127.0.0.1:1/wasm/simd.wasm'))).rejects.toThrow(/^cannot fetch http:\/\/127\.0\.0\.1:1\/wasm\/simd\.wasm .*wasm\/ two folders above the bundle .*pass \{ wasm:/);
     await expect(loadKernels(42 as never)).rejects.toThrow(WasmLoadError);
   });
 

@@ -148,6 +148,9 @@ function compileError(e: unknown): WasmLoadError {
   }
 }
 
+/** Where the kernels are looked for by default, and how to pass them instead. */
+const WASM_WHERE = "by default the kernels are loaded from wasm/ two folders above the bundle (the package's own layout); copy edgeprune/wasm/*.wasm there, or pass { wasm: new URL('simd.wasm', ...) }, their bytes or a compiled module";
+
 async function compileUrl(url: URL): Promise<WebAssembly.Module> {
   const file = url.protocol === 'file:' && (await readFileUrl(url));
   if (file) return compileBytesSync(file);
@@ -155,9 +158,9 @@ async function compileUrl(url: URL): Promise<WebAssembly.Module> {
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new WasmLoadError(`cannot fetch ${url} (${(e as Error).message}); serve the wasm file next to your bundle or pass { wasm } explicitly`);
+    throw new WasmLoadError(`cannot fetch ${url} (${(e as Error).message}); ${WASM_WHERE}`);
   }
-  if (!response.ok) throw new WasmLoadError(`fetching ${url} gave HTTP ${response.status}; serve the wasm file or pass { wasm } explicitly`);
+  if (!response.ok) throw new WasmLoadError(`fetching ${url} gave HTTP ${response.status}; ${WASM_WHERE}`);
   if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
     try {
       return await WebAssembly.compileStreaming(response);
