@@ -275,6 +275,10 @@ describe('memoryBudget', () => {
     const e = await rejection(InferenceSession.create(CNN, { freeDimensionOverrides: { N: 1.5 } }));
     expect(e).toBeInstanceOf(ArgumentError);
     expect(e.message).toBe('freeDimensionOverrides.N is 1.5; give a non-negative integer');
+    // a misspelt name is not silently planned at 1
+    const typo = await rejection(InferenceSession.create(CNN, { freeDimensionOverrides: { n: 4 } }));
+    expect(typo).toBeInstanceOf(ArgumentError);
+    expect(typo.message).toBe("freeDimensionOverrides names 'n', which is not a symbolic dim of the model's inputs; theirs are N");
   });
 });
 

@@ -200,6 +200,12 @@ export class InferenceSession {
       throw e;
     }
     const k = await kernels;
+    // a misspelt name would otherwise be ignored and its dim planned at 1 (a 48x1 image), with no
+    // hint why (fromGraph, for graphs cut from a model, takes the model's overrides as they are)
+    const symbols = new Set(graph.inputs.flatMap((i) => (i.dims ?? []).filter((d): d is string => typeof d === 'string')));
+    for (const name in options.freeDimensionOverrides) {
+      if (!symbols.has(name)) throw new ArgumentError(`freeDimensionOverrides names '${name}', which is not a symbolic dim of the model's inputs; ${symbols.size ? `theirs are ${[...symbols].join(', ')}` : 'their dims are all fixed'}`);
+    }
     const session = new InferenceSession(k, graph, () => modelStats(imported), options);
     session.elastic = elastic;
     try {
