@@ -103,6 +103,7 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     expect(() => new Tensor('float32', [1, 'a' as unknown as number, 3], [3])).toThrow("Tensor data[1] is a string; float32 tensors take numbers");
     expect(() => new Tensor('float32', [null as unknown as number, 2], [2])).toThrow("Tensor data[0] is null; float32 tensors take numbers");
     expect(Array.from(new Tensor('float32', [1, 2.5, -3], [3]).data)).toEqual([1, 2.5, -3]);
+    expect(new Tensor('float32', [1], [1]).location).toBe('cpu'); // as onnxruntime-web's
   });
 
   it('NaN and Infinity are not refused: they propagate as in onnxruntime and leave nothing behind', async () => {

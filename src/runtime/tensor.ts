@@ -44,6 +44,11 @@ export class Tensor {
     return this.data.length;
   }
 
+  /** Where the data lives, as onnxruntime-web's Tensor.location says: always the CPU here. */
+  get location(): 'cpu' {
+    return 'cpu';
+  }
+
   /** The same data under other dims (shared, not copied), as onnxruntime-web's Tensor.reshape. */
   reshape(dims: readonly number[]): Tensor {
     return new Tensor('float32', this.data, dims);
