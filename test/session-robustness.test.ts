@@ -95,8 +95,8 @@ describe('wrong feeds: InputError naming the input and what to pass', () => {
     const s = await InferenceSession.create(big.buffer, 37, bytes.length, { wasm: 'simd' });
     expect(Array.from((await s.run({ x })).y.data)).toEqual(Array.from(want));
     await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(ArgumentError);
-    await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(/byteOffset 120 and byteLength \d+ do not lie within the buffer's \d+ bytes/);
-    await expect(InferenceSession.create(bytes as unknown as ArrayBuffer, 0, 10)).rejects.toThrow(/takes an ArrayBuffer as its buffer/);
+    await expect(InferenceSession.create(big.buffer, 120, bytes.length)).rejects.toThrow(/^create\(buffer, byteOffset 120, byteLength \d+\): give an ArrayBuffer and a slice within it$/);
+    await expect(InferenceSession.create(bytes as unknown as ArrayBuffer, 0, 10)).rejects.toThrow(/give an ArrayBuffer and a slice within it/);
   });
 
   it('an array with a string or null (a JSON body) is refused, not turned into NaN or 0', () => {
@@ -276,10 +276,10 @@ describe('memoryBudget', () => {
     const e = await rejection(InferenceSession.create(CNN, { freeDimensionOverrides: { N: 1.5 } }));
     expect(e).toBeInstanceOf(ArgumentError);
     expect(e.message).toBe('freeDimensionOverrides.N is 1.5; give a non-negative integer');
-    // a misspelt name is not silently planned at 1
-    const typo = await rejection(InferenceSession.create(CNN, { freeDimensionOverrides: { n: 4 } }));
-    expect(typo).toBeInstanceOf(ArgumentError);
-    expect(typo.message).toBe("freeDimensionOverrides names 'n', which is not a symbolic dim of the model's inputs; theirs are N");
+    // a name no input has is ignored, as onnxruntime does (one options object serves several models;
+    // the CLI, where a name is typed by hand, checks its --dim names)
+    const other = await InferenceSession.create(CNN, { freeDimensionOverrides: { H: 4 } });
+    expect(other.info().inputs[0].plannedDims[0]).toBe(1);
   });
 });
 

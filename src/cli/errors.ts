@@ -74,8 +74,7 @@ export function reportError(e: unknown, stderr: ErrorOutput, debug: boolean, jso
     message = e.message;
     code = EXIT_USAGE;
   } else if (e instanceof EdgepruneError) {
-    // the CLI's --dim is the API's freeDimensionOverrides: say it in the command line's words
-    message = e.message.replace(/^freeDimensionOverrides names '(.*?)', which is not a symbolic dim of the model's inputs;/, "--dim $1: the model's inputs have no symbolic dim of that name;");
+    message = e.message;
     code = EXIT_USER;
   } else if (isErrno(e)) {
     // the CLI wraps its own fs calls with fsFailure; this is the fallback for any other

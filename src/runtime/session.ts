@@ -174,11 +174,14 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBufferLike | string | URL, opts: SessionOptions | number = {}, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
     let options = opts as SessionOptions;
     if (typeof opts === 'number') {
-      if (!(model instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && model instanceof SharedArrayBuffer))) throw new ArgumentError('InferenceSession.create(buffer, byteOffset, byteLength?, options?) takes an ArrayBuffer as its buffer');
-      if (!Number.isInteger(opts) || opts < 0 || (byteLength !== undefined && (!Number.isInteger(byteLength) || byteLength < 0)) || opts + (byteLength ?? 0) > model.byteLength) {
-        throw new ArgumentError(`byteOffset ${opts} and byteLength ${byteLength} do not lie within the buffer's ${model.byteLength} bytes`);
+      // the typed array checks the slice (and that the buffer is an ArrayBuffer): its RangeError or
+      // TypeError becomes ours
+      try {
+        if (ArrayBuffer.isView(model)) throw 0;
+        model = new Uint8Array(model as ArrayBuffer, opts, byteLength);
+      } catch {
+        throw new ArgumentError(`create(buffer, byteOffset ${opts}, byteLength ${byteLength}): give an ArrayBuffer and a slice within it`);
       }
-      model = new Uint8Array(model, opts, byteLength);
       options = rest ?? {};
     }
     checkBudget(options.memoryBudget); // before any work
@@ -200,12 +203,6 @@ export class InferenceSession {
       throw e;
     }
     const k = await kernels;
-    // a misspelt name would otherwise be ignored and its dim planned at 1 (a 48x1 image), with no
-    // hint why (fromGraph, for graphs cut from a model, takes the model's overrides as they are)
-    const symbols = new Set(graph.inputs.flatMap((i) => (i.dims ?? []).filter((d): d is string => typeof d === 'string')));
-    for (const name in options.freeDimensionOverrides) {
-      if (!symbols.has(name)) throw new ArgumentError(`freeDimensionOverrides names '${name}', which is not a symbolic dim of the model's inputs; ${symbols.size ? `theirs are ${[...symbols].join(', ')}` : 'their dims are all fixed'}`);
-    }
     const session = new InferenceSession(k, graph, () => modelStats(imported), options);
     session.elastic = elastic;
     try {
