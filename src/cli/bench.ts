@@ -68,8 +68,8 @@ export async function bench(ctx: CommandContext, model: string, opts: BenchOptio
     const feeds: Record<string, CliTensor> = {};
     inputs.forEach((v, i) => (feeds[v.name] = new runtime.Tensor('float32', randomData(v.dims.reduce((a, b) => a * b, 1), i), v.dims)));
     // symbolic dims at 1 that no layer accepts (a pool over a 1x1 map): say which --dim to give
-    const unplanned = session.modelInfo().unplanned;
-    if (unplanned !== undefined) throw new CliError(unplannedText(session.modelInfo().inputs, overrides, unplanned));
+    const about = session.modelInfo();
+    if (about.unplanned !== undefined) throw new CliError(unplannedText(about.inputs, overrides, about.unplanned));
     const [, firstRunMs] = await timed(() => session.run(feeds));
     // warm-up: V8 keeps compiling hot kernels with its optimising tier for the first runs
     const warm = async (s: CliSession) => { for (let i = 0; i < Math.min(20, runs); i++) await s.run(feeds); };

@@ -23,12 +23,17 @@ export function checkDimNames(given: Record<string, number>, inputs: readonly { 
 }
 
 /**
- * The symbolic dims of these inputs that `given` leaves unset, in order of appearance, past the
- * batch axis (a batch of 1 is what people expect; a 1x1 image is not).
+ * The inputs' symbolic dims past the batch axis that `given` (--dim) leaves unset, in order of
+ * appearance: they are planned at 1 (a batch of 1 is the figure people expect; a 1x1 image is not).
  */
 export function unsetDims(inputs: readonly { dims: readonly (number | string)[] }[], given: Record<string, number>): string[] {
-  const names = inputs.flatMap((v) => v.dims.slice(v.dims.length > 1 ? 1 : 0).filter((d): d is string => typeof d === 'string'));
+  const names = inputs.flatMap((v) => v.dims.slice(1).filter((d): d is string => typeof d === 'string'));
   return [...new Set(names)].filter((n) => !(n in given));
+}
+
+/** " (e.g. --dim a=224 --dim b=224)" for every unset dim: the model needs them all (one alone still plans the others at 1). */
+export function dimExample(unset: readonly string[]): string {
+  return unset.length ? ` (e.g. ${unset.map((n) => `--dim ${n}=224`).join(' ')})` : '';
 }
 
 /**
@@ -37,7 +42,5 @@ export function unsetDims(inputs: readonly { dims: readonly (number | string)[] 
  */
 export function unplannedText(inputs: readonly { dims: readonly (number | string)[] }[], given: Record<string, number>, reason: string): string {
   const unset = unsetDims(inputs, given);
-  // every unset dim: the model needs them all (one alone still plans the others at 1)
-  const example = unset.length ? ` (e.g. ${unset.map((n) => `--dim ${n}=224`).join(' ')})` : '';
-  return `with ${unset.length ? unset.join(', ') : 'its symbolic dims'} at 1 the model does not fit (${reason}); give real sizes with --dim NAME=VALUE${example}`;
+  return `with ${unset.length ? unset.join(', ') : 'its symbolic dims'} at 1 the model does not fit (${reason}); give real sizes with --dim NAME=VALUE${dimExample(unset)}`;
 }

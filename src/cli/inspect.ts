@@ -3,7 +3,7 @@ import type { CommandContext } from './context.js';
 import { readBytes } from './files.js';
 import { bytes, dimsText, grouped, si, table } from './format.js';
 import type { KernelChoice, ModelInfo, SessionInfo } from './session-types.js';
-import { checkDimNames, parseDims, unplannedText } from './dims.js';
+import { checkDimNames, dimExample, parseDims, unplannedText, unsetDims } from './dims.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -29,25 +29,16 @@ export async function inspect(ctx: CommandContext, model: string, opts: InspectO
       return;
     }
     const info = session.info();
-    const unset = unsetSymbols(info, given);
+    const unset = unsetDims(info.inputs, given);
     ctx.stdout.write(opts.json ? `${JSON.stringify(unset.length ? { ...info, note: unsetNote(unset) } : info, null, 2)}\n` : formatInfo(model, info, unset) + (opts.layers ? formatLayers(info) : ''));
   } finally {
     await session.release();
   }
 }
 
-/**
- * The inputs' symbolic dims past the batch axis that --dim did not set, in order of appearance:
- * they are planned at 1 (a batch of 1 is the figure people expect; a 1x1 image is not).
- */
-export function unsetSymbols(info: SessionInfo, given: Record<string, number>): string[] {
-  const names = info.inputs.flatMap((v) => v.dims.slice(1).filter((d): d is string => typeof d === 'string'));
-  return [...new Set(names)].filter((n) => !(n in given));
-}
-
 /** What `unset` means for the figures, and how to give real sizes. */
 export function unsetNote(unset: readonly string[]): string {
-  return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE (e.g. ${unset.map((n) => `--dim ${n}=224`).join(' ')})`;
+  return `compute and peak memory are planned with ${unset.join(', ')} at 1; give real sizes with --dim NAME=VALUE${dimExample(unset)}`;
 }
 
 /**

@@ -6,8 +6,8 @@ import type { CommandContext } from './context.js';
 import { readBytes, writeBytes } from './files.js';
 import { bytes as fmtBytes, grouped, si, table } from './format.js';
 import type { ModelInfo, SessionInfo } from './session-types.js';
-import { checkDimNames, parseDims, unplannedText } from './dims.js';
-import { unsetNote, unsetSymbols } from './inspect.js';
+import { checkDimNames, parseDims, unplannedText, unsetDims } from './dims.js';
+import { unsetNote } from './inspect.js';
 
 export const PRUNE_METHODS = ['l1-unstructured', 'global-l1', 'random', 'channel-l1', 'channel-l2', 'nm', 'block'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
@@ -132,7 +132,7 @@ export async function prune(ctx: CommandContext, model: string, opts: PruneOptio
   ctx.stdout.write(`${opts.method} pruning${opts.int8 ? ' + int8 weights' : ''} of ${model} -> ${opts.out}\n${table(rows)}\n`);
   if (!planned(before)) ctx.stdout.write(`note: FLOPs and peak memory: ${unplannedText(before.inputs, overrides, before.unplanned ?? 'no plan')}\n`);
   else {
-    const unset = unsetSymbols(before, overrides);
+    const unset = unsetDims(before.inputs, overrides);
     if (unset.length) ctx.stdout.write(`note: ${unsetNote(unset)}\n`);
   }
   const skipped = result.report.skipped;

@@ -135,7 +135,8 @@ export function buildDependencyGraph(graph: Graph, opts: DependencyOptions = {})
     // an image model with free height and width (a pool needs more than 1x1): the sizes are the
     // user's to give; pruning nothing and saying "'x' is a graph input" helped nobody
     if (atOne.length) {
-      const example = atOne.map((n) => `'${n}': [${inputDims.get(n)!.map((d, i) => (typeof g.inputs.find((x) => x.name === n)!.dims![i] === 'string' ? (i === 0 ? 1 : 224) : d)).join(', ')}]`).join(', ');
+      // the declared dims with a batch of 1 and 224 for the other symbolic ones
+      const example = g.inputs.filter((i) => atOne.includes(i.name)).map((i) => `'${i.name}': [${i.dims!.map((d, axis) => (typeof d === 'number' ? d : axis === 0 ? 1 : 224)).join(', ')}]`).join(', ');
       throw new ArgumentError(`structured pruning follows channels through every tensor's shape, and with the symbolic dims of ${atOne.map((n) => `'${n}'`).join(', ')} at 1 the model does not fit (${reason}); pass real sizes, e.g. inputDims: { ${example} } (edgeprune prune: --dim NAME=VALUE)`);
     }
     dims = new Map(inputDims);
