@@ -273,29 +273,47 @@ export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usi
 }
 
 /**
- * Depthwise convolution on a padded input xp (Cin x Hp x Wp): output channel co reads input
- * channel co / mult. w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
- * Vectorised along the output row: 8 and 4 pixels at a time for stride 1; for stride 2, 4 pixels
- * from two loads whose even lanes are picked by a shuffle; scalar for the rest.
+ * Depthwise convolution: output channel co reads input channel co / mult of x (C x H x W).
+ * plane: 0 when x needs no padding (then H, W = Hp, Wp), else room for one Hp x Wp plane into which
+ * each input channel is zero-padded (image at pt, pl) just before its output channels run, so the
+ * plane is read from L1 and the scratch is one plane, not C. A channel with no kept tap needs no
+ * input at all. w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
+ * The plane kernels are vectorised along the output row: 8 and 4 pixels at a time for stride 1;
+ * for stride 2, 4 pixels from two loads whose even lanes are picked by a shuffle; scalar for the rest.
  */
-export function dwconv(xp: usize, Hp: usize, Wp: usize, w: usize, Cout: usize, mult: usize,
-  KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize, y: usize, OH: usize, OW: usize,
-  bias: usize, act: i32, p0: f32, p1: f32): void {
+export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, plane: usize,
+  w: usize, Cout: usize, mult: usize, KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize,
+  y: usize, OH: usize, OW: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
   const KK = KH * KW;
+  let paddedChannel: isize = -1;
   for (let co: usize = 0; co < Cout; co++) {
-    const plane = xp + (((co / mult) * Hp * Wp) << 2);
+    const ci = co / mult;
     const wc = w + ((co * KK) << 2);
     const bs: f32 = bias ? load<f32>(bias + (co << 2)) : 0;
     const yplane = y + ((co * OH * OW) << 2);
+    // a pruned channel keeps few taps: a pass per kept tap costs less than the unrolled plane
+    // kernels' every-tap sums once at most a third of the taps are left
+    let kept: i32 = 0;
+    for (let t: usize = 0; t < KK; t++) if (load<f32>(wc + (t << 2)) != 0) kept++;
+    let src = x + ((ci * H * W) << 2);
+    if (plane && kept > 0) {
+      if (paddedChannel != <isize>ci) pad2d(src, 1, H, W, pt, pl, Hp, Wp, plane);
+      paddedChannel = <isize>ci;
+      src = plane;
+    }
+    if (<usize>kept * 3 <= KK) {
+      dw_taps_plane(src, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1, kept);
+      continue;
+    }
     if (KH == 3 && KW == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2)) {
-      dw3x3_plane(plane, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
+      dw3x3_plane(src, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
       continue;
     }
     if (KH == 5 && KW == 5 && dh == 1 && dw == 1 && sw == 1) {
-      dw5x5_plane(plane, Wp, wc, sh, yplane, OH, OW, bs, act, p0, p1);
+      dw5x5_plane(src, Wp, wc, sh, yplane, OH, OW, bs, act, p0, p1);
       continue;
     }
-    dw_plane(plane, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1);
+    dw_plane(src, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1);
   }
 }
 
@@ -378,6 +396,61 @@ export function dw_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usiz
         row += rowStep;
       }
       store<f32>(yrow + (ow << 2), activate1(acc, act, p0, p1));
+    }
+  }
+}
+
+/**
+ * One channel of a depthwise conv whose kernel keeps `kept` non-zero taps (pruned): the output
+ * plane is bias + one pass per kept tap (multiply-add of the shifted input plane), the activation
+ * fused into the last pass; no kept tap: the plane is act(bias). The taps are summed in the same
+ * order as dw_plane's, zeros left out. Exported, like dw_plane, so binaryen keeps it out of dwconv.
+ */
+export function dw_taps_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usize, sh: usize, sw: usize,
+  dh: usize, dw: usize, yplane: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32, kept: i32): void {
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  if (kept == 0) {
+    const v = activate1(bs, act, p0, p1);
+    const vv = f32x4.splat(v);
+    let p = yplane;
+    const end = yplane + ((OH * OW) << 2);
+    for (; p + 16 <= end; p += 16) v128.store(p, vv);
+    for (; p < end; p += 4) store<f32>(p, v);
+    return;
+  }
+  const bv = f32x4.splat(bs);
+  let pass: i32 = 0;
+  for (let kh: usize = 0; kh < KH; kh++) {
+    for (let kw: usize = 0; kw < KW; kw++) {
+      const wt = load<f32>(wc + ((kh * KW + kw) << 2));
+      if (wt == 0) continue;
+      const wv = f32x4.splat(wt);
+      const first = pass == 0, last = pass == kept - 1;
+      pass++;
+      const tap = plane + (((kh * dh * Wp) + kw * dw) << 2);
+      for (let oh: usize = 0; oh < OH; oh++) {
+        const src = tap + ((oh * sh * Wp) << 2);
+        const yrow = yplane + ((oh * OW) << 2);
+        let ow: usize = 0;
+        if (sw <= 2) {
+          // a partial last group is computed whole (reading a few floats past the rows, which the
+          // heap and the arena keep readable) and only its valid lanes are stored
+          for (; ow < OW; ow += 4) {
+            const x = sw == 1 ? v128.load(src + (ow << 2)) : i32x4.shuffle(v128.load(src + (ow << 3)), v128.load(src + (ow << 3), 16), 0, 2, 4, 6);
+            const yp = yrow + (ow << 2);
+            let a = madd(wv, x, first ? bv : v128.load(yp));
+            if (last) a = activate(a, act, lo, hi);
+            if (ow + 4 <= OW) v128.store(yp, a);
+            else storeLanes(yp, a, <i32>(OW - ow));
+          }
+        } else {
+          for (; ow < OW; ow++) {
+            const yp = yrow + (ow << 2);
+            const v: f32 = (first ? bs : load<f32>(yp)) + wt * load<f32>(src + ((ow * sw) << 2));
+            store<f32>(yp, last ? activate1(v, act, p0, p1) : v);
+          }
+        }
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
 // the host (src/kernels) owns allocation, shapes and checks.
 export { pack_b8, pack_a4, scale_rows, scale_cols } from './pack';
 export { gemm_b8, gemm_a4, gemv_a4, panels_a4_8 } from './gemm';
-export { pad2d, conv_panel_a4, im2col, im2col_ld, col2im_add, dwconv, dw3x3_plane, dw5x5_plane, dw_plane, fill_channels, activate_inplace } from './conv';
+export { pad2d, conv_panel_a4, im2col, im2col_ld, col2im_add, dwconv, dw3x3_plane, dw5x5_plane, dw_plane, dw_taps_plane, fill_channels, activate_inplace } from './conv';
 export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool';
 export { norm_batch, norm_layer, norm_instance, softmax_last, softmax_axis, reduce_sum, reduce_max, reduce_min, arg_extreme, cumsum, lrn } from './norm';
 export { transpose_2d, transpose_f32 } from './transpose';
@@ -17,7 +17,7 @@ export { spmm_bsr1x4, spmm_bsr1x4_inplace } from './sparse_block';
 export { spmm_nm24 } from './sparse_nm';
 export { qgemm_a4, qgemm_b8 } from './quant';
 export { spmv_csr } from './spmv';
-export { spconv_direct } from './sparse-direct';
+export { spconv_direct, spconv_direct_s2 } from './sparse-direct';
 export { grad_pack_rows4, grad_pack_rows8, grad_pack_cols4, grad_pack_cols8, gemm_packed } from './grad-pack';
 export { grad_im2col_rows8, grad_conv_flip_weights, grad_dw_filter, grad_dw_filter3x3, grad_dw_input, grad_bias_nchw } from './grad-conv';
 export { grad_maxpool2d_fwd, grad_maxpool2d_bwd, grad_avgpool2d_bwd, grad_global_avg_bwd } from './grad-pool';
@@ -36,4 +36,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 2;
+export const abi_version: i32 = 3;

@@ -128,6 +128,35 @@ describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
     }
   });
 
+  // pruned depthwise kernels: channel c keeps c mod (KH*KW + 1) taps at random places, so every
+  // count from none (the plane is act(bias)) through the tap passes (at most a third kept) to the
+  // dense plane kernels is reached, with each stride path and a partial last group of 4
+  it.each([
+    { x: [1, 10, 9, 11], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [2, 10, 12, 13], w: [20, 1, 3, 3], strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 1] },
+    { x: [1, 26, 11, 10], w: [26, 1, 5, 5], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1] },
+    { x: [1, 10, 14, 15], w: [10, 1, 3, 3], strides: [1, 3], pads: [2, 2, 2, 2], dilations: [2, 2] },
+    { x: [1, 10, 9, 18], w: [10, 1, 3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 2] },
+  ].map((c, i) => [i, c] as const))('depthwise with pruned taps (case %i) matches the float64 reference', async (i, c) => {
+    const k = await kernels(flavor);
+    const x = randomArray(prod(c.x), 80 + i);
+    const w = randomArray(prod(c.w), 90 + i);
+    const KK = c.w[2] * c.w[3];
+    const r = rng(100 + i);
+    for (let co = 0; co < c.w[0]; co++) {
+      const order = Array.from({ length: KK }, (_, t) => t).sort(() => r() - 0.5);
+      for (const t of order.slice(co % (KK + 1))) w[co * KK + t] = 0;
+    }
+    const bias = randomArray(c.w[0], 110 + i);
+    const act = [{ kind: 'relu' as const }, { kind: 'clip' as const, min: -0.3, max: 0.6 }, { kind: 'leakyRelu' as const, alpha: 0.2 }, undefined][i % 4];
+    const attrs = { group: c.x[1], strides: c.strides, pads: c.pads, dilations: c.dilations };
+    expect(new PackedConv2d(k, w, c.w, bias, attrs).path(c.x)).toBe('depthwise');
+    const got = conv2d(k, x, c.x, w, c.w, bias, { ...attrs, activation: act });
+    const ref = conv2dRef(x, c.x, w, c.w, bias, attrs);
+    const p0 = act?.kind === 'clip' ? act.min : act?.kind === 'leakyRelu' ? act.alpha : 0;
+    expectClose(got.data, actRef(ref.data, act?.kind ?? 'none', p0, act?.kind === 'clip' ? act.max : 0), `pruned depthwise case ${i}`);
+  });
+
   it('rejects bad shapes with ShapeError and a message', async () => {
     const k = await kernels(flavor);
     const w = new Float32Array(2 * 3 * 3 * 3);

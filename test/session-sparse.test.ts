@@ -51,15 +51,15 @@ const CASES: Case[] = [
     }),
   },
   {
-    name: '3x3 conv, stride 2, asymmetric pads, Clip (im2col columns)',
-    sparseKernel: 'conv:sparse-im2col',
-    x: [1, 16, 15, 13],
+    name: '3x3 conv, stride 2, asymmetric pads, Clip (direct, stride 2 along W: a block of 16 and a partial 4)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [1, 16, 15, 41],
     spec: (z) => ({
       nodes: [
         { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 1, 2] } },
         { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] },
       ],
-      inputs: [{ name: 'x', dims: [1, 16, 15, 13] }],
+      inputs: [{ name: 'x', dims: [1, 16, 15, 41] }],
       outputs: ['y'],
       initializers: [
         { name: 'w', dims: [24, 16, 3, 3], data: pruned(24 * 16 * 9, z, 7) },
@@ -68,6 +68,20 @@ const CASES: Case[] = [
         { name: 'hi', dims: [], data: new Float32Array([0.8]) },
       ],
       opset: 13,
+    }),
+  },
+  {
+    name: '3x3 conv, stride [1, 3], batch 2 (im2col columns)',
+    sparseKernel: 'conv:sparse-im2col',
+    x: [2, 10, 11, 17],
+    spec: (z) => ({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [1, 3], pads: [1, 1, 0, 2] } }],
+      inputs: [{ name: 'x', dims: [2, 10, 11, 17] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [12, 10, 3, 3], data: pruned(12 * 10 * 9, z, 31) },
+        { name: 'b', dims: [12], data: randomArray(12, 32) },
+      ],
     }),
   },
   {
@@ -190,10 +204,10 @@ it('auto picks sparse for a 95%-zero 1x1 conv and dense for a 30%-zero one, and 
   expect(n30.choice).toMatch(/^dense \(\d\d\.\d% zeros\)$/);
 });
 
-it('a 7x7 stride-2 stem on a 224x224 image: im2col in bands of output rows, so the scratch stays within 256 KiB', async () => {
-  // the full im2col would be 147 x 112 x 112 floats = 7.4 MB; the bands hold 3 rows (49 KiB x 3 = 193 KiB)
+it('a 7x7 conv with stride 3 along W on a 224x224 image: im2col in bands of output rows, so the scratch stays within 256 KiB', async () => {
+  // the full im2col would be 147 x 112 x 75 floats = 4.9 MB; the bands hold 5 rows (43 KiB x 5 = 215 KiB)
   const model = buildModel({
-    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [7, 7], strides: [2, 2], pads: [3, 3, 3, 3] } }],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [7, 7], strides: [2, 3], pads: [3, 3, 3, 3] } }],
     inputs: [{ name: 'x', dims: [1, 3, 224, 224] }],
     outputs: ['y'],
     initializers: [{ name: 'w', dims: [16, 3, 7, 7], data: pruned(16 * 147, 0.8, 5) }, { name: 'b', dims: [16], data: randomArray(16, 6) }],
@@ -203,11 +217,11 @@ it('a 7x7 stride-2 stem on a 224x224 image: im2col in bands of output rows, so t
   const s = await InferenceSession.create(model, { kernels: 'sparse' });
   expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
   expectClose((await s.run({ x: new Tensor('float32', x, [1, 3, 224, 224]) })).y.data, want.data, 'banded im2col');
-  const io = (3 * 224 * 224 + 16 * 112 * 112) * 4;
+  const io = (3 * 224 * 224 + 16 * 112 * 75) * 4;
   expect(s.info().plannedPeakBytes).toBeLessThanOrEqual(io + 256 * 1024);
-  // bands of 6 output rows over 20 (the last one short), uneven pads, a batch of 2
+  // bands of 10 output rows over 20 (the last one short), uneven pads, a batch of 2
   const odd = buildModel({
-    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 2, 0, 1] } }],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 3], pads: [1, 2, 0, 1] } }],
     inputs: [{ name: 'x', dims: [2, 16, 41, 130] }],
     outputs: ['y'],
     initializers: [{ name: 'w', dims: [8, 16, 3, 3], data: pruned(8 * 144, 0.8, 9) }],
@@ -215,14 +229,19 @@ it('a 7x7 stride-2 stem on a 224x224 image: im2col in bands of output rows, so t
   const x2 = randomArray(2 * 16 * 41 * 130, 8);
   const want2 = (await runOrt(odd, { x: { data: x2, dims: [2, 16, 41, 130] } })).y;
   const s2 = await InferenceSession.create(odd, { kernels: 'sparse' });
-  expectClose((await s2.run({ x: new Tensor('float32', x2, [2, 16, 41, 130]) })).y.data, want2.data, 'bands of 6 rows over 20');
+  expect(s2.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expectClose((await s2.run({ x: new Tensor('float32', x2, [2, 16, 41, 130]) })).y.data, want2.data, 'bands of 10 rows over 20');
 });
 
-it('a sparse im2col conv plans no more memory than the same layer dense (bands no larger than a padded copy of the input)', async () => {
-  // a 3-channel stride-2 stem on a 48x192 image: all 24 rows of columns were 27 x 24 x 96 floats
-  // (249 kB), twice the dense path's padded copy (3 x 50 x 194 floats, 116 kB)
+it.each([
+  // a 3-channel stride-2 stem on a 48x192 image: the direct kernel's padded copy is the dense one's
+  [[2, 2], 'conv:sparse-direct', 'padded copy'],
+  // stride 3 along W: all 24 rows of columns would be 27 x 24 x 64 floats (166 kB) against the
+  // dense path's padded copy (3 x 50 x 194 floats, 116 kB): bands of 16 rows
+  [[2, 3], 'conv:sparse-im2col', 'bands of 16 rows over 24'],
+])('a sparse conv plans no more memory than the same layer dense: strides %j run %s', async (strides, kernel, label) => {
   const model = buildModel({
-    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides, pads: [1, 1, 1, 1] } }],
     inputs: [{ name: 'x', dims: [1, 3, 48, 192] }],
     outputs: ['y'],
     initializers: [{ name: 'w', dims: [16, 3, 3, 3], data: pruned(16 * 27, 0.9, 11) }, { name: 'b', dims: [16], data: randomArray(16, 12) }],
@@ -231,9 +250,9 @@ it('a sparse im2col conv plans no more memory than the same layer dense (bands n
   const want = (await runOrt(model, { x: { data: x, dims: [1, 3, 48, 192] } })).y;
   const sparse = await InferenceSession.create(model, { kernels: 'sparse' });
   const dense = await InferenceSession.create(model, { kernels: 'dense' });
-  expect(sparse.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expect(sparse.info().nodes[0].kernel).toBe(kernel);
   expect(sparse.info().plannedPeakBytes).toBeLessThanOrEqual(dense.info().plannedPeakBytes);
-  expectClose((await sparse.run({ x: new Tensor('float32', x, [1, 3, 48, 192]) })).y.data, want.data, 'bands of 11 rows over 24');
+  expectClose((await sparse.run({ x: new Tensor('float32', x, [1, 3, 48, 192]) })).y.data, want.data, label);
 });
 
 it('a depthwise conv stays dense under auto even when sparse', async () => {
@@ -261,7 +280,8 @@ it('kernels can be forced per node; a bad option is a typed error that says what
   const model = buildModel(CASES[1].spec(0.2));
   const name = (await InferenceSession.create(model)).info().nodes[0].name;
   const s = await InferenceSession.create(model, { kernels: { [name]: 'sparse' } });
-  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col'); // stride 2 along W
+  // stride 2 along W with 80% non-zeros: the SpMM on im2col columns is predicted faster than the direct kernel
+  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(ArgumentError);
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense', 'sparse' or 'slim'/);
   await expect(InferenceSession.create(model, { kernels: { nope: 'dense' } })).rejects.toThrow(/names node 'nope', which the model does not have/);
@@ -269,7 +289,8 @@ it('kernels can be forced per node; a bad option is a typed error that says what
 
 it('the cost models: sparse pays more with more zeros, and never at half density', () => {
   const models = [(d: number) => spmmRatio(d, 3136), (d: number) => spmmRatio(d, 4), (d: number) => im2colRatio(d, 784),
-    (d: number) => directConvRatio(d, true, 56), (d: number) => directConvRatio(d, false, 7), (d: number) => gemmRatio(d, 1), (d: number) => gemmRatio(d, 8)];
+    (d: number) => directConvRatio(d, true, 56), (d: number) => directConvRatio(d, false, 7), (d: number) => gemmRatio(d, 1), (d: number) => gemmRatio(d, 8),
+    (d: number) => directConvRatio(d, false, 56, 2, 27), (d: number) => directConvRatio(d, false, 14, 2, 576), (d: number) => im2colRatio(d, 3136, 27)];
   const layer = (nnz: number, sparseRatio: (d: number) => number, kept?: number) => ({ weights: 100, countNonZero: () => nnz, sparseRatio, keptRowShare: () => kept });
   for (const m of models) {
     expect(m(0.05)).toBeLessThan(m(0.2));

@@ -1,9 +1,11 @@
 // Conv2d with sparse weights (unstructured pruning), three ways:
 //   sparse1x1      1x1, stride 1, no pads: the CSR SpMM of assembly/sparse.ts straight on the
 //                  input planes (K = Cin rows of H * W pixels, blocked by 16);
-//   sparse-direct  any other conv with stride 1 along W: assembly/sparse-direct.ts on a padded
-//                  copy, one byte offset per non-zero (cin, kh, kw), no im2col buffer;
-//   sparse-im2col  the rest (stride 2+ along W): the SpMM over im2col columns, a band of output
+//   sparse-direct  any other conv with stride 1 or 2 along W: assembly/sparse-direct.ts on a
+//                  padded copy, one byte offset per non-zero (cin, kh, kw), no im2col buffer;
+//   sparse-im2col  the rest (stride 3+ along W, or stride 2 where the caller asks for it: the
+//                  SpMM's panels beat the direct kernel's shuffles on wide layers at moderate
+//                  sparsity, see src/runtime/kernel-choice.ts): the SpMM over im2col columns, a band of output
 //                  rows at a time so the columns stay within IM2COL_BAND_FLOATS (a 7x7 stride-2
 //                  stem on a 224x224 image would otherwise need 7.4 MB of scratch).
 import { ShapeError } from '../errors.js';
@@ -29,10 +31,15 @@ interface DirectGroup {
   cols: Int32Array;
 }
 
-/** The sparse kernel a conv with this kernel size, strides and pads runs. */
-export function sparseConvPath(KH: number, KW: number, strides: readonly number[], pads: readonly number[]): SparseConvPath {
+/** Conv attributes, and for a stride-2 conv whether to run the im2col SpMM instead of the direct kernel. */
+export interface SparseConv2dAttributes extends Conv2dAttributes {
+  im2col?: boolean;
+}
+
+/** The sparse kernel a conv with this kernel size, strides and pads runs (im2col: see SparseConv2dAttributes). */
+export function sparseConvPath(KH: number, KW: number, strides: readonly number[], pads: readonly number[], im2col = false): SparseConvPath {
   if (KH === 1 && KW === 1 && strides[0] === 1 && strides[1] === 1 && pads.every((p) => p === 0)) return 'sparse1x1';
-  return strides[1] === 1 ? 'sparse-direct' : 'sparse-im2col';
+  return strides[1] === 1 || (strides[1] === 2 && !im2col) ? 'sparse-direct' : 'sparse-im2col';
 }
 
 export class PackedSparseConv2d implements ConvShape {
@@ -54,8 +61,9 @@ export class PackedSparseConv2d implements ConvShape {
   private readonly offsets = new Map<string, number[]>();
   private readonly act: [number, number, number];
   private disposed = false;
+  private readonly im2col: boolean;
 
-  constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: Conv2dAttributes = {}) {
+  constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: SparseConv2dAttributes = {}) {
     const { group, strides, pads, dilations } = checkConvLayer(w, wDims, bias, attrs);
     const [Cout, CinG, KH, KW] = wDims;
     this.Cout = Cout;
@@ -66,6 +74,7 @@ export class PackedSparseConv2d implements ConvShape {
     this.strides = strides;
     this.pads = pads;
     this.dilations = dilations;
+    this.im2col = attrs.im2col ?? false;
     this.k = k;
     const CoutG = Cout / group;
     const K = CinG * KH * KW;
@@ -94,15 +103,16 @@ export class PackedSparseConv2d implements ConvShape {
   }
 
   path(): SparseConvPath {
-    return sparseConvPath(this.KH, this.KW, this.strides, this.pads);
+    return sparseConvPath(this.KH, this.KW, this.strides, this.pads, this.im2col);
   }
 
   scratchFloats(xDims: readonly number[]): number {
     const [, C, , , OH, OW, Hp, Wp] = conv2dGeometry(xDims, this);
     const path = this.path();
     if (path === 'sparse1x1') return 0;
-    // the padded copy, plus one vector the last pixel block may read past it
-    if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp + 16;
+    // the padded copy (the last pixel group's reads past it, up to 7 floats at stride 2, land in
+    // the spare bytes every heap block and arena has): the dense direct kernel's scratch
+    if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp;
     return this.CinG * this.KH * this.KW * this.bandRows(OH, OW, C * Hp * Wp) * OW;
   }
 
@@ -145,7 +155,7 @@ export class PackedSparseConv2d implements ConvShape {
         }
         for (let g = 0; g < this.group; g++) {
           const d = this.direct[g];
-          k.fn.spconv_direct(d.rowPtr, offs[g], d.values, CoutG, xn + g * this.CinG * Hp * Wp * 4, OH, sh * Wp * 4, OW,
+          (sw === 1 ? k.fn.spconv_direct : k.fn.spconv_direct_s2)(d.rowPtr, offs[g], d.values, CoutG, xn + g * this.CinG * Hp * Wp * 4, OH, sh * Wp * 4, OW,
             y + (n * this.Cout + g * CoutG) * outPlane * 4, outPlane * 4, d.bias, code, p0, p1);
         }
       }

@@ -1,6 +1,6 @@
 // Host side of Conv2d / ConvTranspose2d (NCHW): checks, weight packing once, and the choice of
 // kernel per layer:
-//   depthwise  one input channel per group        -> dwconv on a padded copy
+//   depthwise  one input channel per group        -> dwconv (each channel padded in turn into a one-plane scratch)
 //   gemm1x1    1x1, stride 1, no padding           -> gemm_a4 straight on the input (gemv_a4 on a 1x1 map)
 //   direct     stride 1 or 2 along W, output >= 8 wide -> conv_panel_a4 on a padded copy (8-pixel patches, no im2col buffer)
 //   im2col     everything else                     -> im2col + gemm_a4
@@ -192,7 +192,8 @@ export class PackedConv2d implements PackedLayer {
       const w = this.winogradGeometry(g);
       return w.padFloats + 16 * this.CinG * 8 + 16 * Math.ceil(this.Cout / this.group / 4) * 4 * 8;
     }
-    if (p === 'depthwise' || p === 'direct') return this.padsZero() ? 0 : g.C * g.Hp * g.Wp;
+    if (p === 'depthwise') return this.padsZero() ? 0 : g.Hp * g.Wp;
+    if (p === 'direct') return this.padsZero() ? 0 : g.C * g.Hp * g.Wp;
     return this.CinG * this.KH * this.KW * g.OH * g.OW;
   }
 
@@ -221,12 +222,8 @@ export class PackedConv2d implements PackedLayer {
       const xn = x + n * C * inPlane * 4;
       const yn = y + n * this.Cout * outPlane * 4;
       if (path === 'depthwise') {
-        let src = xn;
-        if (!this.padsZero()) {
-          k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
-          src = scratch;
-        }
-        k.fn.dwconv(src, Hp, Wp, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
+        // each input channel is padded into the one-plane scratch just before it is used
+        k.fn.dwconv(xn, H, W, pt, pl, Hp, Wp, this.padsZero() ? 0 : scratch, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
         continue;
       }
       if (path === 'winograd') {

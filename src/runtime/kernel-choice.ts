@@ -34,10 +34,13 @@ export function spmmRatio(density: number, columns: number): number {
 /**
  * The same SpMM over im2col columns (stride 2+ along W) against the dense conv: the im2col copy
  * (K x pixels floats, written then read) adds about what the dense GEMM spends on a fifth of its
- * weights (bench/sparse-models.ts, MobileNet-style stride-2 stems).
+ * weights (bench/sparse-models.ts, MobileNet-style stride-2 stems), and more where each pixel's
+ * column is short (K = Cin * KH * KW): a 3-channel 3x3 stem's columns cost 0.8-1.0x the dense conv
+ * at any sparsity (single conv layers, AMD EPYC VM: 3->16 3x3 on 112x112, 0.82 at 5% non-zeros;
+ * 3->64 7x7 on 224x224, 0.37; 32->64 3x3 on 56x56, 0.35).
  */
-export function im2colRatio(density: number, columns: number): number {
-  return spmmRatio(density, columns) + 0.2;
+export function im2colRatio(density: number, columns: number, K = Infinity): number {
+  return spmmRatio(density, columns) + 0.2 + 15 / K;
 }
 
 /**
@@ -46,8 +49,14 @@ export function im2colRatio(density: number, columns: number): number {
  * F(2x2, 3x3), which does 2.25x fewer multiplies (bench/sparse-models.ts, 7 Conv3x3 64ch on 56x56,
  * vs Winograd: 0.96 at 30% non-zeros, 0.74 at 20%, 0.31 at 10%, 0.17 at 5%). Output rows shorter
  * than 16 pixels run 4 at a time.
+ * Stride 2 along W (two loads and a shuffle per 4 pixels, against a dense kernel that is itself
+ * efficient there): about 2.8 * density, 1.8 times that on short rows, plus a per-channel cost that
+ * shows on short columns (K = Cin * KH * KW): single conv layers, AMD EPYC VM, 32->64 3x3 on
+ * 56x56: 0.55 at 20% non-zeros, 0.29 at 10%, 0.17 at 5%; 64->128 on 28x28: 0.98, 0.45, 0.22;
+ * 3->16 3x3 on 112x112: 0.52, 0.64, 0.32; 3->64 7x7 on 224x224: 0.48, 0.27, 0.19.
  */
-export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number): number {
+export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity): number {
+  if (strideW === 2) return 2.8 * density * (rowPixels < 16 ? 1.8 : 1) + 5 / K;
   const short = rowPixels < 16 ? 1.3 : 1;
   return 1.5 * density * (denseWinograd ? 2.25 : 1) * short;
 }

@@ -18,7 +18,7 @@ export interface MemoryPlan {
 }
 
 const ALIGN = 64;
-/** Kernels may read up to 12 bytes past a tensor's end (never write): keep a vector of slack. */
+/** Kernels may read up to 36 bytes past a tensor's end (never write; the stride-2 depthwise tail): keep 64 bytes of slack. */
 export const SLACK = 64;
 
 function align(n: number): number {

@@ -91,9 +91,13 @@ export const Conv: OpDef = {
     const outPixels = size(ctx.outputDims[0].slice(2));
     const sparsePath = sparseConvPath(KH, KW, g.strides, g.pads);
     const rowPixels = ctx.outputDims[0][ctx.outputDims[0].length - 1];
+    const K = CinG * KH * KW;
+    // stride 2 along W has two sparse kernels: the direct one, or the SpMM on im2col columns
+    const twoWays = sparsePath === 'sparse-direct' && g.strides[1] === 2;
+    const im2col = (d: number) => twoWays && im2colRatio(d, outPixels, K) < directConvRatio(d, false, rowPixels, 2, K);
     const ratio = (d: number) => sparsePath === 'sparse1x1' ? spmmRatio(d, outPixels)
-      : sparsePath === 'sparse-im2col' ? im2colRatio(d, outPixels)
-        : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels);
+      : sparsePath === 'sparse-im2col' || im2col(d) ? im2colRatio(d, outPixels, K)
+        : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels, g.strides[1], K);
     const weights = () => constFloats(node, inputs, 1, 'the weights');
     // int8 weights (quantized per output channel) of a plain 1x1 conv run the int8 dot kernel
     const wConst = inputs[1]?.constant;
@@ -111,7 +115,11 @@ export const Conv: OpDef = {
     const bias = () => foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
     const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () =>
       new Layer(k, weights(), g.w4, bias(), { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
-    const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
+    const sparseConv = () => new PackedSparseConv2d(k, weights(), g.w4, bias(), {
+      group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale,
+      im2col: twoWays && im2col(ctx.once('nnz', () => countNonZero(k, weights())) / (Cout * K)),
+    });
+    const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, sparseConv)
       : choice.kernel === 'slim' ? ctx.once(`slim-conv|${ctx.activation?.kind}`, make(SlimConv2d))
         : int8 && choice.kernel === 'dense' ? ctx.once(`int8-conv|${ctx.activation?.kind}`, () => {
           const { q, scales } = int8Weights(wConst!);
