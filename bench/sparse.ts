@@ -16,6 +16,8 @@
 //   2:4           1.24-1.34x (CSR on the same weights: 1.22-1.31x)
 // The simd build, against the simd dense GEMM: 1.37x, 2.09x, 2.75x, 5.1x, 9.1x; 1x4 2.6x, 4.9x; 2:4 1.4x.
 // sparseCostRatio (src/kernels/sparse.ts) is fitted on these; the 'model x' column shows it.
+// On a newer AMD EPYC VM (2026-11-29, one run, 'main' column): relaxed 1.58x, 2.55x, 3.53x, 5.34x,
+// 10.3x; simd 1.57x, 2.46x, 3.45x, 5.22x, 10.2x (dense gemm_a4 4.1 ms in both builds).
 import { loadKernels } from '../src/wasm/loader.js';
 import type { Kernels } from '../src/wasm/kernels.js';
 import { PackedConv2d } from '../src/kernels/conv.js';

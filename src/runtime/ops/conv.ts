@@ -107,19 +107,19 @@ export const Conv: OpDef = {
       countNonZero: () => ctx.once('nnz', () => countNonZero(k, weights())),
       sampleHasZero: () => sampleHasZero(weights()),
       sparseRatio: ratio,
-      sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its dense kernel is cheaper than any sparse one' : undefined,
+      sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its own kernel skips zero taps' : undefined,
       keptRowShare: g.group === 1 ? () => ctx.once('kept-rows', () => nonZeroRows(weights(), Cout).length / Cout) : undefined,
       int8Ratio: int8 ? INT8_CONV1X1_RATIO : undefined,
     });
     const bn = ctx.batchNorm;
     const bias = () => foldedBias(inputs[2] ? constFloats(node, inputs, 2, 'the bias') : undefined, bn);
-    const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedConv2d>) => T) => () =>
-      new Layer(k, weights(), g.w4, bias(), { group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale });
-    const sparseConv = () => new PackedSparseConv2d(k, weights(), g.w4, bias(), {
-      group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale,
-      im2col: twoWays && im2col(ctx.once('nnz', () => countNonZero(k, weights())) / (Cout * K)),
-    });
-    const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, sparseConv)
+    const make = <T>(Layer: new (...a: ConstructorParameters<typeof PackedSparseConv2d>) => T) => () =>
+      new Layer(k, weights(), g.w4, bias(), {
+        group: g.group, strides: g.strides, pads: g.pads, dilations: g.dilations, activation: ctx.activation, outputScale: bn?.scale,
+        // read by the sparse conv only (the density is counted by now)
+        im2col: choice.kernel === 'sparse' && im2col(ctx.once('nnz', () => countNonZero(k, weights())) / (Cout * K)),
+      });
+    const conv = choice.kernel === 'sparse' ? ctx.once(`sparse-conv|${ctx.activation?.kind}`, make(PackedSparseConv2d))
       : choice.kernel === 'slim' ? ctx.once(`slim-conv|${ctx.activation?.kind}`, make(SlimConv2d))
         : int8 && choice.kernel === 'dense' ? ctx.once(`int8-conv|${ctx.activation?.kind}`, () => {
           const { q, scales } = int8Weights(wConst!);
