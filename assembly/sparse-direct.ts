@@ -26,6 +26,31 @@ export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usiz
       const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
       const ym = yr + m * yPlaneB;
       let n: usize = 0;
+      // 28 pixels a block: seven independent multiply-add chains keep both FMA units busy (four
+      // leave them waiting on latency), and 7 loads + 7 accumulators + the weight fit V8's 15 registers
+      for (; n + 28 <= N; n += 28) {
+        const xn = xr + (n << 2);
+        let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
+        for (let j = j0; j < j1; j += 4) {
+          const w = v128.load32_splat(values + j);
+          const p = xn + <usize>load<u32>(offs + j);
+          a0 = madd(w, v128.load(p), a0);
+          a1 = madd(w, v128.load(p, 16), a1);
+          a2 = madd(w, v128.load(p, 32), a2);
+          a3 = madd(w, v128.load(p, 48), a3);
+          a4 = madd(w, v128.load(p, 64), a4);
+          a5 = madd(w, v128.load(p, 80), a5);
+          a6 = madd(w, v128.load(p, 96), a6);
+        }
+        const yn = ym + (n << 2);
+        v128.store(yn, activate(a0, act, lo, hi));
+        v128.store(yn, activate(a1, act, lo, hi), 16);
+        v128.store(yn, activate(a2, act, lo, hi), 32);
+        v128.store(yn, activate(a3, act, lo, hi), 48);
+        v128.store(yn, activate(a4, act, lo, hi), 64);
+        v128.store(yn, activate(a5, act, lo, hi), 80);
+        v128.store(yn, activate(a6, act, lo, hi), 96);
+      }
       for (; n + 16 <= N; n += 16) {
         const xn = xr + (n << 2);
         let a0 = b, a1 = b, a2 = b, a3 = b;
@@ -101,6 +126,84 @@ export function spconv_direct_s2(rowPtr: usize, offs: usize, values: usize, M: u
         }
         storeLanes(ym + (n << 2), activate(a, act, lo, hi), <i32>min<usize>(4, N - n));
       }
+    }
+  }
+}
+
+/**
+ * spconv_direct for stride 1 on short rows (fewer than 28 output pixels, the late layers' 14x14
+ * and 7x7 maps), where per-row blocks leave 4-pixel steps with one multiply-add chain. Output
+ * pixel (oh, ow) reads input oh * Wp + ow + offset, so the plane is computed as one run of
+ * (OH - 1) * Wp + OW pixels on the padded width (the Wp - OW pixels between rows are computed and
+ * dropped): 28 pixels a block into tmp ((OH - 1) * Wp + OW + 4 floats), whose rows are then copied
+ * to Y. One output channel at a time: its plane stays in L1, the input (a small map) in L2.
+ */
+export function spconv_direct_flat(rowPtr: usize, offs: usize, values: usize, M: usize,
+  xb: usize, OH: usize, Wp: usize, OW: usize, y: usize, yPlaneB: usize,
+  bias: usize, act: i32, p0: f32, p1: f32, tmp: usize): void {
+  const lo = f32x4.splat(p0);
+  const hi = f32x4.splat(p1);
+  const NF = (OH - 1) * Wp + OW;
+  for (let m: usize = 0; m < M; m++) {
+    const j0 = <usize>load<u32>(rowPtr + (m << 2)) << 2;
+    const j1 = <usize>load<u32>(rowPtr + ((m + 1) << 2)) << 2;
+    const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
+    let n: usize = 0;
+    for (; n + 28 <= NF; n += 28) {
+      const xn = xb + (n << 2);
+      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
+      for (let j = j0; j < j1; j += 4) {
+        const w = v128.load32_splat(values + j);
+        const p = xn + <usize>load<u32>(offs + j);
+        a0 = madd(w, v128.load(p), a0);
+        a1 = madd(w, v128.load(p, 16), a1);
+        a2 = madd(w, v128.load(p, 32), a2);
+        a3 = madd(w, v128.load(p, 48), a3);
+        a4 = madd(w, v128.load(p, 64), a4);
+        a5 = madd(w, v128.load(p, 80), a5);
+        a6 = madd(w, v128.load(p, 96), a6);
+      }
+      const t = tmp + (n << 2);
+      v128.store(t, activate(a0, act, lo, hi));
+      v128.store(t, activate(a1, act, lo, hi), 16);
+      v128.store(t, activate(a2, act, lo, hi), 32);
+      v128.store(t, activate(a3, act, lo, hi), 48);
+      v128.store(t, activate(a4, act, lo, hi), 64);
+      v128.store(t, activate(a5, act, lo, hi), 80);
+      v128.store(t, activate(a6, act, lo, hi), 96);
+    }
+    for (; n + 16 <= NF; n += 16) {
+      const xn = xb + (n << 2);
+      let a0 = b, a1 = b, a2 = b, a3 = b;
+      for (let j = j0; j < j1; j += 4) {
+        const w = v128.load32_splat(values + j);
+        const p = xn + <usize>load<u32>(offs + j);
+        a0 = madd(w, v128.load(p), a0);
+        a1 = madd(w, v128.load(p, 16), a1);
+        a2 = madd(w, v128.load(p, 32), a2);
+        a3 = madd(w, v128.load(p, 48), a3);
+      }
+      const t = tmp + (n << 2);
+      v128.store(t, activate(a0, act, lo, hi));
+      v128.store(t, activate(a1, act, lo, hi), 16);
+      v128.store(t, activate(a2, act, lo, hi), 32);
+      v128.store(t, activate(a3, act, lo, hi), 48);
+    }
+    // the last few pixels: whole vectors (tmp has room; they read at most 12 bytes past the run)
+    for (; n < NF; n += 4) {
+      const xn = xb + (n << 2);
+      let a = b;
+      for (let j = j0; j < j1; j += 4) {
+        a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
+      }
+      v128.store(tmp + (n << 2), activate(a, act, lo, hi));
+    }
+    const ym = y + m * yPlaneB;
+    for (let oh: usize = 0; oh < OH; oh++) {
+      const src = tmp + ((oh * Wp) << 2), dst = ym + ((oh * OW) << 2);
+      let i: usize = 0;
+      for (; i + 4 <= OW; i += 4) v128.store(dst + (i << 2), v128.load(src + (i << 2)));
+      for (; i < OW; i++) store<f32>(dst + (i << 2), load<f32>(src + (i << 2)));
     }
   }
 }

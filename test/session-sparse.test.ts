@@ -85,6 +85,23 @@ const CASES: Case[] = [
     }),
   },
   {
+    name: '3x3 conv on short rows, batch 2, Relu (direct on the padded width: blocks of 28 and 16, a partial 4)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [2, 9, 10, 20],
+    spec: (z) => ({
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2, 9, 10, 20] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [11, 9, 3, 3], data: pruned(11 * 9 * 9, z, 33) },
+        { name: 'b', dims: [11], data: randomArray(11, 34) },
+      ],
+    }),
+  },
+  {
     name: 'grouped 3x3 conv with dilation',
     sparseKernel: 'conv:sparse-direct',
     x: [1, 12, 14, 14],

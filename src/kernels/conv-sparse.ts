@@ -23,6 +23,14 @@ export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
  */
 export const IM2COL_BAND_FLOATS = 65536;
 
+/** Output rows shorter than this (one 28-pixel block) run as one run on the padded width. */
+const FLAT_BELOW = 28;
+
+/** spconv_direct_flat's output plane on the padded width, and the last vector's spare lanes. */
+function flatFloats(OH: number, OW: number, Wp: number): number {
+  return (OH - 1) * Wp + OW + 4;
+}
+
 /** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw) to turn into byte offsets per input size. */
 interface DirectGroup {
   rowPtr: number;
@@ -111,8 +119,9 @@ export class PackedSparseConv2d implements ConvShape {
     const path = this.path();
     if (path === 'sparse1x1') return 0;
     // the padded copy (the last pixel group's reads past it, up to 7 floats at stride 2, land in
-    // the spare bytes every heap block and arena has): the dense direct kernel's scratch
-    if (path === 'sparse-direct') return this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp;
+    // the spare bytes every heap block and arena has): the dense direct kernel's scratch; short
+    // rows add one output plane on the padded width
+    if (path === 'sparse-direct') return (this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp) + (this.flat(OW) ? flatFloats(OH, OW, Wp) : 0);
     return this.CinG * this.KH * this.KW * this.bandRows(OH, OW, C * Hp * Wp) * OW;
   }
 
@@ -155,8 +164,15 @@ export class PackedSparseConv2d implements ConvShape {
         }
         for (let g = 0; g < this.group; g++) {
           const d = this.direct[g];
-          (sw === 1 ? k.fn.spconv_direct : k.fn.spconv_direct_s2)(d.rowPtr, offs[g], d.values, CoutG, xn + g * this.CinG * Hp * Wp * 4, OH, sh * Wp * 4, OW,
-            y + (n * this.Cout + g * CoutG) * outPlane * 4, outPlane * 4, d.bias, code, p0, p1);
+          const xg = xn + g * this.CinG * Hp * Wp * 4;
+          const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
+          if (this.flat(OW)) {
+            k.fn.spconv_direct_flat(d.rowPtr, offs[g], d.values, CoutG, xg, OH, Wp, OW, yg, outPlane * 4, d.bias, code, p0, p1,
+              scratch + (padded ? C * Hp * Wp * 4 : 0));
+          } else {
+            (sw === 1 ? k.fn.spconv_direct : k.fn.spconv_direct_s2)(d.rowPtr, offs[g], d.values, CoutG, xg, OH, sh * Wp * 4, OW,
+              yg, outPlane * 4, d.bias, code, p0, p1);
+          }
         }
       }
       return;
@@ -189,6 +205,11 @@ export class PackedSparseConv2d implements ConvShape {
     this.direct = [];
     this.offsets.clear();
     this.disposed = true;
+  }
+
+  /** Short rows at stride 1 run spconv_direct_flat (see assembly/sparse-direct.ts). */
+  private flat(OW: number): boolean {
+    return OW < FLAT_BELOW && this.strides[0] === 1 && this.strides[1] === 1;
   }
 
   /** CSR of one group's rows (CoutG x CinG*KH*KW) for the direct kernel. */

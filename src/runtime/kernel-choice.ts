@@ -44,21 +44,23 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
 }
 
 /**
- * The direct sparse conv (one offset per non-zero, no im2col) against the dense conv: about
- * 1.5 * density against the direct/im2col GEMM kernels, and 2.25 times that against Winograd
- * F(2x2, 3x3), which does 2.25x fewer multiplies (bench/sparse-models.ts, 7 Conv3x3 64ch on 56x56,
- * vs Winograd: 0.96 at 30% non-zeros, 0.74 at 20%, 0.31 at 10%, 0.17 at 5%). Output rows shorter
- * than 16 pixels run 4 at a time.
- * Stride 2 along W (two loads and a shuffle per 4 pixels, against a dense kernel that is itself
- * efficient there): about 2.8 * density, 1.8 times that on short rows, plus a per-channel cost that
- * shows on short columns (K = Cin * KH * KW): single conv layers, AMD EPYC VM, 32->64 3x3 on
- * 56x56: 0.55 at 20% non-zeros, 0.29 at 10%, 0.17 at 5%; 64->128 on 28x28: 0.98, 0.45, 0.22;
- * 3->16 3x3 on 112x112: 0.52, 0.64, 0.32; 3->64 7x7 on 224x224: 0.48, 0.27, 0.19.
+ * The direct sparse conv (one offset per non-zero, no im2col; 28 pixels a block, rows shorter than
+ * that run as one run on the padded width) against the dense conv, plus a per-channel cost that
+ * shows on short columns (K = Cin * KH * KW). Single conv layers, AMD EPYC VM, sparse / dense time
+ * at 50 / 30 / 20 / 10 / 5% non-zeros:
+ *   against Winograd F(2x2, 3x3) (2.25x fewer multiplies): 64->64 3x3 on 56x56 1.22, 0.77, 0.48,
+ *   0.27, 0.16; 16->16 on 56x56 0.72, 0.51, 0.36, 0.24, 0.17; 128->128 on 14x14 (short rows)
+ *   1.73, 1.06, 0.72, 0.38, 0.26: about 2.4 * density, 1.45 times that on short rows;
+ *   against the direct kernel: 8->16 3x3 on 48x192 0.52, 0.34, 0.28, 0.19, 0.14; 32->32 5x5 on
+ *   28x28 0.48, 0.30, 0.21, 0.11, 0.06: about 1.05 * density (1.2 kept, for the margin).
+ * Stride 2 along W (two loads and a shuffle per 4 pixels, 16 pixels a block, against a dense
+ * kernel that is itself efficient there): about 2.8 * density, 1.8 times that on rows under 16
+ * pixels: 32->64 3x3 on 56x56: 0.55 at 20% non-zeros, 0.29 at 10%, 0.17 at 5%; 64->128 on 28x28:
+ * 0.98, 0.45, 0.22; 3->16 3x3 on 112x112: 0.52, 0.64, 0.32; 3->64 7x7 on 224x224: 0.48, 0.27, 0.19.
  */
 export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity): number {
   if (strideW === 2) return 2.8 * density * (rowPixels < 16 ? 1.8 : 1) + 5 / K;
-  const short = rowPixels < 16 ? 1.3 : 1;
-  return 1.5 * density * (denseWinograd ? 2.25 : 1) * short;
+  return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : 1) + 6 / K;
 }
 
 /**
