@@ -1,4 +1,4 @@
-// Sparse conv without im2col (stride 1 along W; spconv_direct_s2 below for stride 2): on a padded input, output pixel (oh, ow) of a
+// Sparse conv without im2col (stride 1 along W; stride 2 on the column-split copy of pad2d_split below): on a padded input, output pixel (oh, ow) of a
 // non-zero weight (cin, kh, kw) reads input (cin, oh*sh + kh*dh, ow + kw*dw), so each non-zero is
 // one fixed byte offset (cin*Hp*Wp + kh*dh*Wp + kw*dw) * 4 from the start of its output row's
 // input row, and consecutive output pixels read consecutive floats: the "broadcast weight and an
@@ -81,51 +81,30 @@ export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usiz
 }
 
 /**
- * spconv_direct for stride 2 along W (the stems and downsampling convs): output pixel ow reads
- * input column 2*ow + kw*dw, so 4 outputs are the even lanes of two vectors (one shuffle). 16
- * pixels a block, then 4 at a time; the last vector reads up to 28 bytes past its row, which the
- * caller's padding or spare bytes cover, and stores only the valid lanes.
+ * For stride 2 along W: copies C planes of H x W into zero-padded planes of Hp x Wp (image at
+ * pt, pl) with each padded row split into its even columns, then its odd ones (the first
+ * ceil(Wp / 2) floats of a row are columns 0, 2, 4, ..., the rest 1, 3, ...). Output pixel ow of
+ * tap kw then reads column 2 * ow + kw * dw at a fixed offset plus ow: consecutive floats, so
+ * spconv_direct runs stride 2 as it runs stride 1 (no shuffles, its 28-pixel blocks).
  */
-export function spconv_direct_s2(rowPtr: usize, offs: usize, values: usize, M: usize,
-  xb: usize, rows: usize, xRowB: usize, N: usize, y: usize, yPlaneB: usize,
-  bias: usize, act: i32, p0: f32, p1: f32): void {
-  const lo = f32x4.splat(p0);
-  const hi = f32x4.splat(p1);
-  for (let oh: usize = 0; oh < rows; oh++) {
-    const xr = xb + oh * xRowB;
-    const yr = y + oh * (N << 2);
-    for (let m: usize = 0; m < M; m++) {
-      const j0 = <usize>load<u32>(rowPtr + (m << 2)) << 2;
-      const j1 = <usize>load<u32>(rowPtr + ((m + 1) << 2)) << 2;
-      const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
-      const ym = yr + m * yPlaneB;
-      let n: usize = 0;
-      for (; n + 16 <= N; n += 16) {
-        const xn = xr + (n << 3);
-        let a0 = b, a1 = b, a2 = b, a3 = b;
-        for (let j = j0; j < j1; j += 4) {
-          const w = v128.load32_splat(values + j);
-          const p = xn + <usize>load<u32>(offs + j);
-          a0 = madd(w, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), a0);
-          a1 = madd(w, i32x4.shuffle(v128.load(p, 32), v128.load(p, 48), 0, 2, 4, 6), a1);
-          a2 = madd(w, i32x4.shuffle(v128.load(p, 64), v128.load(p, 80), 0, 2, 4, 6), a2);
-          a3 = madd(w, i32x4.shuffle(v128.load(p, 96), v128.load(p, 112), 0, 2, 4, 6), a3);
-        }
-        const yn = ym + (n << 2);
-        v128.store(yn, activate(a0, act, lo, hi));
-        v128.store(yn, activate(a1, act, lo, hi), 16);
-        v128.store(yn, activate(a2, act, lo, hi), 32);
-        v128.store(yn, activate(a3, act, lo, hi), 48);
+export function pad2d_split(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
+  memory.fill(xp, 0, (C * Hp * Wp) << 2);
+  const We = (Wp + 1) >> 1;
+  // image column w is padded column pl + w: evens of the image go to the even half when pl is even
+  const evenDst = (pl & 1) == 0 ? (pl >> 1) : We + (pl >> 1);
+  const oddDst = (pl & 1) == 0 ? We + (pl >> 1) : (pl + 1) >> 1;
+  for (let c: usize = 0; c < C; c++) {
+    for (let h: usize = 0; h < H; h++) {
+      const src = x + (((c * H) + h) * W << 2);
+      const row = xp + ((((c * Hp) + pt + h) * Wp) << 2);
+      const ev = row + (evenDst << 2), od = row + (oddDst << 2);
+      let w: usize = 0;
+      for (; w + 8 <= W; w += 8) {
+        const v0 = v128.load(src + (w << 2)), v1 = v128.load(src + (w << 2), 16);
+        v128.store(ev + (w << 1), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+        v128.store(od + (w << 1), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
       }
-      for (; n < N; n += 4) {
-        const xn = xr + (n << 3);
-        let a = b;
-        for (let j = j0; j < j1; j += 4) {
-          const p = xn + <usize>load<u32>(offs + j);
-          a = madd(v128.load32_splat(values + j), i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), a);
-        }
-        storeLanes(ym + (n << 2), activate(a, act, lo, hi), <i32>min<usize>(4, N - n));
-      }
+      for (; w < W; w++) store<f32>(((w & 1) == 0 ? ev : od) + ((w >> 1) << 2), load<f32>(src + (w << 2)));
     }
   }
 }

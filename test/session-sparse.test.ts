@@ -102,6 +102,20 @@ const CASES: Case[] = [
     }),
   },
   {
+    name: '3x5 conv, stride 2, dilation 2 along W, odd left pad (direct on the column-split copy)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [1, 5, 12, 45],
+    spec: (z) => ({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 5], strides: [2, 2], pads: [1, 3, 1, 2], dilations: [1, 2] } }],
+      inputs: [{ name: 'x', dims: [1, 5, 12, 45] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [7, 5, 3, 5], data: pruned(7 * 5 * 15, z, 35) },
+        { name: 'b', dims: [7], data: randomArray(7, 36) },
+      ],
+    }),
+  },
+  {
     name: 'grouped 3x3 conv with dilation',
     sparseKernel: 'conv:sparse-direct',
     x: [1, 12, 14, 14],
@@ -297,11 +311,28 @@ it('kernels can be forced per node; a bad option is a typed error that says what
   const model = buildModel(CASES[1].spec(0.2));
   const name = (await InferenceSession.create(model)).info().nodes[0].name;
   const s = await InferenceSession.create(model, { kernels: { [name]: 'sparse' } });
-  // stride 2 along W with 80% non-zeros: the SpMM on im2col columns is predicted faster than the direct kernel
-  expect(s.info().nodes[0].kernel).toBe('conv:sparse-im2col');
+  expect(s.info().nodes[0].kernel).toBe('conv:sparse-direct'); // stride 2 along W
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(ArgumentError);
   await expect(InferenceSession.create(model, { kernels: 'fast' as never })).rejects.toThrow(/use 'auto', 'dense', 'sparse' or 'slim'/);
   await expect(InferenceSession.create(model, { kernels: { nope: 'dense' } })).rejects.toThrow(/names node 'nope', which the model does not have/);
+});
+
+it('a stride-2 conv on short rows runs the im2col SpMM at 90% zeros and the direct kernel at 97%, both as onnxruntime', async () => {
+  // 14-pixel output rows: the direct kernel's 4-pixel steps cost more than the im2col copy until
+  // very few weights are left (the models in kernel-choice.ts)
+  for (const [zeros, kernel] of [[0.9, 'conv:sparse-im2col'], [0.97, 'conv:sparse-direct']] as const) {
+    const model = buildModel({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      inputs: [{ name: 'x', dims: [1, 64, 28, 28] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [128, 64, 3, 3], data: pruned(128 * 576, zeros, 41) }],
+    });
+    const x = randomArray(64 * 28 * 28, 42);
+    const want = (await runOrt(model, { x: { data: x, dims: [1, 64, 28, 28] } })).y;
+    const s = await InferenceSession.create(model);
+    expect(s.info().nodes[0].kernel).toBe(kernel);
+    expectClose((await s.run({ x: new Tensor('float32', x, [1, 64, 28, 28]) })).y.data, want.data, kernel);
+  }
 });
 
 it('the cost models: sparse pays more with more zeros, and never at half density', () => {

@@ -118,10 +118,10 @@ export class PackedSparseConv2d implements ConvShape {
     const [, C, , , OH, OW, Hp, Wp] = conv2dGeometry(xDims, this);
     const path = this.path();
     if (path === 'sparse1x1') return 0;
-    // the padded copy (the last pixel group's reads past it, up to 7 floats at stride 2, land in
-    // the spare bytes every heap block and arena has): the dense direct kernel's scratch; short
-    // rows add one output plane on the padded width
-    if (path === 'sparse-direct') return (this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp) + (this.flat(OW) ? flatFloats(OH, OW, Wp) : 0);
+    // the padded copy (column-split at stride 2; the last pixel group's reads past it land in the
+    // spare bytes every heap block and arena has): the dense direct kernel's scratch; short rows
+    // add one output plane on the padded width
+    if (path === 'sparse-direct') return (this.strides[1] === 1 && this.pads.every((p) => p === 0) ? 0 : C * Hp * Wp) + (this.flat(OW) ? flatFloats(OH, OW, Wp) : 0);
     return this.CinG * this.KH * this.KW * this.bandRows(OH, OW, C * Hp * Wp) * OW;
   }
 
@@ -155,11 +155,12 @@ export class PackedSparseConv2d implements ConvShape {
     if (this.path() === 'sparse-direct') {
       const offs = this.directOffsets(Hp, Wp);
       const [code, p0, p1] = this.act;
-      const padded = this.pads.some((p) => p !== 0);
+      // stride 2 along W always reads the column-split copy (pad2d_split)
+      const padded = sw === 2 || this.pads.some((p) => p !== 0);
       for (let n = 0; n < N; n++) {
         let xn = x + n * C * inPlane * 4;
         if (padded) {
-          k.fn.pad2d(xn, C, H, W, pt, pl, Hp, Wp, scratch);
+          k.fn[sw === 2 ? 'pad2d_split' : 'pad2d'](xn, C, H, W, pt, pl, Hp, Wp, scratch);
           xn = scratch;
         }
         for (let g = 0; g < this.group; g++) {
@@ -170,8 +171,7 @@ export class PackedSparseConv2d implements ConvShape {
             k.fn.spconv_direct_flat(d.rowPtr, offs[g], d.values, CoutG, xg, OH, Wp, OW, yg, outPlane * 4, d.bias, code, p0, p1,
               scratch + (padded ? C * Hp * Wp * 4 : 0));
           } else {
-            (sw === 1 ? k.fn.spconv_direct : k.fn.spconv_direct_s2)(d.rowPtr, offs[g], d.values, CoutG, xg, OH, sh * Wp * 4, OW,
-              yg, outPlane * 4, d.bias, code, p0, p1);
+            k.fn.spconv_direct(d.rowPtr, offs[g], d.values, CoutG, xg, OH, sh * Wp * 4, OW, yg, outPlane * 4, d.bias, code, p0, p1);
           }
         }
       }
@@ -219,7 +219,7 @@ export class PackedSparseConv2d implements ConvShape {
     return { rowPtr: k.uploadI32(rowPtr), values: k.upload(vals), bias: bias ? k.upload(bias) : 0, cols };
   }
 
-  /** Per group, the byte offset of each non-zero's input row start for a padded input of Hp x Wp. */
+  /** Per group, the byte offset of each non-zero's input row start for a padded input of Hp x Wp (column-split at stride 2). */
   private directOffsets(Hp: number, Wp: number): number[] {
     const key = `${Hp}x${Wp}`;
     let offs = this.offsets.get(key);
@@ -229,7 +229,10 @@ export class PackedSparseConv2d implements ConvShape {
         const taps = this.KH * this.KW;
         const o = d.cols.map((c) => {
           const kh = Math.floor((c % taps) / this.KW);
-          return (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + (c % this.KW) * dw) * 4;
+          // stride 2: the column's place in its row's even or odd half (pad2d_split)
+          const kw = (c % this.KW) * dw;
+          const col = this.strides[1] === 1 ? kw : kw % 2 === 0 ? kw / 2 : ((Wp + 1) >> 1) + (kw - 1) / 2;
+          return (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + col) * 4;
         });
         return this.k.uploadI32(o);
       });

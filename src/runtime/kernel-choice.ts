@@ -53,13 +53,14 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
  *   1.73, 1.06, 0.72, 0.38, 0.26: about 2.4 * density, 1.45 times that on short rows;
  *   against the direct kernel: 8->16 3x3 on 48x192 0.52, 0.34, 0.28, 0.19, 0.14; 32->32 5x5 on
  *   28x28 0.48, 0.30, 0.21, 0.11, 0.06: about 1.05 * density (1.2 kept, for the margin).
- * Stride 2 along W (two loads and a shuffle per 4 pixels, 16 pixels a block, against a dense
- * kernel that is itself efficient there): about 2.8 * density, 1.8 times that on rows under 16
- * pixels: 32->64 3x3 on 56x56: 0.55 at 20% non-zeros, 0.29 at 10%, 0.17 at 5%; 64->128 on 28x28:
- * 0.98, 0.45, 0.22; 3->16 3x3 on 112x112: 0.52, 0.64, 0.32; 3->64 7x7 on 224x224: 0.48, 0.27, 0.19.
+ * Stride 2 along W, on a copy with each row's even and odd columns apart (the same kernel; rows
+ * shorter than 28 pixels stay rows): about 1.1 * density plus 0.03 for the copy, 5 times that on
+ * rows under 16 pixels, at 50 / 30 / 20 / 10 / 5% non-zeros: 32->64 3x3 on 56x56 0.50, 0.33,
+ * 0.24, 0.15, 0.11; 3->64 7x7 on 224x224 0.59, 0.38, 0.28, 0.18, 0.12; 3->16 3x3 on 112x112 0.74,
+ * 0.47, 0.39, 0.60, 0.30; 64->128 3x3 on 28x28 (14-pixel rows) 2.78, 1.58, 0.98, 0.43, 0.22.
  */
 export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity): number {
-  if (strideW === 2) return 2.8 * density * (rowPixels < 16 ? 1.8 : 1) + 5 / K;
+  if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) + 6 / K + 0.03;
   return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : 1) + 6 / K;
 }
 
