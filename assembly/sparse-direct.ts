@@ -1,16 +1,77 @@
-// Sparse conv without im2col (stride 1 along W; stride 2 on the column-split copy of pad2d_split below): on a padded input, output pixel (oh, ow) of a
-// non-zero weight (cin, kh, kw) reads input (cin, oh*sh + kh*dh, ow + kw*dw), so each non-zero is
-// one fixed byte offset (cin*Hp*Wp + kh*dh*Wp + kw*dw) * 4 from the start of its output row's
-// input row, and consecutive output pixels read consecutive floats: the "broadcast weight and an
-// offset step per non-zero" of Fast Sparse ConvNets, with the padded input as the blocked layout.
+// Sparse conv without im2col (stride 1 along W; stride 2 on the column-split copy of pad2d_split
+// below): on a padded input, output pixel (oh, ow) of a non-zero weight (cin, kh, kw) reads input
+// (cin, oh*sh + kh*dh, ow + kw*dw), so each non-zero is one fixed byte offset
+// (cin*Hp*Wp + kh*dh*Wp + kw*dw) * 4 from the start of its output row's input row, and consecutive
+// output pixels read consecutive floats: the "broadcast weight and an offset step per non-zero" of
+// Fast Sparse ConvNets, with the padded input as the blocked layout.
 //
 // Y[m][oh][ow] = act(bias[m] + sum_j w_j * X[xb + oh * xRowB + off_j + ow * 4]) for each of the
 // M rows (output channels) in CSR (rowPtr: M + 1 element indices; offs: byte offsets; values).
 // Output rows are the outer loop so the input rows they read (Cin x KH rows) stay in cache while
-// every output channel passes over them. 16 pixels a block (four accumulators), then 4 at a time;
-// the last vector reads up to 12 floats past the row, which the caller's padding or spare bytes
-// cover, and stores only the valid lanes. Nothing here allocates.
+// every output channel passes over them. 28 pixels a block (seven multiply-add chains keep both
+// FMA units busy where four leave them waiting on latency, and 7 loads + 7 accumulators + the
+// weight fit V8's 15 vector registers), then 16, then 4 at a time; the last vector reads up to 12
+// bytes past the run, which the caller's padding or spare bytes cover, and stores only the valid
+// lanes. Nothing here allocates.
 import { activate, madd, storeLanes } from './simd';
+
+/**
+ * One output channel over a run of N pixels: Y[n] = act(b + sum_j values[j] * X[xr + offs[j] + n * 4])
+ * for the non-zeros j0..j1 (byte indices into offs and values), written to yr.
+ */
+// @ts-ignore: decorator
+@inline function directRun(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xr: usize, N: usize,
+  yr: usize, act: i32, lo: v128, hi: v128): void {
+  let n: usize = 0;
+  for (; n + 28 <= N; n += 28) {
+    const xn = xr + (n << 2);
+    let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
+    for (let j = j0; j < j1; j += 4) {
+      const w = v128.load32_splat(values + j);
+      const p = xn + <usize>load<u32>(offs + j);
+      a0 = madd(w, v128.load(p), a0);
+      a1 = madd(w, v128.load(p, 16), a1);
+      a2 = madd(w, v128.load(p, 32), a2);
+      a3 = madd(w, v128.load(p, 48), a3);
+      a4 = madd(w, v128.load(p, 64), a4);
+      a5 = madd(w, v128.load(p, 80), a5);
+      a6 = madd(w, v128.load(p, 96), a6);
+    }
+    const yn = yr + (n << 2);
+    v128.store(yn, activate(a0, act, lo, hi));
+    v128.store(yn, activate(a1, act, lo, hi), 16);
+    v128.store(yn, activate(a2, act, lo, hi), 32);
+    v128.store(yn, activate(a3, act, lo, hi), 48);
+    v128.store(yn, activate(a4, act, lo, hi), 64);
+    v128.store(yn, activate(a5, act, lo, hi), 80);
+    v128.store(yn, activate(a6, act, lo, hi), 96);
+  }
+  for (; n + 16 <= N; n += 16) {
+    const xn = xr + (n << 2);
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    for (let j = j0; j < j1; j += 4) {
+      const w = v128.load32_splat(values + j);
+      const p = xn + <usize>load<u32>(offs + j);
+      a0 = madd(w, v128.load(p), a0);
+      a1 = madd(w, v128.load(p, 16), a1);
+      a2 = madd(w, v128.load(p, 32), a2);
+      a3 = madd(w, v128.load(p, 48), a3);
+    }
+    const yn = yr + (n << 2);
+    v128.store(yn, activate(a0, act, lo, hi));
+    v128.store(yn, activate(a1, act, lo, hi), 16);
+    v128.store(yn, activate(a2, act, lo, hi), 32);
+    v128.store(yn, activate(a3, act, lo, hi), 48);
+  }
+  for (; n < N; n += 4) {
+    const xn = xr + (n << 2);
+    let a = b;
+    for (let j = j0; j < j1; j += 4) {
+      a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
+    }
+    storeLanes(yr + (n << 2), activate(a, act, lo, hi), <i32>min<usize>(4, N - n));
+  }
+}
 
 export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usize,
   xb: usize, rows: usize, xRowB: usize, N: usize, y: usize, yPlaneB: usize,
@@ -24,58 +85,7 @@ export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usiz
       const j0 = <usize>load<u32>(rowPtr + (m << 2)) << 2;
       const j1 = <usize>load<u32>(rowPtr + ((m + 1) << 2)) << 2;
       const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
-      const ym = yr + m * yPlaneB;
-      let n: usize = 0;
-      // 28 pixels a block: seven independent multiply-add chains keep both FMA units busy (four
-      // leave them waiting on latency), and 7 loads + 7 accumulators + the weight fit V8's 15 registers
-      for (; n + 28 <= N; n += 28) {
-        const xn = xr + (n << 2);
-        let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
-        for (let j = j0; j < j1; j += 4) {
-          const w = v128.load32_splat(values + j);
-          const p = xn + <usize>load<u32>(offs + j);
-          a0 = madd(w, v128.load(p), a0);
-          a1 = madd(w, v128.load(p, 16), a1);
-          a2 = madd(w, v128.load(p, 32), a2);
-          a3 = madd(w, v128.load(p, 48), a3);
-          a4 = madd(w, v128.load(p, 64), a4);
-          a5 = madd(w, v128.load(p, 80), a5);
-          a6 = madd(w, v128.load(p, 96), a6);
-        }
-        const yn = ym + (n << 2);
-        v128.store(yn, activate(a0, act, lo, hi));
-        v128.store(yn, activate(a1, act, lo, hi), 16);
-        v128.store(yn, activate(a2, act, lo, hi), 32);
-        v128.store(yn, activate(a3, act, lo, hi), 48);
-        v128.store(yn, activate(a4, act, lo, hi), 64);
-        v128.store(yn, activate(a5, act, lo, hi), 80);
-        v128.store(yn, activate(a6, act, lo, hi), 96);
-      }
-      for (; n + 16 <= N; n += 16) {
-        const xn = xr + (n << 2);
-        let a0 = b, a1 = b, a2 = b, a3 = b;
-        for (let j = j0; j < j1; j += 4) {
-          const w = v128.load32_splat(values + j);
-          const p = xn + <usize>load<u32>(offs + j);
-          a0 = madd(w, v128.load(p), a0);
-          a1 = madd(w, v128.load(p, 16), a1);
-          a2 = madd(w, v128.load(p, 32), a2);
-          a3 = madd(w, v128.load(p, 48), a3);
-        }
-        const yn = ym + (n << 2);
-        v128.store(yn, activate(a0, act, lo, hi));
-        v128.store(yn, activate(a1, act, lo, hi), 16);
-        v128.store(yn, activate(a2, act, lo, hi), 32);
-        v128.store(yn, activate(a3, act, lo, hi), 48);
-      }
-      for (; n < N; n += 4) {
-        const xn = xr + (n << 2);
-        let a = b;
-        for (let j = j0; j < j1; j += 4) {
-          a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
-        }
-        storeLanes(ym + (n << 2), activate(a, act, lo, hi), <i32>min<usize>(4, N - n));
-      }
+      directRun(offs, values, j0, j1, b, xr, N, yr + m * yPlaneB, act, lo, hi);
     }
   }
 }
@@ -114,8 +124,8 @@ export function pad2d_split(x: usize, C: usize, H: usize, W: usize, pt: usize, p
  * and 7x7 maps), where per-row blocks leave 4-pixel steps with one multiply-add chain. Output
  * pixel (oh, ow) reads input oh * Wp + ow + offset, so the plane is computed as one run of
  * (OH - 1) * Wp + OW pixels on the padded width (the Wp - OW pixels between rows are computed and
- * dropped): 28 pixels a block into tmp ((OH - 1) * Wp + OW + 4 floats), whose rows are then copied
- * to Y. One output channel at a time: its plane stays in L1, the input (a small map) in L2.
+ * dropped) into tmp ((OH - 1) * Wp + OW + 4 floats), whose rows are then copied to Y. One output
+ * channel at a time: its plane stays in L1, the input (a small map) in L2.
  */
 export function spconv_direct_flat(rowPtr: usize, offs: usize, values: usize, M: usize,
   xb: usize, OH: usize, Wp: usize, OW: usize, y: usize, yPlaneB: usize,
@@ -127,56 +137,7 @@ export function spconv_direct_flat(rowPtr: usize, offs: usize, values: usize, M:
     const j0 = <usize>load<u32>(rowPtr + (m << 2)) << 2;
     const j1 = <usize>load<u32>(rowPtr + ((m + 1) << 2)) << 2;
     const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
-    let n: usize = 0;
-    for (; n + 28 <= NF; n += 28) {
-      const xn = xb + (n << 2);
-      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
-      for (let j = j0; j < j1; j += 4) {
-        const w = v128.load32_splat(values + j);
-        const p = xn + <usize>load<u32>(offs + j);
-        a0 = madd(w, v128.load(p), a0);
-        a1 = madd(w, v128.load(p, 16), a1);
-        a2 = madd(w, v128.load(p, 32), a2);
-        a3 = madd(w, v128.load(p, 48), a3);
-        a4 = madd(w, v128.load(p, 64), a4);
-        a5 = madd(w, v128.load(p, 80), a5);
-        a6 = madd(w, v128.load(p, 96), a6);
-      }
-      const t = tmp + (n << 2);
-      v128.store(t, activate(a0, act, lo, hi));
-      v128.store(t, activate(a1, act, lo, hi), 16);
-      v128.store(t, activate(a2, act, lo, hi), 32);
-      v128.store(t, activate(a3, act, lo, hi), 48);
-      v128.store(t, activate(a4, act, lo, hi), 64);
-      v128.store(t, activate(a5, act, lo, hi), 80);
-      v128.store(t, activate(a6, act, lo, hi), 96);
-    }
-    for (; n + 16 <= NF; n += 16) {
-      const xn = xb + (n << 2);
-      let a0 = b, a1 = b, a2 = b, a3 = b;
-      for (let j = j0; j < j1; j += 4) {
-        const w = v128.load32_splat(values + j);
-        const p = xn + <usize>load<u32>(offs + j);
-        a0 = madd(w, v128.load(p), a0);
-        a1 = madd(w, v128.load(p, 16), a1);
-        a2 = madd(w, v128.load(p, 32), a2);
-        a3 = madd(w, v128.load(p, 48), a3);
-      }
-      const t = tmp + (n << 2);
-      v128.store(t, activate(a0, act, lo, hi));
-      v128.store(t, activate(a1, act, lo, hi), 16);
-      v128.store(t, activate(a2, act, lo, hi), 32);
-      v128.store(t, activate(a3, act, lo, hi), 48);
-    }
-    // the last few pixels: whole vectors (tmp has room; they read at most 12 bytes past the run)
-    for (; n < NF; n += 4) {
-      const xn = xb + (n << 2);
-      let a = b;
-      for (let j = j0; j < j1; j += 4) {
-        a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
-      }
-      v128.store(tmp + (n << 2), activate(a, act, lo, hi));
-    }
+    directRun(offs, values, j0, j1, b, xb, NF, tmp, act, lo, hi);
     const ym = y + m * yPlaneB;
     for (let oh: usize = 0; oh < OH; oh++) {
       const src = tmp + ((oh * Wp) << 2), dst = ym + ((oh * OW) << 2);
