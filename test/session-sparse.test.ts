@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { ArgumentError } from '../src/errors.js';
-import { chooseWeightKernel, countNonZero, directConvRatio, gemmRatio, im2colRatio, sampleHasZero, SCAN_ALL_MAX, spmmRatio, ZERO_SAMPLE } from '../src/runtime/kernel-choice.js';
+import { chooseWeightKernel, countNonZero, directConvRatio, gemmRatio, im2colRatio, sampleHasZero, SCAN_ALL_MAX, spmmRatio, TINY_WORK, ZERO_SAMPLE } from '../src/runtime/kernel-choice.js';
 import { buildModel, runOrt, type ModelSpec } from './util/onnx.js';
 import { expectClose } from './util/close.js';
 import { randomArray, rng } from './util/rng.js';
@@ -216,11 +216,30 @@ describe.each(FLAVORS)('sparse layers in a session (%s)', (wasm) => {
         if (kernels === 'dense') expect(layer.kernel).not.toMatch(/sparse|slim/);
         // slim applies to group-1 convs
         if (kernels === 'slim') expect(layer.kernel).toMatch(layer.op === 'Conv' && !c.name.startsWith('grouped') ? /^conv:slim \d+\/\d+\+/ : /^(gemm|matmul):(packed|transpose)|^conv:(direct|im2col|gemm1x1|winograd)/);
-        expect(layer.choice).toMatch(kernels === 'auto' ? /zeros/ : /forced/);
+        // auto: the zeros and the predictions, or a small layer's multiply-adds (TINY_WORK)
+        expect(layer.choice).toMatch(kernels === 'auto' ? /zeros|multiply-adds: too few to gain/ : /forced/);
         await s.release();
       }
     });
   }
+});
+
+it('a layer with too few multiply-adds stays dense under auto: a squeeze-and-excitation conv on one pixel', async () => {
+  // [120, 480] on a 1x1 map: 57,600 multiply-adds, under TINY_WORK; slimmed or sparse it ran
+  // 1.35-1.6x slower than dense in PP-OCRv4's recognizer. The same layer on 4x4 pixels is not tiny.
+  for (const [hw, kernel] of [[1, /^conv:gemm1x1$/], [4, /^conv:sparse1x1$/]] as const) {
+    const model = buildModel({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dims: [1, 480, hw, hw] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [120, 480, 1, 1], data: pruned(120 * 480, 0.95, 43) }],
+    });
+    const n = (await InferenceSession.create(model)).info().nodes[0];
+    expect(n.kernel).toMatch(kernel);
+    expect(n.choice).toMatch(hw === 1 ? /^dense \(57600 multiply-adds: too few to gain\)$/ : /^sparse \(9\d\.\d% zeros/);
+  }
+  expect(57600).toBeLessThan(TINY_WORK);
+  expect(16 * 57600).toBeGreaterThanOrEqual(TINY_WORK);
 });
 
 it('auto picks sparse for a 95%-zero 1x1 conv and dense for a 30%-zero one, and says why', async () => {

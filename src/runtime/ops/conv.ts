@@ -104,6 +104,7 @@ export const Conv: OpDef = {
     const int8 = wConst?.quant?.axis === 0 && g.group === 1 && sparsePath === 'sparse1x1';
     const choice = chooseWeightKernel(ctx.preference, {
       weights: Cout * CinG * KH * KW,
+      work: ctx.outputDims[0][0] * outPixels * Cout * K,
       countNonZero: () => ctx.once('nnz', () => countNonZero(k, weights())),
       sampleHasZero: () => sampleHasZero(weights()),
       sparseRatio: ratio,
