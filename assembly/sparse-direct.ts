@@ -10,67 +10,96 @@
 // Output rows are the outer loop so the input rows they read (Cin x KH rows) stay in cache while
 // every output channel passes over them. 28 pixels a block (seven multiply-add chains keep both
 // FMA units busy where four leave them waiting on latency, and 7 loads + 7 accumulators + the
-// weight fit V8's 15 vector registers), then 16, then 4 at a time; the last vector reads up to 12
-// bytes past the run, which the caller's padding or spare bytes cover, and stores only the valid
-// lanes. Nothing here allocates.
+// weight fit V8's 15 vector registers), 16 or 4 at a time on shorter runs; under 4 pixels the
+// vector reads up to 12 bytes past the run, which the caller's padding or spare bytes cover, and
+// stores only the valid lanes. Nothing here allocates.
 import { activate, madd, storeLanes } from './simd';
+
+/** 28 pixels of one output channel from xn to yn: seven chains of multiply-adds over the non-zeros j0..j1. */
+// @ts-ignore: decorator
+@inline function block28(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xn: usize, yn: usize, act: i32, lo: v128, hi: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
+  for (let j = j0; j < j1; j += 4) {
+    const w = v128.load32_splat(values + j);
+    const p = xn + <usize>load<u32>(offs + j);
+    a0 = madd(w, v128.load(p), a0);
+    a1 = madd(w, v128.load(p, 16), a1);
+    a2 = madd(w, v128.load(p, 32), a2);
+    a3 = madd(w, v128.load(p, 48), a3);
+    a4 = madd(w, v128.load(p, 64), a4);
+    a5 = madd(w, v128.load(p, 80), a5);
+    a6 = madd(w, v128.load(p, 96), a6);
+  }
+  v128.store(yn, activate(a0, act, lo, hi));
+  v128.store(yn, activate(a1, act, lo, hi), 16);
+  v128.store(yn, activate(a2, act, lo, hi), 32);
+  v128.store(yn, activate(a3, act, lo, hi), 48);
+  v128.store(yn, activate(a4, act, lo, hi), 64);
+  v128.store(yn, activate(a5, act, lo, hi), 80);
+  v128.store(yn, activate(a6, act, lo, hi), 96);
+}
+
+/** 16 pixels: four chains. */
+// @ts-ignore: decorator
+@inline function block16(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xn: usize, yn: usize, act: i32, lo: v128, hi: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let j = j0; j < j1; j += 4) {
+    const w = v128.load32_splat(values + j);
+    const p = xn + <usize>load<u32>(offs + j);
+    a0 = madd(w, v128.load(p), a0);
+    a1 = madd(w, v128.load(p, 16), a1);
+    a2 = madd(w, v128.load(p, 32), a2);
+    a3 = madd(w, v128.load(p, 48), a3);
+  }
+  v128.store(yn, activate(a0, act, lo, hi));
+  v128.store(yn, activate(a1, act, lo, hi), 16);
+  v128.store(yn, activate(a2, act, lo, hi), 32);
+  v128.store(yn, activate(a3, act, lo, hi), 48);
+}
+
+/** 4 pixels (one chain), of which the first `lanes` are stored. */
+// @ts-ignore: decorator
+@inline function block4(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xn: usize, yn: usize, act: i32, lo: v128, hi: v128, lanes: i32): void {
+  let a = b;
+  for (let j = j0; j < j1; j += 4) {
+    a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
+  }
+  storeLanes(yn, activate(a, act, lo, hi), lanes);
+}
 
 /**
  * One output channel over a run of N pixels: Y[n] = act(b + sum_j values[j] * X[xr + offs[j] + n * 4])
- * for the non-zeros j0..j1 (byte indices into offs and values), written to yr.
+ * for the non-zeros j0..j1 (byte indices into offs and values), written to yr. The widest blocks
+ * that fit; what is left is one more block (of 28, or of 16 when 16 or fewer pixels are left)
+ * moved back to end at N, recomputing (and rewriting, bit for bit the same) a few pixels rather
+ * than finishing in 4-pixel steps: each step is one chain of multiply-adds over every non-zero, so
+ * a 40-pixel row took a block and three such steps.
  */
 // @ts-ignore: decorator
-@inline function directRun(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xr: usize, N: usize,
+@inline export function directRun(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xr: usize, N: usize,
   yr: usize, act: i32, lo: v128, hi: v128): void {
   let n: usize = 0;
-  for (; n + 28 <= N; n += 28) {
-    const xn = xr + (n << 2);
-    let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
-    for (let j = j0; j < j1; j += 4) {
-      const w = v128.load32_splat(values + j);
-      const p = xn + <usize>load<u32>(offs + j);
-      a0 = madd(w, v128.load(p), a0);
-      a1 = madd(w, v128.load(p, 16), a1);
-      a2 = madd(w, v128.load(p, 32), a2);
-      a3 = madd(w, v128.load(p, 48), a3);
-      a4 = madd(w, v128.load(p, 64), a4);
-      a5 = madd(w, v128.load(p, 80), a5);
-      a6 = madd(w, v128.load(p, 96), a6);
-    }
-    const yn = yr + (n << 2);
-    v128.store(yn, activate(a0, act, lo, hi));
-    v128.store(yn, activate(a1, act, lo, hi), 16);
-    v128.store(yn, activate(a2, act, lo, hi), 32);
-    v128.store(yn, activate(a3, act, lo, hi), 48);
-    v128.store(yn, activate(a4, act, lo, hi), 64);
-    v128.store(yn, activate(a5, act, lo, hi), 80);
-    v128.store(yn, activate(a6, act, lo, hi), 96);
+  for (; n + 28 <= N; n += 28) block28(offs, values, j0, j1, b, xr + (n << 2), yr + (n << 2), act, lo, hi);
+  if (n == N) return;
+  // 1-16 pixels left after a block of 28: a block of 16 ending at N costs less than one of 28
+  if (N >= 28 && N - n > 16) {
+    block28(offs, values, j0, j1, b, xr + ((N - 28) << 2), yr + ((N - 28) << 2), act, lo, hi);
+    return;
   }
-  for (; n + 16 <= N; n += 16) {
-    const xn = xr + (n << 2);
-    let a0 = b, a1 = b, a2 = b, a3 = b;
-    for (let j = j0; j < j1; j += 4) {
-      const w = v128.load32_splat(values + j);
-      const p = xn + <usize>load<u32>(offs + j);
-      a0 = madd(w, v128.load(p), a0);
-      a1 = madd(w, v128.load(p, 16), a1);
-      a2 = madd(w, v128.load(p, 32), a2);
-      a3 = madd(w, v128.load(p, 48), a3);
-    }
-    const yn = yr + (n << 2);
-    v128.store(yn, activate(a0, act, lo, hi));
-    v128.store(yn, activate(a1, act, lo, hi), 16);
-    v128.store(yn, activate(a2, act, lo, hi), 32);
-    v128.store(yn, activate(a3, act, lo, hi), 48);
+  if (N >= 28) {
+    block16(offs, values, j0, j1, b, xr + ((N - 16) << 2), yr + ((N - 16) << 2), act, lo, hi);
+    return;
   }
-  for (; n < N; n += 4) {
-    const xn = xr + (n << 2);
-    let a = b;
-    for (let j = j0; j < j1; j += 4) {
-      a = madd(v128.load32_splat(values + j), v128.load(xn + <usize>load<u32>(offs + j)), a);
-    }
-    storeLanes(yr + (n << 2), activate(a, act, lo, hi), <i32>min<usize>(4, N - n));
+  if (N >= 16) {
+    block16(offs, values, j0, j1, b, xr, yr, act, lo, hi);
+    if (N > 16) block16(offs, values, j0, j1, b, xr + ((N - 16) << 2), yr + ((N - 16) << 2), act, lo, hi);
+    return;
   }
+  for (; n + 4 <= N; n += 4) block4(offs, values, j0, j1, b, xr + (n << 2), yr + (n << 2), act, lo, hi, 4);
+  if (n == N) return;
+  // under 4 pixels: the valid lanes of one vector (it reads up to 12 bytes past the run)
+  if (N < 4) block4(offs, values, j0, j1, b, xr, yr, act, lo, hi, <i32>N);
+  else block4(offs, values, j0, j1, b, xr + ((N - 4) << 2), yr + ((N - 4) << 2), act, lo, hi, 4);
 }
 
 export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usize,
@@ -138,12 +167,17 @@ export function spconv_direct_flat(rowPtr: usize, offs: usize, values: usize, M:
     const j1 = <usize>load<u32>(rowPtr + ((m + 1) << 2)) << 2;
     const b = f32x4.splat(bias ? load<f32>(bias + (m << 2)) : 0);
     directRun(offs, values, j0, j1, b, xb, NF, tmp, act, lo, hi);
-    const ym = y + m * yPlaneB;
-    for (let oh: usize = 0; oh < OH; oh++) {
-      const src = tmp + ((oh * Wp) << 2), dst = ym + ((oh * OW) << 2);
-      let i: usize = 0;
-      for (; i + 4 <= OW; i += 4) v128.store(dst + (i << 2), v128.load(src + (i << 2)));
-      for (; i < OW; i++) store<f32>(dst + (i << 2), load<f32>(src + (i << 2)));
-    }
+    copyRows(tmp, Wp, y + m * yPlaneB, OH, OW);
+  }
+}
+
+/** The first OW floats of each of OH rows Wp floats apart in src, packed into dst (OH x OW). */
+// @ts-ignore: decorator
+@inline export function copyRows(src: usize, Wp: usize, dst: usize, OH: usize, OW: usize): void {
+  for (let oh: usize = 0; oh < OH; oh++) {
+    const s = src + ((oh * Wp) << 2), d = dst + ((oh * OW) << 2);
+    let i: usize = 0;
+    for (; i + 4 <= OW; i += 4) v128.store(d + (i << 2), v128.load(s + (i << 2)));
+    for (; i < OW; i++) store<f32>(d + (i << 2), load<f32>(s + (i << 2)));
   }
 }

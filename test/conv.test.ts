@@ -129,14 +129,19 @@ describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
   });
 
   // pruned depthwise kernels: channel c keeps c mod (KH*KW + 1) taps at random places, so every
-  // count from none (the plane is act(bias)) through the tap passes (at most a third kept) to the
-  // dense plane kernels is reached, with each stride path and a partial last group of 4
+  // count from none (the plane is act(bias)) through the kept-tap lists (at most 3/4 kept; at
+  // stride 2 on a column-split plane) to the dense plane kernels is reached, with each stride path
+  // and short rows
   it.each([
     { x: [1, 10, 9, 11], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
     { x: [2, 10, 12, 13], w: [20, 1, 3, 3], strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 1] },
     { x: [1, 26, 11, 10], w: [26, 1, 5, 5], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1] },
     { x: [1, 10, 14, 15], w: [10, 1, 3, 3], strides: [1, 3], pads: [2, 2, 2, 2], dilations: [2, 2] },
     { x: [1, 10, 9, 18], w: [10, 1, 3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 2] },
+    // rows of 28 pixels or more (blocks of 28, the last one moved back), at stride 1 and 2
+    { x: [1, 10, 6, 45], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [1, 10, 7, 70], w: [10, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [1, 50, 9, 40], w: [50, 1, 7, 7], strides: [1, 1], pads: [3, 3, 3, 3], dilations: [1, 1] },
   ].map((c, i) => [i, c] as const))('depthwise with pruned taps (case %i) matches the float64 reference', async (i, c) => {
     const k = await kernels(flavor);
     const x = randomArray(prod(c.x), 80 + i);

@@ -116,6 +116,20 @@ const CASES: Case[] = [
     }),
   },
   {
+    name: '3x3 conv, stride 2, a 3-pixel output row (direct: one partial vector per row)',
+    sparseKernel: 'conv:sparse-direct',
+    x: [1, 4, 9, 5],
+    spec: (z) => ({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      inputs: [{ name: 'x', dims: [1, 4, 9, 5] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'w', dims: [6, 4, 3, 3], data: pruned(6 * 4 * 9, z, 37) },
+        { name: 'b', dims: [6], data: randomArray(6, 38) },
+      ],
+    }),
+  },
+  {
     name: 'grouped 3x3 conv with dilation',
     sparseKernel: 'conv:sparse-direct',
     x: [1, 12, 14, 14],

@@ -184,6 +184,16 @@ export class PackedConv2d implements PackedLayer {
   }
 
   /** Floats of scratch memory run() needs for inputs of these dims. */
+  /** Depthwise: one plane to pad each channel into (column-split for the kept-tap lists at stride 2 along W). */
+  private dwPlaneFloats(g: Geometry): number {
+    return this.padsZero() && this.strides[1] !== 2 ? 0 : g.Hp * g.Wp;
+  }
+
+  /** Depthwise at stride 1 on rows under 28 pixels: the kept-tap lists' run over the padded width (assembly/conv.ts dw_sparse_plane). */
+  private dwFlatFloats(g: Geometry): number {
+    return this.strides[0] === 1 && this.strides[1] === 1 && g.OW < 28 ? (g.OH - 1) * g.Wp + g.OW + 4 : 0;
+  }
+
   scratchFloats(xDims: readonly number[]): number {
     const g = this.geom(xDims);
     const p = this.path(xDims);
@@ -192,7 +202,7 @@ export class PackedConv2d implements PackedLayer {
       const w = this.winogradGeometry(g);
       return w.padFloats + 16 * this.CinG * 8 + 16 * Math.ceil(this.Cout / this.group / 4) * 4 * 8;
     }
-    if (p === 'depthwise') return this.padsZero() ? 0 : g.Hp * g.Wp;
+    if (p === 'depthwise') return this.dwPlaneFloats(g) + this.dwFlatFloats(g);
     if (p === 'direct') return this.padsZero() ? 0 : g.C * g.Hp * g.Wp;
     return this.CinG * this.KH * this.KW * g.OH * g.OW;
   }
@@ -223,7 +233,8 @@ export class PackedConv2d implements PackedLayer {
       const yn = y + n * this.Cout * outPlane * 4;
       if (path === 'depthwise') {
         // each input channel is padded into the one-plane scratch just before it is used
-        k.fn.dwconv(xn, H, W, pt, pl, Hp, Wp, this.padsZero() ? 0 : scratch, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
+        const planeF = this.dwPlaneFloats(g);
+        k.fn.dwconv(xn, H, W, pt, pl, Hp, Wp, planeF ? scratch : 0, this.dwFlatFloats(g) ? scratch + planeF * 4 : 0, this.weights, this.Cout, this.Cout / C, this.KH, this.KW, sh, sw, dh, dw, yn, OH, OW, this.bias, code, p0, p1);
         continue;
       }
       if (path === 'winograd') {

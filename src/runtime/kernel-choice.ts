@@ -46,22 +46,27 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
 /**
  * The direct sparse conv (one offset per non-zero, no im2col; 28 pixels a block, rows shorter than
  * that run as one run on the padded width) against the dense conv, plus a per-channel cost that
- * shows on short columns (K = Cin * KH * KW). Single conv layers, AMD EPYC VM, sparse / dense time
- * at 50 / 30 / 20 / 10 / 5% non-zeros:
- *   against Winograd F(2x2, 3x3) (2.25x fewer multiplies): 64->64 3x3 on 56x56 1.22, 0.77, 0.48,
- *   0.27, 0.16; 16->16 on 56x56 0.72, 0.51, 0.36, 0.24, 0.17; 128->128 on 14x14 (short rows)
- *   1.73, 1.06, 0.72, 0.38, 0.26: about 2.4 * density, 1.45 times that on short rows;
- *   against the direct kernel: 8->16 3x3 on 48x192 0.52, 0.34, 0.28, 0.19, 0.14; 32->32 5x5 on
- *   28x28 0.48, 0.30, 0.21, 0.11, 0.06: about 1.05 * density (1.2 kept, for the margin).
+ * shows on short columns (K = Cin * KH * KW), and 1.4 times the rate once the input rows one output
+ * row reads (rowBytes = Cin * KH * padded width * 4) outgrow L1 (every output channel re-reads
+ * them). Single conv layers, AMD EPYC VM (48 KiB L1), sparse / dense time at 30 / 20 / 10% non-zeros:
+ *   against Winograd F(2x2, 3x3) (2.25x fewer multiplies): 32->32 3x3 on 56x56 (22 KiB of rows)
+ *   0.58, 0.41, 0.25; 64->64 on 56x56 (44 KiB) 0.76, 0.51, 0.28; 96->24 on 40x40 (47 KiB) 0.88,
+ *   0.59, 0.31; 96->96 on 40x40 0.98, 0.66, 0.33; 96->24 on 80x80 (92 KiB) 0.97, 0.69, 0.34;
+ *   128->128 on 28x28 (45 KiB) 0.89, 0.59, 0.29; on short rows, 128->128 on 14x14 1.06, 0.72,
+ *   0.38 and 256->256 on 14x14 0.92, 0.63, 0.33: about 2.4 * density below 45 KiB of rows, 3.3 *
+ *   density above, 3.5 * density on short rows;
+ *   against the direct kernel: 8->16 3x3 on 48x192 0.34, 0.28, 0.19; 32->32 5x5 on 28x28 0.30,
+ *   0.21, 0.11: about 1.05 * density (1.2 kept, for the margin).
  * Stride 2 along W, on a copy with each row's even and odd columns apart (the same kernel; rows
  * shorter than 28 pixels stay rows): about 1.1 * density plus 0.03 for the copy, 5 times that on
  * rows under 16 pixels, at 50 / 30 / 20 / 10 / 5% non-zeros: 32->64 3x3 on 56x56 0.50, 0.33,
  * 0.24, 0.15, 0.11; 3->64 7x7 on 224x224 0.59, 0.38, 0.28, 0.18, 0.12; 3->16 3x3 on 112x112 0.74,
  * 0.47, 0.39, 0.60, 0.30; 64->128 3x3 on 28x28 (14-pixel rows) 2.78, 1.58, 0.98, 0.43, 0.22.
  */
-export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity): number {
-  if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) + 6 / K + 0.03;
-  return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : 1) + 6 / K;
+export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity, rowBytes = 0): number {
+  const cache = rowBytes > 45 * 1024 ? 1.4 : 1;
+  if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) * cache + 6 / K + 0.03;
+  return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : cache) + 6 / K;
 }
 
 /**
@@ -140,17 +145,17 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
     return { kernel: 'slim', reason: 'slim (forced)' };
   }
   if (layer.sparseUnfit) return { kernel: 'dense', reason: `dense (${layer.sparseUnfit})` };
-  if (layer.work !== undefined && layer.work < TINY_WORK) return { kernel: 'dense', reason: `${layer.int8Ratio !== undefined ? 'dense int8' : 'dense'} (${layer.work} multiply-adds: too few to gain)` };
+  const int8Note = layer.int8Ratio !== undefined ? [`int8 kernel predicted at ${layer.int8Ratio.toFixed(2)}x the f32 dense time`] : [];
+  const dense = layer.int8Ratio !== undefined ? 'dense int8' : 'dense';
+  if (layer.work !== undefined && layer.work < TINY_WORK) return { kernel: 'dense', reason: `${dense} (${[`${layer.work} multiply-adds: too few to gain`, ...int8Note].join('; ')})` };
   if (layer.sampleHasZero && !layer.sampleHasZero()) {
     const looked = layer.weights <= SCAN_ALL_MAX ? 'no zeros' : `no zeros among ${ZERO_SAMPLE} sampled weights`;
-    return { kernel: 'dense', reason: `${layer.int8Ratio !== undefined ? 'dense int8' : 'dense'} (${looked})` };
+    return { kernel: 'dense', reason: `${dense} (${looked})` };
   }
   const nnz = layer.countNonZero();
   const density = layer.weights > 0 ? nnz / layer.weights : 1;
   const zeros = `${(100 * (1 - density)).toFixed(1)}% zeros`;
   if (nnz === 0) return { kernel: 'sparse', reason: `sparse (${zeros}: nothing to multiply)` };
-  const dense = layer.int8Ratio !== undefined ? 'dense int8' : 'dense';
-  const int8Note = layer.int8Ratio !== undefined ? [`int8 kernel predicted at ${layer.int8Ratio.toFixed(2)}x the f32 dense time`] : [];
   // a layer that is mostly non-zero cannot gain from either: skip the row scan
   if (density >= 0.9) return { kernel: 'dense', reason: `${dense} (${[zeros, ...int8Note].join('; ')})` };
   const base = layer.int8Ratio ?? 1;

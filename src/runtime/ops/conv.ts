@@ -92,12 +92,14 @@ export const Conv: OpDef = {
     const sparsePath = sparseConvPath(KH, KW, g.strides, g.pads);
     const rowPixels = ctx.outputDims[0][ctx.outputDims[0].length - 1];
     const K = CinG * KH * KW;
+    // the direct kernel's cost: the input rows one output row reads (padded width) matter for the cache
+    const direct = (d: number) => directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels, g.strides[1], K,
+      CinG * KH * (g.x4[3] + g.pads[1] + g.pads[3]) * 4);
     // stride 2 along W has two sparse kernels: the direct one, or the SpMM on im2col columns
     const twoWays = sparsePath === 'sparse-direct' && g.strides[1] === 2;
-    const im2col = (d: number) => twoWays && im2colRatio(d, outPixels, K) < directConvRatio(d, false, rowPixels, 2, K);
+    const im2col = (d: number) => twoWays && im2colRatio(d, outPixels, K) < direct(d);
     const ratio = (d: number) => sparsePath === 'sparse1x1' ? spmmRatio(d, outPixels)
-      : sparsePath === 'sparse-im2col' || im2col(d) ? im2colRatio(d, outPixels, K)
-        : directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels, g.strides[1], K);
+      : sparsePath === 'sparse-im2col' || im2col(d) ? im2colRatio(d, outPixels, K) : direct(d);
     const weights = () => constFloats(node, inputs, 1, 'the weights');
     // int8 weights (quantized per output channel) of a plain 1x1 conv run the int8 dot kernel
     const wConst = inputs[1]?.constant;

@@ -226,7 +226,7 @@ export function conv2dBackward(k: Kernels, a: Conv2dBackwardArgs, out: Conv2dGra
       else f.grad_dw_filter(src, Hp, Wp, dyn, Cout, Cout / C, KH, KW, sh, sw, dh, dw, OH, OW, out.dw, n > 0 ? 1 : 0);
       if (withDx && p.dwFlip) {
         f.pad2d(dyn, C, OH, OW, p.q[0], p.q[1], p.Hq, p.Wq, dyPadDw);
-        f.dwconv(dyPadDw, p.Hq, p.Wq, 0, 0, p.Hq, p.Wq, 0, dxArea, C, 1, KH, KW, 1, 1, dh, dw, dxn, H, W, 0, 0, 0, 0);
+        f.dwconv(dyPadDw, p.Hq, p.Wq, 0, 0, p.Hq, p.Wq, 0, 0, dxArea, C, 1, KH, KW, 1, 1, dh, dw, dxn, H, W, 0, 0, 0, 0);
       } else if (withDx) {
         f.grad_dw_input(dyn, C, Cout / C, OH, OW, a.w, KH, KW, sh, sw, dh, dw, pt, pl, H, W, Hp, Wp, dxArea, dxn);
       }
