@@ -6,7 +6,7 @@
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1, storeLanes } from './simd';
 import { PANEL, sliceA, tile_a4_8 } from './gemm';
-import { copyRows, directRun, pad2d_split } from './sparse-direct';
+import { pad2d_split, spconv_direct, spconv_direct_flat } from './sparse-direct';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
 export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
@@ -302,14 +302,14 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
     }
     // the kept-tap list (dw_sparse_plane) sums only the kept taps, in blocks of up to 28 pixels; at
     // stride 2 along W it needs the column-split plane (pad2d_split), so a plane to pad into. Even
-    // with every tap kept it beats the generic dw_plane, and the 3x3 and 5x5 plane kernels on rows
-    // of 28 pixels or more (14 or more run over the padded width); on shorter rows those win
-    // unless at least half the taps are zero (bench: 0.51-0.97x their time, 1.16-1.39x on 7-14
-    // pixel rows with every tap)
+    // with every tap kept it beats the generic dw_plane (5x5 at stride 2, 7x7: 0.51-0.58x its
+    // time). The 3x3 and 5x5 plane kernels keep the channels with more than half their taps: with
+    // every tap the list ran 0.78-0.97x their time on rows of 14 pixels or more, but 1.16-1.39x on
+    // shorter rows, and it added 3.5% to a dense MobileNetV3's cold start (the list's kernels were
+    // compiled in a first run as well as the plane kernels)
     const flatTmp = sw == 1 && sh == 1 ? tmp : 0;
     const planeKernel = KH == KW && (KH == 3 || (KH == 5 && sw == 1)) && dh == 1 && dw == 1 && (sw == 1 || sw == 2);
-    const rowsFit = OW >= 28 || (flatTmp != 0 && OW >= 14);
-    const sparse = KK <= DW_MAX_TAPS && (sw == 1 || (sw == 2 && plane != 0)) && (!planeKernel || rowsFit || <usize>kept * 2 <= KK);
+    const sparse = KK <= DW_MAX_TAPS && (sw == 1 || (sw == 2 && plane != 0)) && (!planeKernel || <usize>kept * 2 <= KK);
     let src = x + ((ci * H * W) << 2);
     if (plane) {
       const split = sparse && sw == 2;
@@ -424,6 +424,9 @@ export function dw_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usiz
 const DW_MAX_TAPS: usize = 64;
 const DW_TAP_OFFS: usize = memory.data(<i32>(DW_MAX_TAPS << 2), 16);
 const DW_TAP_VALS: usize = memory.data(<i32>(DW_MAX_TAPS << 2), 16);
+/** The tap list's CSR row (0, kept) and its bias, for spconv_direct. */
+const DW_ROW_PTR: usize = memory.data(8, 16);
+const DW_BIAS: usize = memory.data(4, 16);
 
 /** A channel with no kept tap: n floats of v (its activated bias). */
 export function dw_fill_plane(y: usize, n: usize, v: f32): void {
@@ -436,8 +439,9 @@ export function dw_fill_plane(y: usize, n: usize, v: f32): void {
 
 /**
  * One channel of a pruned depthwise conv: its kept (non-zero) taps become a list of byte offsets
- * and weights, and each output row runs as the direct sparse conv's run of blocks over it (28
- * pixels, seven multiply-add chains), so the cost follows the kept taps. Stride 2 along W reads a
+ * and weights, run as one output channel of the direct sparse conv (spconv_direct: blocks of 28
+ * pixels, seven multiply-add chains; spconv_direct_flat when tmp is given: stride 1, short rows
+ * as one run over the padded width), so the cost follows the kept taps. Stride 2 along W reads a
  * column-split plane (pad2d_split): the tap's column 2 * ow + kw * dw is then at a fixed offset
  * plus ow. The taps are summed in dw_plane's order, zeros left out. Exported, like dw_plane, so
  * binaryen keeps it out of dwconv.
@@ -457,18 +461,13 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
       n++;
     }
   }
-  const lo = f32x4.splat(p0), hi = f32x4.splat(p1), bv = f32x4.splat(bs);
-  if (tmp) {
-    // stride 1, short rows: one run over the padded width into tmp, then its rows copied out
-    // (spconv_direct_flat's way: a 7x7 map is three blocks instead of fourteen 4-pixel steps)
-    directRun(DW_TAP_OFFS, DW_TAP_VALS, 0, n << 2, bv, plane, (OH - 1) * Wp + OW, tmp, act, lo, hi);
-    copyRows(tmp, Wp, yplane, OH, OW);
-    return;
-  }
-  const rowB = (sh * Wp) << 2;
-  for (let oh: usize = 0; oh < OH; oh++) {
-    directRun(DW_TAP_OFFS, DW_TAP_VALS, 0, n << 2, bv, plane + oh * rowB, OW, yplane + ((oh * OW) << 2), act, lo, hi);
-  }
+  // one output channel of the direct sparse conv over the list (called, not inlined: the kernels
+  // are compiled once, and a first run's baseline code stays small)
+  store<u32>(DW_ROW_PTR, 0);
+  store<u32>(DW_ROW_PTR, <u32>n, 4);
+  store<f32>(DW_BIAS, bs);
+  if (tmp) spconv_direct_flat(DW_ROW_PTR, DW_TAP_OFFS, DW_TAP_VALS, 1, plane, OH, Wp, OW, yplane, 0, DW_BIAS, act, p0, p1, tmp);
+  else spconv_direct(DW_ROW_PTR, DW_TAP_OFFS, DW_TAP_VALS, 1, plane, OH, (sh * Wp) << 2, OW, yplane, 0, DW_BIAS, act, p0, p1);
 }
 
 /** y[c][i] = bias[c] for C planes of HW (bias 0: zeros). The ConvTranspose accumulator's start. */

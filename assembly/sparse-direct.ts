@@ -76,7 +76,7 @@ import { activate, madd, storeLanes } from './simd';
  * a 40-pixel row took a block and three such steps.
  */
 // @ts-ignore: decorator
-@inline export function directRun(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xr: usize, N: usize,
+@inline function directRun(offs: usize, values: usize, j0: usize, j1: usize, b: v128, xr: usize, N: usize,
   yr: usize, act: i32, lo: v128, hi: v128): void {
   let n: usize = 0;
   for (; n + 28 <= N; n += 28) block28(offs, values, j0, j1, b, xr + (n << 2), yr + (n << 2), act, lo, hi);
@@ -173,7 +173,7 @@ export function spconv_direct_flat(rowPtr: usize, offs: usize, values: usize, M:
 
 /** The first OW floats of each of OH rows Wp floats apart in src, packed into dst (OH x OW). */
 // @ts-ignore: decorator
-@inline export function copyRows(src: usize, Wp: usize, dst: usize, OH: usize, OW: usize): void {
+@inline function copyRows(src: usize, Wp: usize, dst: usize, OH: usize, OW: usize): void {
   for (let oh: usize = 0; oh < OH; oh++) {
     const s = src + ((oh * Wp) << 2), d = dst + ((oh * OW) << 2);
     let i: usize = 0;
