@@ -54,7 +54,7 @@ describe.each(FLAVORS)('int8 weights in a session (%s)', (wasm) => {
     const want = (await runOrt(onnx, { x: { data: x, dims } })).y.data;
     const s = await InferenceSession.create(writeArtifact(q), { wasm });
     const kernels = s.info().nodes.filter((n) => n.choice).map((n) => n.kernel);
-    expect(kernels).toEqual(['conv:direct', 'conv:int8-1x1+bn', 'gemm:int8', 'matmul:int8']);
+    expect(kernels).toEqual(['conv:winograd', 'conv:int8-1x1+bn', 'gemm:int8', 'matmul:int8']);
     expect(s.info().nodes.find((n) => n.kernel === 'gemm:int8')!.choice).toMatch(/^dense int8 \(.*int8 kernel predicted at 0\.65x the f32 dense time/);
     const got = (await s.run({ x: new Tensor('float32', x, dims) })).y.data;
     // activations go to int16 per column/row: a relative error well under 1e-3 of the output scale
