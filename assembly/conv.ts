@@ -277,9 +277,12 @@ export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usi
  * Depthwise convolution: output channel co reads input channel co / mult of x (C x H x W).
  * plane: 0 when x needs no padding (then H, W = Hp, Wp), else room for one Hp x Wp plane into which
  * each input channel is zero-padded (image at pt, pl) just before its output channels run, so the
- * plane is read from L1 and the scratch is one plane, not C. A channel with no kept tap needs no
- * input at all; one with at most 3/4 of its taps kept runs dw_sparse_plane (at stride 2 along W
- * only when there is a plane, to split by columns). w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
+ * plane is read from L1 and the scratch is one plane, not C. tmp: 0, or room for
+ * (OH - 1) * Wp + OW + 4 floats (stride 1, rows under 28 pixels) for dw_sparse_plane's run over the
+ * padded width. A channel with no kept tap needs no input at all; the others run dw_sparse_plane
+ * (their kept taps only; at stride 2 along W only when there is a plane, to split by columns)
+ * unless a 3x3 or 5x5 plane kernel fits and keeps more than half the taps (see below).
+ * w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
  * The plane kernels are vectorised along the output row: 8 and 4 pixels at a time for stride 1;
  * for stride 2, 4 pixels from two loads whose even lanes are picked by a shuffle; scalar for the rest.
  */
