@@ -2,12 +2,14 @@
 //   sparse1x1      1x1, stride 1, no pads: the CSR SpMM of assembly/sparse.ts straight on the
 //                  input planes (K = Cin rows of H * W pixels, blocked by 16);
 //   sparse-direct  any other conv with stride 1 or 2 along W: assembly/sparse-direct.ts on a
-//                  padded copy, one byte offset per non-zero (cin, kh, kw), no im2col buffer;
+//                  padded copy (at stride 2 with each row's even columns, then its odd ones),
+//                  one byte offset per non-zero (cin, kh, kw), no im2col buffer; rows under 28
+//                  pixels at stride 1 as one run over the padded width;
 //   sparse-im2col  the rest (stride 3+ along W, or stride 2 where the caller asks for it: the
-//                  SpMM's panels beat the direct kernel's shuffles on wide layers at moderate
-//                  sparsity, see src/runtime/kernel-choice.ts): the SpMM over im2col columns, a band of output
-//                  rows at a time so the columns stay within IM2COL_BAND_FLOATS (a 7x7 stride-2
-//                  stem on a 224x224 image would otherwise need 7.4 MB of scratch).
+//                  SpMM's panels beat the direct kernel on rows under 16 pixels at moderate
+//                  sparsity, see src/runtime/kernel-choice.ts): the SpMM over im2col columns, a
+//                  band of output rows at a time so the columns stay within IM2COL_BAND_FLOATS (a
+//                  7x7 stem with stride 3 along W on a 224x224 image would otherwise need 4.9 MB).
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { sizeOf } from './check.js';
