@@ -368,15 +368,15 @@ it('a stride-2 conv on short rows runs the im2col SpMM at 90% zeros and the dire
   }
 });
 
-it('the cost models: sparse pays more with more zeros, and never at half density', () => {
+it('the cost models: sparse pays more with more zeros, and at half density only the SpMM on many columns pays', () => {
   const models = [(d: number) => spmmRatio(d, 3136), (d: number) => spmmRatio(d, 4), (d: number) => im2colRatio(d, 784),
     (d: number) => directConvRatio(d, true, 56), (d: number) => directConvRatio(d, false, 7), (d: number) => gemmRatio(d, 1), (d: number) => gemmRatio(d, 8),
     (d: number) => directConvRatio(d, false, 56, 2, 27), (d: number) => directConvRatio(d, false, 14, 2, 576), (d: number) => im2colRatio(d, 3136, 27)];
   const layer = (nnz: number, sparseRatio: (d: number) => number, kept?: number) => ({ weights: 100, countNonZero: () => nnz, sparseRatio, keptRowShare: () => kept });
-  for (const m of models) {
-    expect(m(0.05)).toBeLessThan(m(0.2));
-    expect(chooseWeightKernel('auto', layer(50, m)).kernel).toBe('dense');
-  }
+  for (const m of models) expect(m(0.05)).toBeLessThan(m(0.2));
+  // at 50% non-zeros the SpMM over 3136 columns is predicted at 0.65x (PP-OCRv4's 1x1 convs pruned
+  // to exactly 50% measured 0.63-0.71x); every other kernel stays dense there
+  expect(models.map((m) => chooseWeightKernel('auto', layer(50, m)).kernel)).toEqual(['sparse', ...models.slice(1).map(() => 'dense')]);
   expect(chooseWeightKernel('auto', layer(5, models[0])).kernel).toBe('sparse');
   // half the output channels zero: slim beats sparse at 50% density
   expect(chooseWeightKernel('auto', layer(50, models[0], 0.5)).kernel).toBe('slim');

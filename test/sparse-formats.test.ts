@@ -196,7 +196,8 @@ describe('sparseCostRatio', () => {
     // the bar the fits stand on: sparse pays off from 50% zeros (CSR) and 2:4 beats dense
     expect(sparseCostRatio('csr', 0.5, 3136)).toBeLessThan(1);
     expect(sparseCostRatio('2:4', 0.5, 3136)).toBeLessThan(1);
-    expect(sparseCostRatio('block1x4', 0.2, 3136)).toBeLessThan(sparseCostRatio('csr', 0.2, 3136));
+    // 1x4 blocks ran as fast as CSR at the same density (3.14x against 3.17x at 80% zeros): never predicted slower
+    expect(sparseCostRatio('block1x4', 0.2, 3136)).toBeLessThanOrEqual(sparseCostRatio('csr', 0.2, 3136));
     // narrow operands pay for whole blocks: 16 (CSR in place) or 28 columns against the dense GEMM's 8
     expect(sparseCostRatio('csr', 0.5, 8)).toBeCloseTo(2 * sparseCostRatio('csr', 0.5, 16), 12);
     expect(sparseCostRatio('2:4', 0.5, 8)).toBeCloseTo(3.5 * sparseCostRatio('2:4', 0.5, 3136), 12);

@@ -71,17 +71,21 @@ const DENSE_W = 8;
  * multiples of 8. Below 1 the sparse kernel is predicted faster. It predicts what access 'auto'
  * runs.
  *
- * Fitted on bench/sparse.ts, Y[64 x 3136] = W[64 x 576] · X[576 x 3136], relaxed build, 3 runs on
- * a 2-core AMD EPYC VM shared with other jobs (medians of 15 interleaved rounds each; speed-up =
- * dense time / sparse time):
- *   csr panel     50%: 1.19 1.18 1.21   70%: 1.75 1.81 1.75   80%: 2.40 2.42 2.25
- *   csr in place  90%: 4.24 4.12 3.82   95%: 7.48 7.37 8.50
- *   1x4 panel     80%: 2.51 2.34 2.71   1x4 in place 90%: 4.84 4.16 4.31   2:4: 1.34 1.24 1.27
- * as lines in the density d: csr panel 0.147 + 1.387 d, in place 0.010 + 2.36 d (they cross at
- * d = 0.14 = IN_PLACE_BELOW_DENSITY, where 'auto' switches); 1x4 panel 0.12 + 1.387 d, in place
- * 2.25 d; 2:4 0.78. The simd build's speed-ups over the simd dense GEMM are 10-20% higher (its
- * dense multiply-adds are slower, the sparse loops are bound by loads). Expect about 15% error:
- * the VM's spread, and shapes whose X fits in cache or whose rows hold very few non-zeros.
+ * Fitted on bench/sparse.ts, Y[64 x 3136] = W[64 x 576] · X[576 x 3136], relaxed build, 2 runs on
+ * a 2-core AMD EPYC (Zen 5) VM (medians of 15 interleaved rounds each; speed-up = dense time /
+ * sparse time):
+ *   csr panel     50%: 1.58 1.51   70%: 2.55 2.44   80%: 3.53 3.51
+ *   csr in place  90%: 5.34 5.42   95%: 10.32 10.49
+ *   1x4 panel     80%: 3.14 (CSR on the same weights 3.17)   1x4 in place 90%: 5.33 (5.44)
+ *   2:4           1.53 (CSR 1.60)
+ * as lines in the density d: csr panel 0.04 + 1.21 d, in place 0.006 + 1.8 d; 1x4 the same as
+ * CSR (on the older CPU 1x4 was 5-10% faster); 2:4 0.7. 'auto' switches to in place below
+ * IN_PLACE_BELOW_DENSITY (0.14; on this CPU the panel is still 8% faster at 90% zeros). The
+ * simd build's speed-ups are within a few percent. The older CPU of the same VM type read 20-30%
+ * lower (csr panel 0.147 + 1.387 d, in place 0.010 + 2.36 d, 2:4 0.78): sparse was still faster
+ * than dense from 50% zeros there, so this fit picks no kernel that is slower on either. Expect
+ * about 15% error: the VM's spread, and shapes whose X fits in cache or whose rows hold very few
+ * non-zeros.
  */
 export function sparseCostRatio(format: SparseFormat, density: number, columns = 3136): number {
   // the runtime's kernel choice passes a density in [0, 1], at least one column and a known format
@@ -95,22 +99,23 @@ export function sparseCostRatio(format: SparseFormat, density: number, columns =
     case 'csr':
       // what access 'auto' runs
       if (density < IN_PLACE_BELOW_DENSITY || columns < PANEL_W) {
-        r = 0.01 + 2.36 * density;
+        r = 0.006 + 1.8 * density;
         width = IN_PLACE_W;
       } else {
-        r = 0.147 + 1.387 * density;
+        r = 0.04 + 1.21 * density;
       }
       break;
     case 'block1x4':
+      // as fast as CSR at the same density on this CPU (the blocks save index bytes)
       if (density < IN_PLACE_BELOW_DENSITY || columns < PANEL_W) {
-        r = 2.25 * density;
+        r = 0.006 + 1.8 * density;
         width = IN_PLACE_W;
       } else {
-        r = 0.12 + 1.387 * density;
+        r = 0.04 + 1.21 * density;
       }
       break;
     case '2:4':
-      r = 0.78;
+      r = 0.7;
       break;
     default:
       throw new ArgumentError(`sparseCostRatio: unknown format ${String(format)}; use 'csr', 'block1x4' or '2:4'`);

@@ -24,8 +24,9 @@ const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse', 'sl
 /**
  * The CSR SpMM (1x1 convs, Gemm/MatMul with >= 16 rows) against the packed GEMM: the model fitted
  * with the kernel itself (src/kernels/sparse.ts sparseCostRatio: bench/sparse.ts, W 64x576 x X
- * 576x3136, relaxed build; about 0.15 + 1.39 * density with the panel kernel, 0.01 + 2.36 * density
+ * 576x3136, relaxed build; about 0.04 + 1.21 * density with the panel kernel, 0.006 + 1.8 * density
  * in place below 14% non-zeros), including the cost of padding few columns to whole blocks.
+ * PP-OCRv4's 1x1 convs pruned to exactly 50% ran sparse in 0.63-0.71x the dense time.
  */
 export function spmmRatio(density: number, columns: number): number {
   return sparseCostRatio('csr', density, Math.max(1, columns));
@@ -160,7 +161,7 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
   if (density >= 0.9) return { kernel: 'dense', reason: `${dense} (${[zeros, ...int8Note].join('; ')})` };
   const base = layer.int8Ratio ?? 1;
   const candidates: { kernel: WeightKernel; ratio: number; text: string }[] = [{ kernel: 'dense', ratio: base, text: '' }];
-  if (density < 0.5) {
+  if (density <= 0.5) {
     const r = layer.sparseRatio(density);
     candidates.push({ kernel: 'sparse', ratio: r, text: `sparse predicted at ${r.toFixed(2)}x the dense time` });
   }
