@@ -281,7 +281,7 @@ export function dw5x5_plane(plane: usize, Wp: usize, w: usize, sh: usize, y: usi
  * (OH - 1) * Wp + OW + 4 floats (stride 1, rows under 28 pixels) for dw_sparse_plane's run over the
  * padded width. A channel with no kept tap needs no input at all; the others run dw_sparse_plane
  * (their kept taps only; at stride 2 along W only when there is a plane, to split by columns)
- * unless a 3x3 or 5x5 plane kernel fits and keeps more than half the taps (see below).
+ * unless a 3x3 or 5x5 plane kernel fits and keeps most of the taps (see below).
  * w: Cout x KH x KW (unpacked). bias: 0 or Cout floats.
  * The plane kernels are vectorised along the output row: 8 and 4 pixels at a time for stride 1;
  * for stride 2, 4 pixels from two loads whose even lanes are picked by a shuffle; scalar for the rest.
@@ -306,13 +306,17 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
     // the kept-tap list (dw_sparse_plane) sums only the kept taps, in blocks of up to 28 pixels; at
     // stride 2 along W it needs the column-split plane (pad2d_split), so a plane to pad into. Even
     // with every tap kept it beats the generic dw_plane (5x5 at stride 2, 7x7: 0.51-0.58x its
-    // time). The 3x3 and 5x5 plane kernels keep the channels with more than half their taps: with
-    // every tap the list ran 0.78-0.97x their time on rows of 14 pixels or more, but 1.16-1.39x on
-    // shorter rows, and it added 3.5% to a dense MobileNetV3's cold start (the list's kernels were
-    // compiled in a first run as well as the plane kernels)
+    // time). The 3x3 and 5x5 plane kernels keep the channels with more than 3/4 of their taps on
+    // rows of 28 pixels or more (10 or more run over the padded width), more than half on shorter
+    // rows: with every tap the list ran 0.78-0.97x their time on long rows but 1.16-1.39x on 7-14
+    // pixel rows, and it added 3.5% to a dense MobileNetV3's cold start (its kernels compiled in a
+    // first run as well as the plane kernels); at 50-60% of the taps it ran 0.69-0.84x their time
+    // on long rows, 1.2x on 7-pixel rows
     const flatTmp = sw == 1 && sh == 1 ? tmp : 0;
     const planeKernel = KH == KW && (KH == 3 || (KH == 5 && sw == 1)) && dh == 1 && dw == 1 && (sw == 1 || sw == 2);
-    const sparse = KK <= DW_MAX_TAPS && (sw == 1 || (sw == 2 && plane != 0)) && (!planeKernel || <usize>kept * 2 <= KK);
+    const longRows = OW >= 28 || (flatTmp != 0 && OW >= 10);
+    const sparse = KK <= DW_MAX_TAPS && (sw == 1 || (sw == 2 && plane != 0))
+      && (!planeKernel || (longRows ? <usize>kept * 4 <= KK * 3 : <usize>kept * 2 <= KK));
     let src = x + ((ci * H * W) << 2);
     if (plane) {
       const split = sparse && sw == 2;
