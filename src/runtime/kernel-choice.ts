@@ -59,14 +59,15 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
  *   against the direct kernel: 8->16 3x3 on 48x192 0.34, 0.28, 0.19; 32->32 5x5 on 28x28 0.30,
  *   0.21, 0.11: about 1.05 * density (1.2 kept, for the margin).
  * Stride 2 along W, on a copy with each row's even and odd columns apart (the same kernel; rows
- * shorter than 28 pixels stay rows): about 1.1 * density plus 0.03 for the copy, 5 times that on
- * rows under 16 pixels, at 50 / 30 / 20 / 10 / 5% non-zeros: 32->64 3x3 on 56x56 0.50, 0.33,
+ * shorter than 28 pixels stay rows): about 1.1 * density plus 0.03 for the copy and 4 / K, 5 times
+ * that on rows under 16 pixels; PP-OCRv4's and PaddleOCR's 3-channel 3x3 stems at 50% non-zeros
+ * ran in 0.42-0.48x the dense time. At 50 / 30 / 20 / 10 / 5% non-zeros: 32->64 3x3 on 56x56 0.50, 0.33,
  * 0.24, 0.15, 0.11; 3->64 7x7 on 224x224 0.59, 0.38, 0.28, 0.18, 0.12; 3->16 3x3 on 112x112 0.74,
  * 0.47, 0.39, 0.60, 0.30; 64->128 3x3 on 28x28 (14-pixel rows) 2.78, 1.58, 0.98, 0.43, 0.22.
  */
 export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity, rowBytes = 0): number {
   const cache = rowBytes > 45 * 1024 ? 1.4 : 1;
-  if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) * cache + 6 / K + 0.03;
+  if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) * cache + 4 / K + 0.03;
   return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : cache) + 6 / K;
 }
 
