@@ -6,28 +6,31 @@
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1, storeLanes } from './simd';
 import { PANEL, sliceA, tile_a4_8 } from './gemm';
-import { pad2d_split, spconv_direct, spconv_direct_flat } from './sparse-direct';
+import { splitRows, spconv_direct, spconv_direct_flat } from './sparse-direct';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
 export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
   // one fill for the whole padded block, then the rows: per-row fills cost more than they save
   // on the small planes of late layers (a bulk-memory call per 14-float row)
   memory.fill(xp, 0, (C * Hp * Wp) << 2);
+  for (let c: usize = 0; c < C; c++) padRows(x + ((c * H * W) << 2), H, W, pt, pl, Hp, Wp, xp + ((c * Hp * Wp) << 2));
+}
+
+/** The image rows of one plane into the inside of its padded plane (the border is left as it is). */
+// @ts-ignore: decorator
+@inline function padRows(src: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, plane: usize): void {
   const rowBytes = W << 2;
-  for (let c: usize = 0; c < C; c++) {
-    let src = x + ((c * H * W) << 2);
-    let dst = xp + (((c * Hp + pt) * Wp + pl) << 2);
-    for (let h: usize = 0; h < H; h++) {
-      if (rowBytes >= 256) {
-        memory.copy(dst, src, rowBytes);
-      } else {
-        let i: usize = 0;
-        for (; i + 16 <= rowBytes; i += 16) v128.store(dst + i, v128.load(src + i));
-        for (; i < rowBytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
-      }
-      src += rowBytes;
-      dst += Wp << 2;
+  let dst = plane + ((pt * Wp + pl) << 2);
+  for (let h: usize = 0; h < H; h++) {
+    if (rowBytes >= 256) {
+      memory.copy(dst, src, rowBytes);
+    } else {
+      let i: usize = 0;
+      for (; i + 16 <= rowBytes; i += 16) v128.store(dst + i, v128.load(src + i));
+      for (; i < rowBytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
     }
+    src += rowBytes;
+    dst += Wp << 2;
   }
 }
 
@@ -292,13 +295,18 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
   const KK = KH * KW;
   let paddedChannel: isize = -1;
   let paddedSplit = false;
+  // the plane's border is zero for this layout (0 plain, 1 column-split, -1 not yet filled): each
+  // channel then only copies its rows in (a fill per channel cost ~15% on 10x10 maps)
+  let zeroBorder: i32 = -1;
   for (let co: usize = 0; co < Cout; co++) {
     const ci = co / mult;
     const wc = w + ((co * KK) << 2);
     const bs: f32 = bias ? load<f32>(bias + (co << 2)) : 0;
     const yplane = y + ((co * OH * OW) << 2);
+    // counted and listed without branches: a pruned kernel's zeros fall at random, and a
+    // mispredicted branch per tap cost more than the taps of a 10x10 map
     let kept: i32 = 0;
-    for (let t: usize = 0; t < KK; t++) if (load<f32>(wc + (t << 2)) != 0) kept++;
+    for (let t: usize = 0; t < KK; t++) kept += <i32>(load<f32>(wc + (t << 2)) != 0);
     if (kept == 0) {
       dw_fill_plane(yplane, OH * OW, activate1(bs, act, p0, p1));
       continue;
@@ -321,8 +329,11 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
     if (plane) {
       const split = sparse && sw == 2;
       if (paddedChannel != <isize>ci || paddedSplit != split) {
-        if (split) pad2d_split(src, 1, H, W, pt, pl, Hp, Wp, plane);
-        else pad2d(src, 1, H, W, pt, pl, Hp, Wp, plane);
+        const layout: i32 = split ? 1 : 0;
+        if (zeroBorder != layout) memory.fill(plane, 0, (Hp * Wp) << 2);
+        zeroBorder = layout;
+        if (split) splitRows(src, H, W, pt, pl, Hp, Wp, plane);
+        else padRows(src, H, W, pt, pl, Hp, Wp, plane);
       }
       paddedChannel = <isize>ci;
       paddedSplit = split;
@@ -459,13 +470,13 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
   let n: usize = 0;
   for (let kh: usize = 0; kh < KH; kh++) {
     for (let kw: usize = 0; kw < KW; kw++) {
+      // every tap is written at n, and n moves on past the kept ones (no branch on the weight)
       const wt = load<f32>(wc + ((kh * KW + kw) << 2));
-      if (wt == 0) continue;
       const c = kw * dw;
       const col = sw == 1 ? c : (c & 1) == 0 ? c >> 1 : We + (c >> 1);
       store<u32>(DW_TAP_OFFS + (n << 2), <u32>((kh * dh * Wp + col) << 2));
       store<f32>(DW_TAP_VALS + (n << 2), wt);
-      n++;
+      n += <usize>(wt != 0);
     }
   }
   // one output channel of the direct sparse conv over the list (called, not inlined: the kernels

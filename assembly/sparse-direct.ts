@@ -128,23 +128,27 @@ export function spconv_direct(rowPtr: usize, offs: usize, values: usize, M: usiz
  */
 export function pad2d_split(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
   memory.fill(xp, 0, (C * Hp * Wp) << 2);
+  for (let c: usize = 0; c < C; c++) splitRows(x + ((c * H * W) << 2), H, W, pt, pl, Hp, Wp, xp + ((c * Hp * Wp) << 2));
+}
+
+/** pad2d_split's rows for one plane (the border is left as it is). */
+// @ts-ignore: decorator
+@inline export function splitRows(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, plane: usize): void {
   const We = (Wp + 1) >> 1;
   // image column w is padded column pl + w: evens of the image go to the even half when pl is even
   const evenDst = (pl & 1) == 0 ? (pl >> 1) : We + (pl >> 1);
   const oddDst = (pl & 1) == 0 ? We + (pl >> 1) : (pl + 1) >> 1;
-  for (let c: usize = 0; c < C; c++) {
-    for (let h: usize = 0; h < H; h++) {
-      const src = x + (((c * H) + h) * W << 2);
-      const row = xp + ((((c * Hp) + pt + h) * Wp) << 2);
-      const ev = row + (evenDst << 2), od = row + (oddDst << 2);
-      let w: usize = 0;
-      for (; w + 8 <= W; w += 8) {
-        const v0 = v128.load(src + (w << 2)), v1 = v128.load(src + (w << 2), 16);
-        v128.store(ev + (w << 1), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
-        v128.store(od + (w << 1), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-      }
-      for (; w < W; w++) store<f32>(((w & 1) == 0 ? ev : od) + ((w >> 1) << 2), load<f32>(src + (w << 2)));
+  for (let h: usize = 0; h < H; h++) {
+    const src = x + ((h * W) << 2);
+    const row = plane + (((pt + h) * Wp) << 2);
+    const ev = row + (evenDst << 2), od = row + (oddDst << 2);
+    let w: usize = 0;
+    for (; w + 8 <= W; w += 8) {
+      const v0 = v128.load(src + (w << 2)), v1 = v128.load(src + (w << 2), 16);
+      v128.store(ev + (w << 1), i32x4.shuffle(v0, v1, 0, 2, 4, 6));
+      v128.store(od + (w << 1), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
     }
+    for (; w < W; w++) store<f32>(((w & 1) == 0 ? ev : od) + ((w >> 1) << 2), load<f32>(src + (w << 2)));
   }
 }
 
