@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { sizeOf } from './check.js';
-import { checkConvLayer, conv2dGeometry, type Conv2dAttributes, type ConvShape } from './conv.js';
+import { checkConvLayer, conv2dGeometry, flatFloats, runsFlat, type Conv2dAttributes, type ConvShape } from './conv.js';
 import { denseToCsr, PackedSparseLinear } from './sparse.js';
 import { activationArgs } from './activation.js';
 
@@ -24,14 +24,6 @@ export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
  * the SpMM (a 7x7 stem: 3 rows of 112), and the scratch stays near the layer's own tensors.
  */
 export const IM2COL_BAND_FLOATS = 65536;
-
-/** Output rows shorter than this (one 28-pixel block) run as one run on the padded width. */
-const FLAT_BELOW = 28;
-
-/** spconv_direct_flat's output plane on the padded width, and the last vector's spare lanes. */
-function flatFloats(OH: number, OW: number, Wp: number): number {
-  return (OH - 1) * Wp + OW + 4;
-}
 
 /** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw) to turn into byte offsets per input size. */
 interface DirectGroup {
@@ -211,7 +203,7 @@ export class PackedSparseConv2d implements ConvShape {
 
   /** Short rows at stride 1 run spconv_direct_flat (see assembly/sparse-direct.ts). */
   private flat(OW: number): boolean {
-    return OW < FLAT_BELOW && this.strides[0] === 1 && this.strides[1] === 1;
+    return runsFlat(this.strides, OW);
   }
 
   /** CSR of one group's rows (CoutG x CinG*KH*KW) for the direct kernel. */

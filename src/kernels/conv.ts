@@ -72,6 +72,19 @@ export function checkConvLayer(w: Float32Array, wDims: readonly number[], bias: 
   return a;
 }
 
+/**
+ * Whether a stride-1 sparse run (the direct sparse conv, a depthwise kept-tap list) computes its
+ * rows as one run over the padded width: rows shorter than one 28-pixel block.
+ */
+export function runsFlat(strides: readonly number[], OW: number): boolean {
+  return OW < 28 && strides[0] === 1 && strides[1] === 1;
+}
+
+/** That run's output plane on the padded width, and the last vector's spare lanes. */
+export function flatFloats(OH: number, OW: number, Wp: number): number {
+  return (OH - 1) * Wp + OW + 4;
+}
+
 /** Conv attributes with defaults filled in, checked. */
 export function normalizeConvAttributes(attrs: Conv2dAttributes) {
   const group = attrs.group ?? 1;
@@ -194,9 +207,9 @@ export class PackedConv2d implements PackedLayer {
     return this.padsZero() && this.strides[1] !== 2 ? 0 : g.Hp * g.Wp;
   }
 
-  /** Depthwise at stride 1 on rows under 28 pixels: the kept-tap lists' run over the padded width (assembly/conv.ts dw_sparse_plane). */
+  /** Depthwise at stride 1 on short rows: the kept-tap lists' run over the padded width (assembly/conv.ts dw_sparse_plane). */
   private dwFlatFloats(g: Geometry): number {
-    return this.strides[0] === 1 && this.strides[1] === 1 && g.OW < 28 ? (g.OH - 1) * g.Wp + g.OW + 4 : 0;
+    return runsFlat(this.strides, g.OW) ? flatFloats(g.OH, g.OW, g.Wp) : 0;
   }
 
   scratchFloats(xDims: readonly number[]): number {
