@@ -88,6 +88,21 @@ describe('activations written as chains of elementwise nodes run as one pass', (
     expect(Array.from(y)).toEqual(Array.from(twin.y));
   });
 
+  it('NaN and infinities: each hard-swish form keeps its unfused twin\'s bits', async () => {
+    const special = Float32Array.from(X, (v, i) => [NaN, Infinity, -Infinity, -3, v][i % 5]);
+    const run = async (bytes: Uint8Array, wasm: 'simd' | 'relaxed') => {
+      const s = await InferenceSession.create(bytes, { wasm });
+      return Array.from((await s.run({ in: new Tensor('float32', special, DIMS) })).y.data as Float32Array);
+    };
+    for (const f of FORMS.filter((g) => g.kernel.startsWith('unary:hardSwish'))) {
+      for (const wasm of ['simd', 'relaxed'] as const) {
+        const fused = await run(buildModel(model(f.opset, f.chain, f.inits)), wasm);
+        expect(fused.filter((v) => Number.isNaN(v)).length, f.name).toBeGreaterThanOrEqual(special.length / 5);
+        expect(fused, `${wasm} ${f.name}`).toEqual(await run(buildModel(model(f.opset, f.chain, f.inits, f.between)), wasm));
+      }
+    }
+  });
+
   it('x read again after the chain (so not overwritten in place): same as onnxruntime', async () => {
     const f = FORMS[3];
     const spec = model(f.opset, [...f.chain.map((n) => (n.outputs[0] === 'y' ? { ...n, outputs: ['h'] } : n)), { op: 'Add', inputs: ['h', 'x'], outputs: ['y'] }], f.inits);
