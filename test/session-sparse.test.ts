@@ -379,6 +379,11 @@ it('the cost models: sparse pays more with more zeros, and at half density only 
   expect(models.map((m) => chooseWeightKernel('auto', layer(50, m)).kernel)).toEqual(
     ['sparse', 'dense', 'dense', 'dense', 'dense', 'dense', 'dense', 'sparse', 'dense', 'dense']);
   expect(chooseWeightKernel('auto', layer(5, models[0])).kernel).toBe('sparse');
+  // batch-1 Linear layers at 80% zeros: the SpMV ran 0.70-0.80x the dense GEMV with 784-1024 inputs
+  // (sparse), 0.85-1.01x with 256 (dense); with 4+ rows the dense GEMM shares its weight reads (dense)
+  expect([784, 256].map((K) => chooseWeightKernel('auto', layer(20, (d) => gemmRatio(d, 1, K))).kernel)).toEqual(['sparse', 'dense']);
+  expect(chooseWeightKernel('auto', layer(20, (d) => gemmRatio(d, 4, 1024))).kernel).toBe('dense');
+  expect(chooseWeightKernel('auto', layer(10, (d) => gemmRatio(d, 4, 1024))).kernel).toBe('sparse');
   // half the output channels zero: slim beats sparse at 50% density
   expect(chooseWeightKernel('auto', layer(50, models[0], 0.5)).kernel).toBe('slim');
   // but at 5% density the sparse kernel wins even with channels to drop

@@ -73,19 +73,22 @@ export function directConvRatio(density: number, denseWinograd: boolean, rowPixe
 
 /**
  * The CSR SpMV, run once per row (Gemm/MatMul with < 16 rows), against the packed GEMM, fitted on
- * 1024x1000, 784x300, 512x128 and 128x10 at 1, 4 and 8 rows (relaxed build): one row 0.75-0.92
- * at 20% non-zeros, 0.42-0.57 at 10%, 0.28-0.38 at 5% on the three larger layers; 4 or 8 rows
- * 1.39-1.74 at 20%, 0.70-1.04 at 10%. So 4.5 * density
- * for one row, 9 * density for more (the dense GEMM amortises its weight reads over rows, the
- * SpMV does not).
+ * 1024x1024, 1000x1024, 1024x784, 300x784, 128x512 and 256x256 (outputs x inputs K) at 1, 2, 4
+ * and 8 rows (bench/spmv-fit.ts, single Gemm layers, AMD EPYC Zen 5 VM; relaxed / simd):
+ * one or two rows, 1024 inputs: 0.70-0.80 at 20% non-zeros, 0.36-0.42 at 10%, 0.20-0.22 at 5%;
+ * 256 inputs 0.85-1.01, 0.50-0.59, 0.32-0.38. Four or eight rows: 1.31-1.36, 0.68-0.72, 0.37-0.41
+ * on 784-1024 inputs (the dense GEMM reads each weight once for four rows; the SpMV does not). So
+ * 3.6 (one or two rows) or 6.8 (more) times the density, plus about 45 / K for each output's own
+ * work (its sum and store), which short rows do not amortise. (The older Xeon VM measured one row
+ * at 4.5 times the density; its dense GEMV was faster against the gather.)
  */
-export function spmvRatio(density: number, rows: number): number {
-  return (rows <= 1 ? 4.5 : 9) * density;
+export function spmvRatio(density: number, rows: number, K = Infinity): number {
+  return (rows <= 2 ? 3.6 : 6.8) * density + 45 / K;
 }
 
-/** The model for a Gemm/MatMul with this many rows. */
-export function gemmRatio(density: number, rows: number): number {
-  return rows < SPMM_MIN_ROWS ? spmvRatio(density, rows) : spmmRatio(density, rows);
+/** The model for a Gemm/MatMul with this many rows and K inputs per output. */
+export function gemmRatio(density: number, rows: number, K = Infinity): number {
+  return rows < SPMM_MIN_ROWS ? spmvRatio(density, rows, K) : spmmRatio(density, rows);
 }
 
 export type WeightKernel = 'dense' | 'sparse' | 'slim';

@@ -62,7 +62,7 @@ export const Gemm: OpDef = {
     if (bn) bias = foldedBias(bias, bn);
     // int8 weights quantized along the output axis (0 for transB, 1 otherwise) run the int8 kernel
     const int8 = bIn.constant.quant?.axis === (transB ? 0 : 1);
-    const choice = chooseWeightKernel(ctx.preference, { weights: K * N, work: M * K * N, countNonZero: () => ctx.once('nnz', () => countNonZero(k, w)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d) => gemmRatio(d, M), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
+    const choice = chooseWeightKernel(ctx.preference, { weights: K * N, work: M * K * N, countNonZero: () => ctx.once('nnz', () => countNonZero(k, w)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d) => gemmRatio(d, M, K), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
     const opts = { transposed: transB, bias, activation: postAdd ? undefined : ctx.activation, outputScale };
     const lin = choice.kernel === 'sparse'
       ? ctx.once(`sparse-gemm|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, K, N, opts))
@@ -107,7 +107,7 @@ export const MatMul: OpDef = {
       const rows = size(aDims) / s.K;
       const w = toFloat32(bIn.constant);
       const int8 = bIn.constant.quant?.axis === 1;
-      const choice = chooseWeightKernel(ctx.preference, { weights: s.K * s.N, work: rows * s.K * s.N, countNonZero: () => ctx.once('nnz', () => countNonZero(k, w)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d) => gemmRatio(d, rows), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
+      const choice = chooseWeightKernel(ctx.preference, { weights: s.K * s.N, work: rows * s.K * s.N, countNonZero: () => ctx.once('nnz', () => countNonZero(k, w)), sampleHasZero: () => sampleHasZero(w), sparseRatio: (d) => gemmRatio(d, rows, s.K), int8Ratio: int8 ? INT8_LINEAR_RATIO : undefined });
       const lin = choice.kernel === 'sparse'
         ? ctx.once(`sparse-matmul|${ctx.activation?.kind}`, () => new PackedSparseGemm(k, w, s.K, s.N, { activation: ctx.activation }))
         : int8 ? ctx.once(`int8-matmul|${ctx.activation?.kind}`, () => int8Linear(k, bIn.constant!, s.K, s.N, { activation: ctx.activation }))
