@@ -293,6 +293,26 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
   w: usize, Cout: usize, mult: usize, KH: usize, KW: usize, sh: usize, sw: usize, dh: usize, dw: usize,
   y: usize, OH: usize, OW: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
   const KK = KH * KW;
+  // output rows whose window reaches into the zero rows above the image ([0, r0)) or below it
+  // ([r1, OH)): there only the kernel rows over the image count, which on a map of a few rows is
+  // most of the work (5x5 on 3 rows: 15 of 25 taps). Those rows run the tap list of just those
+  // kernel rows, one row at a time; rows in between run as before.
+  const reach = <isize>((KH - 1) * dh);
+  const r0 = <isize>min((pt + sh - 1) / sh, OH);
+  const last = <isize>(H + pt) - 1 - reach; // the last first-row of a window that ends on the image
+  const r1 = last < 0 ? r0 : max(r0, min(<isize>OH, last / <isize>sh + 1));
+  // a call per edge row (its tap list built, its blocks set up) pays where the taps it skips add
+  // up: from about 400 kept tap-pixels an edge row, on rows of 28 pixels or more (shorter rows run
+  // in 4-pixel steps, or as one run over the padded width, which per-row calls would lose). The
+  // share of a channel's taps that are kept stands in for that share among the skipped ones.
+  let skipped: usize = 0, edgeRows: usize = 0;
+  for (let oh: isize = 0; oh < <isize>OH; oh++) {
+    if (oh == r0) oh = r1;
+    if (oh >= <isize>OH) break;
+    skipped += (KH - dwKernelRows(oh, pt, sh, dh, H, KH)) * KW * OW;
+    edgeRows++;
+  }
+  const trimEdges = edgeRows > 0 && OW >= 28 && KK <= DW_MAX_TAPS;
   let paddedChannel: isize = -1;
   // the layout the plane holds (0 plain, 1 column-split, -1 nothing yet): its border is zero for
   // it, so a channel in the same layout only copies its rows in
@@ -337,20 +357,51 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
       paddedChannel = <isize>ci;
       src = plane;
     }
+    // the edge rows need the tap list, so a layout it reads: plain (stride 1) or column-split
+    const edges = trimEdges && (sw == 1 || sparse) && skipped * <usize>kept >= 400 * edgeRows * KK;
+    let first: usize = 0, rows = OH;
+    if (edges) {
+      for (let oh: isize = 0; oh < <isize>OH; oh++) {
+        if (oh == r0) oh = r1;
+        if (oh >= <isize>OH) break;
+        const khLo = dwFirstKernelRow(oh, pt, sh, dh);
+        dw_sparse_plane(src + ((<usize>oh * sh * Wp) << 2), Wp, wc, KH, KW, khLo, khLo + dwKernelRows(oh, pt, sh, dh, H, KH), sh, sw, dh, dw,
+          yplane + ((<usize>oh * OW) << 2), 1, OW, bs, act, p0, p1, 0);
+      }
+      first = <usize>r0;
+      rows = <usize>(r1 - r0);
+      if (rows == 0) continue;
+    }
+    const srcRows = src + ((first * sh * Wp) << 2), yRows = yplane + ((first * OW) << 2);
     if (sparse) {
-      dw_sparse_plane(src, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1, flatTmp);
+      dw_sparse_plane(srcRows, Wp, wc, KH, KW, 0, KH, sh, sw, dh, dw, yRows, rows, OW, bs, act, p0, p1, flatTmp);
       continue;
     }
     if (KH == 3 && KW == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2)) {
-      dw3x3_plane(src, Wp, wc, sh, sw, yplane, OH, OW, bs, act, p0, p1);
+      dw3x3_plane(srcRows, Wp, wc, sh, sw, yRows, rows, OW, bs, act, p0, p1);
       continue;
     }
     if (KH == 5 && KW == 5 && dh == 1 && dw == 1 && sw == 1) {
-      dw5x5_plane(src, Wp, wc, sh, yplane, OH, OW, bs, act, p0, p1);
+      dw5x5_plane(srcRows, Wp, wc, sh, yRows, rows, OW, bs, act, p0, p1);
       continue;
     }
-    dw_plane(src, Wp, wc, KH, KW, sh, sw, dh, dw, yplane, OH, OW, bs, act, p0, p1);
+    dw_plane(srcRows, Wp, wc, KH, KW, sh, sw, dh, dw, yRows, rows, OW, bs, act, p0, p1);
   }
+}
+
+/** The first kernel row of output row oh's window on the image (0 <= oh * sh + kh * dh - pt). */
+// @ts-ignore: decorator
+@inline function dwFirstKernelRow(oh: isize, pt: usize, sh: usize, dh: usize): usize {
+  const top = <isize>pt - oh * <isize>sh;
+  return top > 0 ? <usize>((top + <isize>dh - 1) / <isize>dh) : 0;
+}
+
+/** How many kernel rows of output row oh's window fall on the image's H rows (from dwFirstKernelRow on). */
+// @ts-ignore: decorator
+@inline function dwKernelRows(oh: isize, pt: usize, sh: usize, dh: usize, H: usize, KH: usize): usize {
+  const bottom = <isize>(H + pt) - 1 - oh * <isize>sh; // kh * dh may reach this far
+  const hi = bottom < 0 ? 0 : min(<isize>KH, bottom / <isize>dh + 1);
+  return <usize>max(0, hi - <isize>dwFirstKernelRow(oh, pt, sh, dh));
 }
 
 /**
@@ -459,14 +510,15 @@ export function dw_fill_plane(y: usize, n: usize, v: f32): void {
  * pixels, seven multiply-add chains; spconv_direct_flat when tmp is given: stride 1, short rows
  * as one run over the padded width), so the cost follows the kept taps. Stride 2 along W reads a
  * column-split plane (pad2d_split): the tap's column 2 * ow + kw * dw is then at a fixed offset
- * plus ow. The taps are summed in dw_plane's order, zeros left out. Exported, like dw_plane, so
- * binaryen keeps it out of dwconv.
+ * plus ow. The taps are summed in dw_plane's order, zeros left out. Only kernel rows khLo..khHi-1
+ * are listed: the rows of a window that fall on the zero rows above or below the image add
+ * nothing. Exported, like dw_plane, so binaryen keeps it out of dwconv.
  */
-export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usize, sh: usize, sw: usize,
-  dh: usize, dw: usize, yplane: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32, tmp: usize): void {
+export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usize, khLo: usize, khHi: usize,
+  sh: usize, sw: usize, dh: usize, dw: usize, yplane: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32, tmp: usize): void {
   const We = (Wp + 1) >> 1;
   let n: usize = 0;
-  for (let kh: usize = 0; kh < KH; kh++) {
+  for (let kh = khLo; kh < khHi; kh++) {
     for (let kw: usize = 0; kw < KW; kw++) {
       // every tap is written at n, and n moves on past the kept ones (no branch on the weight)
       const wt = load<f32>(wc + ((kh * KW + kw) << 2));

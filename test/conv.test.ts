@@ -142,6 +142,16 @@ describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
     { x: [1, 10, 6, 45], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
     { x: [1, 10, 7, 70], w: [10, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] },
     { x: [1, 50, 9, 40], w: [50, 1, 7, 7], strides: [1, 1], pads: [3, 3, 3, 3], dilations: [1, 1] },
+    // maps of a few long rows, where the rows whose window reaches the zero rows above or below
+    // run only their kernel rows over the image (OCR heads: 5x5 on 3 or 2 rows of 96; 1 row)
+    { x: [1, 26, 3, 96], w: [26, 1, 5, 5], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1] },
+    { x: [1, 26, 2, 96], w: [26, 1, 5, 5], strides: [2, 1], pads: [2, 2, 2, 2], dilations: [1, 1] },
+    { x: [1, 10, 1, 80], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [1, 26, 12, 80], w: [26, 1, 5, 5], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [1, 1] },
+    { x: [1, 10, 5, 200], w: [10, 1, 3, 3], strides: [1, 1], pads: [2, 2, 2, 2], dilations: [2, 2] },
+    { x: [1, 10, 3, 400], w: [10, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    // pads past the kernel's reach: the first and last rows' windows hold no image row at all
+    { x: [1, 10, 4, 300], w: [10, 1, 3, 3], strides: [1, 1], pads: [3, 1, 3, 1], dilations: [1, 1] },
   ].map((c, i) => [i, c] as const))('depthwise with pruned taps (case %i) matches the float64 reference', async (i, c) => {
     const k = await kernels(flavor);
     const x = randomArray(prod(c.x), 80 + i);
