@@ -23,10 +23,11 @@ export interface BuildContext {
   /** Set when the planner fused a following activation into this node (Conv, Gemm, MatMul). */
   activation?: FusedActivation;
   /**
-   * Set when the planner folded a following BatchNormalization into this node (Conv,
-   * ConvTranspose, Gemm): y = layer(x) * scale[c] + shift[c] per output channel c.
+   * Set when the planner folded a following BatchNormalization, a scalar Mul-then-Add (an affine
+   * block), or both, into this node (Conv, ConvTranspose, Gemm): y = layer(x) * scale[c] + shift[c]
+   * per output channel c. `folded` names what was folded, for the kernel's label ('+bn').
    */
-  batchNorm?: { scale: Float32Array; shift: Float32Array };
+  batchNorm?: { scale: Float32Array; shift: Float32Array; folded?: string };
   /** Dense or sparse weights kernel for this node (SessionOptions.kernels); 'auto' lets the cost model decide. */
   preference: KernelPreference;
   /** A wasm block the executor owns for its tables or constants; freed with the session. */

@@ -55,22 +55,51 @@ const BN_FOLDERS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
  */
 function foldableBatchNorm(layer: Node, bn: Node, g: Graph): { scale: Float32Array; shift: Float32Array } | undefined {
   if (attrInt(bn, 'training_mode', 0) || bn.outputs.slice(1).some((o) => o !== '')) return undefined;
-  const w = g.initializers.get(layer.inputs[1]);
   if (bn.inputs.length !== 5) return undefined; // malformed (the op itself reports it)
   const params = bn.inputs.slice(1, 5).map((name) => g.initializers.get(name));
-  if (!w || params.some((p) => !p)) return undefined;
-  let C: number;
-  if (layer.op === 'Conv') C = w.dims[0];
-  else if (layer.op === 'ConvTranspose') C = w.dims[1] * attrInt(layer, 'group', 1);
-  else {
-    C = attrInt(layer, 'transB', 0) ? w.dims[0] : w.dims[1];
-    const c = layer.inputs[2] ? g.initializers.get(layer.inputs[2]) : undefined;
-    // a C that is not one value per output (e.g. [M, N]) is added after the GEMM: no fold
-    if (layer.inputs[2] && (!c || (c.data.length !== C && c.data.length !== 1))) return undefined;
-  }
+  const C = foldableChannels(layer, g);
+  if (C === undefined || params.some((p) => !p)) return undefined;
   const [scale, bias, mean, variance] = params.map((p) => toFloat32(p!));
   if ([scale, bias, mean, variance].some((v) => v.length !== C)) return undefined;
   return foldBatchNormParams({ scale, bias, mean, variance, epsilon: attrFloat(bn, 'epsilon', 1e-5) }, C);
+}
+
+/**
+ * The output channels of a layer whose outputs a per-channel scale and shift can fold into (its
+ * weights constant), or undefined.
+ */
+function foldableChannels(layer: Node, g: Graph): number | undefined {
+  const w = g.initializers.get(layer.inputs[1]);
+  if (!w) return undefined;
+  if (layer.op === 'Conv') return w.dims[0];
+  if (layer.op === 'ConvTranspose') return w.dims[1] * attrInt(layer, 'group', 1);
+  const C = attrInt(layer, 'transB', 0) ? w.dims[0] : w.dims[1];
+  const c = layer.inputs[2] ? g.initializers.get(layer.inputs[2]) : undefined;
+  // a C that is not one value per output (e.g. [M, N]) is added after the GEMM: no fold
+  return layer.inputs[2] && (!c || (c.data.length !== C && c.data.length !== 1)) ? undefined : C;
+}
+
+/**
+ * A Mul by a scalar constant whose one reader is an Add of a scalar constant, reading `value` (a
+ * layer's output): PP-LCNetV3's learnable affine block after each conv (PaddleOCR v4: 56 in the
+ * recogniser). Folded into the layer like a BatchNormalization (its weights scaled while packing),
+ * it is not a pass of its own; like that fold, it rounds differently from the two nodes.
+ */
+function scalarAffineAfter(value: string, inputsOf: (n: Node) => (OpInput | undefined)[], onlyReader: (v: string) => Node | undefined):
+  { mul: Node; add: Node; at: [number, number]; alpha: number; beta: number } | undefined {
+  const scalarOther = (n: Node | undefined, v: string): { at: number; value: number } | undefined => {
+    if (!n || n.domain !== '' || n.inputs.length !== 2 || n.outputs.length !== 1) return undefined;
+    const at = n.inputs.indexOf(v);
+    if (at < 0 || n.inputs.lastIndexOf(v) !== at) return undefined;
+    const c = inputsOf(n)[1 - at]?.constant;
+    return c && c.data.length === 1 && c.dims.length <= 1 ? { at, value: toFloat32(c)[0] } : undefined;
+  };
+  const mul = onlyReader(value);
+  const m = mul?.op === 'Mul' ? scalarOther(mul, value) : undefined;
+  const add = m ? onlyReader(mul!.outputs[0]) : undefined;
+  const a = add?.op === 'Add' ? scalarOther(add, mul!.outputs[0]) : undefined;
+  if (!m || !a || !Number.isFinite(m.value) || !Number.isFinite(a.value)) return undefined;
+  return { mul: mul!, add: add!, at: [m.at, a.at], alpha: m.value, beta: a.value };
 }
 
 /** An activation node the producer can absorb, as the epilogue code. */
@@ -179,9 +208,11 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     const r = onlyReader(value);
     return r?.inputs[0] === value ? r : undefined;
   };
-  const bnInto = new Map<Node, { scale: Float32Array; shift: Float32Array }>();
+  const bnInto = new Map<Node, { scale: Float32Array; shift: Float32Array; folded?: string }>();
   const fusedInto = new Map<Node, FusedActivation>();
   const absorbed = new Set<Node>();
+  /** The input a folded Mul or Add reads the layer's value from (the others read input 0). */
+  const absorbedAt = new Map<Node, number>();
   for (const n of g.nodes) {
     if (!FUSERS.has(n.op) || n.outputs.length !== 1) continue;
     let out = n.outputs[0];
@@ -194,6 +225,17 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
         out = bn.outputs[0];
       }
     }
+    const affine = BN_FOLDERS.has(n.op) ? scalarAffineAfter(out, inputsOf, onlyReader) : undefined;
+    const C = affine && foldableChannels(n, g);
+    if (affine && C !== undefined) {
+      const bnFold = bnInto.get(n);
+      const scale = bnFold ? bnFold.scale.map((s) => s * affine.alpha) : new Float32Array(C).fill(affine.alpha);
+      const shift = bnFold ? bnFold.shift.map((s) => s * affine.alpha + affine.beta) : new Float32Array(C).fill(affine.beta);
+      bnInto.set(n, { scale, shift, folded: bnFold ? '+bn+affine' : '+affine' });
+      absorbed.add(affine.mul).add(affine.add);
+      absorbedAt.set(affine.mul, affine.at[0]).set(affine.add, affine.at[1]);
+      out = affine.add.outputs[0];
+    }
     const act = soleReader(out);
     if (!act || !ACTIVATIONS.has(act.op)) continue;
     if (n.op === 'MatMul' && !gemmFusable('MatMul', inputsOf(n) as { dims: number[]; constant?: unknown }[])) continue;
@@ -203,7 +245,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     absorbed.add(act);
   }
 
-  const chains = findElementwiseChains(g, dims, onlyReader, inputsOf);
+  const chains = findElementwiseChains(g, dims, onlyReader, inputsOf, absorbed);
 
   const steps: Step[] = [];
   for (const node of g.nodes) {
@@ -219,7 +261,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     const cached = fusedAway ? undefined : cache.executors.get(key);
     const chainHead = chains.heads.get(node);
     if (fusedAway) {
-      exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, aliasInput: chains.absorbed.get(node), run() {} };
+      exec = { kernel: 'fused', flops: 0, scratchBytes: 0, alias: true, aliasInput: chains.absorbed.get(node) ?? absorbedAt.get(node), run() {} };
     } else if (cached) {
       exec = cached.value;
       cached.used = generation;

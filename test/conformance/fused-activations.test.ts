@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
-import { buildModel, compareRun, f32, type ModelSpec, type NodeSpec } from './harness.js';
+import { buildModel, compareRun, expectSameAsOrt, f32, w, type ModelSpec, type NodeSpec } from './harness.js';
 
 const DIMS = [2, 3, 5, 7];
 const N = DIMS.reduce((a, b) => a * b, 1);
@@ -149,5 +149,46 @@ describe('activations written as chains of elementwise nodes run as one pass', (
         expect(Array.from(a.y), `${wasm} ${f.name}`).toEqual(Array.from(b.y));
       }
     }
+  });
+});
+
+describe('a scalar Mul then Add after a conv or Gemm (PP-LCNetV3 affine block) folds into it like a BatchNormalization', () => {
+  const x = { name: 'x', dims: [1, 3, 9, 11] };
+  const bn = (c: number) => [w('s', [c], 0.5, 1.5), w('b', [c]), w('m', [c]), w('v', [c], 0.5, 2)];
+  // the scalars on either side of their node, rank 0 and rank 1
+  const affine = (from: string, flip: boolean): NodeSpec[] => [
+    { op: 'Mul', inputs: flip ? ['a', from] : [from, 'a'], outputs: ['m'] },
+    { op: 'Add', inputs: flip ? ['m', 'c'] : ['c', 'm'], outputs: ['y'] },
+  ];
+  const scalars = [f32('a', [1.7], []), f32('c', [-0.4], [1])];
+  const cases: [string, ModelSpec, RegExp][] = [
+    ['Conv -> Mul -> Add', { nodes: [{ op: 'Conv', inputs: ['x', 'w', 'wb'], outputs: ['t'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }, ...affine('t', false)],
+      inputs: [x], outputs: ['y'], initializers: [w('w', [5, 3, 3, 3]), w('wb', [5]), ...scalars] }, /^conv:\w+\+affine$/],
+    ['depthwise Conv -> BatchNormalization -> Mul(a, x) -> Add -> Relu', {
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['t'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 3 } },
+        { op: 'BatchNormalization', inputs: ['t', 's', 'b', 'm0', 'v'], outputs: ['n'] }, ...affine('n', true).map((q) => (q.op === 'Add' ? { ...q, outputs: ['r'] } : q)),
+        { op: 'Relu', inputs: ['r'], outputs: ['y'] }],
+      inputs: [x], outputs: ['y'], initializers: [w('w', [3, 1, 3, 3]), ...bn(3).map((t) => (t.name === 'm' ? { ...t, name: 'm0' } : t)), ...scalars] }, /^conv:depthwise\+bn\+affine$/],
+    ['Gemm (transB, alpha) -> Mul -> Add', { nodes: [{ op: 'Gemm', inputs: ['v2', 'gw', 'gb'], outputs: ['t'], attrs: { transB: 1, alpha: { float: 0.5 } } }, ...affine('t', false)],
+      inputs: [{ name: 'v2', dims: [2, 7] }], outputs: ['y'], initializers: [w('gw', [4, 7]), w('gb', [4]), ...scalars] }, /^gemm:packed\+affine$/],
+  ];
+  it.each(cases)('%s: one kernel, the same as onnxruntime', async (_, spec, kernel) => {
+    const s = await expectSameAsOrt(spec);
+    const kernels = s.info().nodes.map((n) => n.kernel);
+    expect(kernels.filter((k) => kernel.test(k))).toHaveLength(1);
+    expect(kernels.filter((k) => k !== 'fused' && !kernel.test(k))).toEqual([]);
+  });
+
+  const lookalikes: [string, ModelSpec][] = [
+    ['a per-channel Mul (not a scalar)', { nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['t'], attrs: { kernel_shape: [1, 1] } }, ...affine('t', false)],
+      inputs: [x], outputs: ['y'], initializers: [w('w', [4, 3, 1, 1]), w('a', [1, 4, 1, 1]), f32('c', [0.2], [])] }],
+    ['the Mul also read by another node', { nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['t'], attrs: { kernel_shape: [1, 1] } }, ...affine('t', false), { op: 'Add', inputs: ['m', 'y'], outputs: ['z'] }],
+      inputs: [x], outputs: ['z'], initializers: [w('w', [4, 3, 1, 1]), ...scalars] }],
+    ['the conv output also a graph output', { nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['t'], attrs: { kernel_shape: [1, 1] } }, ...affine('t', false)],
+      inputs: [x], outputs: ['y', 't'], initializers: [w('w', [4, 3, 1, 1]), ...scalars] }],
+  ];
+  it.each(lookalikes)('not folded: %s', async (_, spec) => {
+    const s = await expectSameAsOrt(spec);
+    expect(s.info().nodes.map((n) => n.kernel).filter((k) => k.includes('affine') && k.startsWith('conv'))).toEqual([]);
   });
 });

@@ -132,7 +132,7 @@ export const Conv: OpDef = {
     const y4 = conv.outputDims(g.x4);
     const scratch = conv.scratchFloats(g.x4) * 4;
     return {
-      kernel: `conv:${conv.path(g.x4)}${ctx.batchNorm ? '+bn' : ''}`,
+      kernel: `conv:${conv.path(g.x4)}${ctx.batchNorm ? ctx.batchNorm.folded ?? '+bn' : ''}`,
       choice: choice.reason,
       flops: 2 * y4[0] * Cout * y4[2] * y4[3] * CinG * KH * KW,
       scratchBytes: scratch,
@@ -160,7 +160,7 @@ export const ConvTranspose: OpDef = {
     });
     const [Cin, CoutG, KH, KW] = t.g.w4;
     return {
-      kernel: `conv-transpose:gemm+col2im${ctx.batchNorm ? '+bn' : ''}`,
+      kernel: `conv-transpose:gemm+col2im${ctx.batchNorm ? ctx.batchNorm.folded ?? '+bn' : ''}`,
       flops: 2 * t.g.x4[0] * Cin * t.g.x4[2] * t.g.x4[3] * CoutG * KH * KW,
       scratchBytes: op.scratchFloats(t.g.x4) * 4,
       run(ins, outs, s) {

@@ -71,7 +71,7 @@ export const Gemm: OpDef = {
     const [act, p0, p1] = activationArgs(postAdd ? ctx.activation : undefined);
     const aBytes = transA ? M * K * 4 : 0;
     return {
-      kernel: `gemm:${transA ? 'transpose+' : ''}${lin instanceof PackedSparseGemm ? sparseGemmPath(M) : lin instanceof PackedInt8Linear ? 'int8' : 'packed'}${bn ? '+bn' : ''}`,
+      kernel: `gemm:${transA ? 'transpose+' : ''}${lin instanceof PackedSparseGemm ? sparseGemmPath(M) : lin instanceof PackedInt8Linear ? 'int8' : 'packed'}${bn ? bn.folded ?? '+bn' : ''}`,
       choice: choice.reason,
       flops: 2 * M * K * N,
       scratchBytes: aBytes + (lin instanceof PackedSparseGemm ? lin.scratchFloats(M) * 4 : 0),
