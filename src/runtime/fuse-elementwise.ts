@@ -38,10 +38,9 @@ export interface ElementwiseChains {
 /**
  * @param onlyReader the one node that reads a value (not a graph output), else undefined
  * @param inputsOf a node's inputs with dims and constants
- * @param taken nodes already fused elsewhere (into a conv), which no chain may take
  */
 export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onlyReader: (value: string) => Node | undefined,
-  inputsOf: (n: Node) => (OpInput | undefined)[], taken: ReadonlySet<Node> = new Set()): ElementwiseChains {
+  inputsOf: (n: Node) => (OpInput | undefined)[]): ElementwiseChains {
   const heads = new Map<Node, ElementwiseChain>();
   const absorbed = new Map<Node, number>();
   const scalar = (inp: OpInput | undefined): number | undefined => {
@@ -49,7 +48,7 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
     return c && c.data.length === 1 ? toFloat32(c)[0] : undefined;
   };
   for (const head of g.nodes) {
-    if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head) || taken.has(head) || !CHAIN_HEADS.has(head.op)) continue;
+    if (head.domain !== '' || head.outputs.length !== 1 || absorbed.has(head) || !CHAIN_HEADS.has(head.op)) continue;
     const ins = inputsOf(head); // for the few heads only: it allocates, and runs in every plan
     let x: number;
     if (head.op === 'Sigmoid' || head.op === 'HardSigmoid' || head.op === 'QuantizeLinear') x = 0;
@@ -123,7 +122,7 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
         }
       }
     }
-    if (!fused || chain.some((s) => heads.has(s.node) || absorbed.has(s.node) || taken.has(s.node))) continue;
+    if (!fused || chain.some((s) => heads.has(s.node) || absorbed.has(s.node))) continue;
     heads.set(head, fused);
     for (const s of chain) absorbed.set(s.node, s.at);
   }

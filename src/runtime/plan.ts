@@ -79,29 +79,6 @@ function foldableChannels(layer: Node, g: Graph): number | undefined {
   return layer.inputs[2] && (!c || (c.data.length !== C && c.data.length !== 1)) ? undefined : C;
 }
 
-/**
- * A Mul by a scalar constant whose one reader is an Add of a scalar constant, reading `value` (a
- * layer's output): PP-LCNetV3's learnable affine block after each conv (PaddleOCR v4: 56 in the
- * recogniser). Folded into the layer like a BatchNormalization (its weights scaled while packing),
- * it is not a pass of its own; like that fold, it rounds differently from the two nodes.
- */
-function scalarAffineAfter(value: string, inputsOf: (n: Node) => (OpInput | undefined)[], onlyReader: (v: string) => Node | undefined):
-  { mul: Node; add: Node; at: [number, number]; alpha: number; beta: number } | undefined {
-  const scalarOther = (n: Node | undefined, v: string): { at: number; value: number } | undefined => {
-    if (!n || n.domain !== '' || n.inputs.length !== 2 || n.outputs.length !== 1) return undefined;
-    const at = n.inputs.indexOf(v);
-    if (at < 0 || n.inputs.lastIndexOf(v) !== at) return undefined;
-    const c = inputsOf(n)[1 - at]?.constant;
-    return c && c.data.length === 1 && c.dims.length <= 1 ? { at, value: toFloat32(c)[0] } : undefined;
-  };
-  const mul = onlyReader(value);
-  const m = mul?.op === 'Mul' ? scalarOther(mul, value) : undefined;
-  const add = m ? onlyReader(mul!.outputs[0]) : undefined;
-  const a = add?.op === 'Add' ? scalarOther(add, mul!.outputs[0]) : undefined;
-  if (!m || !a || !Number.isFinite(m.value) || !Number.isFinite(a.value)) return undefined;
-  return { mul: mul!, add: add!, at: [m.at, a.at], alpha: m.value, beta: a.value };
-}
-
 /** An activation node the producer can absorb, as the epilogue code. */
 function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: number): FusedActivation | undefined {
   if (act.op === 'Relu') return { kind: 'relu' };
@@ -208,6 +185,7 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     const r = onlyReader(value);
     return r?.inputs[0] === value ? r : undefined;
   };
+  const chains = findElementwiseChains(g, dims, onlyReader, inputsOf);
   const bnInto = new Map<Node, { scale: Float32Array; shift: Float32Array; folded?: string }>();
   const fusedInto = new Map<Node, FusedActivation>();
   const absorbed = new Set<Node>();
@@ -225,16 +203,24 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
         out = bn.outputs[0];
       }
     }
-    const affine = BN_FOLDERS.has(n.op) ? scalarAffineAfter(out, inputsOf, onlyReader) : undefined;
-    const C = affine && foldableChannels(n, g);
+    // a scalar Mul then Add (PP-LCNetV3's learnable affine block after each conv: 56 in PaddleOCR
+    // v4's recogniser) folds in like a BatchNormalization: not a pass of its own, and like that
+    // fold it rounds differently from the two nodes
+    const mul = onlyReader(out);
+    const affine = mul && chains.heads.get(mul);
+    const C = affine?.op === 'affine' && BN_FOLDERS.has(n.op) ? foldableChannels(n, g) : undefined;
     if (affine && C !== undefined) {
+      const { alpha = 1, beta = 0 } = affine.params;
+      const add = onlyReader(mul.outputs[0])!;
       const bnFold = bnInto.get(n);
-      const scale = bnFold ? bnFold.scale.map((s) => s * affine.alpha) : new Float32Array(C).fill(affine.alpha);
-      const shift = bnFold ? bnFold.shift.map((s) => s * affine.alpha + affine.beta) : new Float32Array(C).fill(affine.beta);
+      const scale = bnFold ? bnFold.scale.map((v) => v * alpha) : new Float32Array(C).fill(alpha);
+      const shift = bnFold ? bnFold.shift.map((v) => v * alpha + beta) : new Float32Array(C).fill(beta);
       bnInto.set(n, { scale, shift, folded: bnFold ? '+bn+affine' : '+affine' });
-      absorbed.add(affine.mul).add(affine.add);
-      absorbedAt.set(affine.mul, affine.at[0]).set(affine.add, affine.at[1]);
-      out = affine.add.outputs[0];
+      chains.heads.delete(mul);
+      absorbedAt.set(mul, affine.x).set(add, chains.absorbed.get(add)!);
+      chains.absorbed.delete(add);
+      absorbed.add(mul).add(add);
+      out = add.outputs[0];
     }
     const act = soleReader(out);
     if (!act || !ACTIVATIONS.has(act.op)) continue;
@@ -245,7 +231,6 @@ export function buildPlan(k: Kernels, spec: Specialized, cache: PlanCache, prefe
     absorbed.add(act);
   }
 
-  const chains = findElementwiseChains(g, dims, onlyReader, inputsOf, absorbed);
 
   const steps: Step[] = [];
   for (const node of g.nodes) {
