@@ -338,12 +338,14 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
     // rows: with every tap the list ran 0.78-0.97x their time on long rows but 1.16-1.39x on 7-14
     // pixel rows, and it added 3.5% to a dense MobileNetV3's cold start (its kernels compiled in a
     // first run as well as the plane kernels); at 50-60% of the taps it ran 0.69-0.84x their time
-    // on long rows, 1.2x on 7-pixel rows
+    // on long rows, 1.2x on 7-pixel rows. At stride 2 on rows under 28 pixels the 3x3 plane
+    // kernel keeps every channel: the column-split copy the list reads cost more than the taps it
+    // skips (128 channels of 14x14 at 20% of the taps: 15.3 -> 10.1 µs; 256 of 10x10: 17.4 -> 15.1)
     const flatTmp = sw == 1 && sh == 1 ? tmp : 0;
     const planeKernel = KH == KW && (KH == 3 || (KH == 5 && sw == 1)) && dh == 1 && dw == 1 && (sw == 1 || sw == 2);
     const longRows = OW >= 28 || (flatTmp != 0 && OW >= 10);
     const sparse = KK <= DW_MAX_TAPS && (sw == 1 || (sw == 2 && plane != 0))
-      && (!planeKernel || (longRows ? <usize>kept * 4 <= KK * 3 : <usize>kept * 2 <= KK));
+      && (!planeKernel || (longRows ? <usize>kept * 4 <= KK * 3 : sw == 1 && <usize>kept * 2 <= KK));
     let src = x + ((ci * H * W) << 2);
     if (plane) {
       const split = sparse && sw == 2;
