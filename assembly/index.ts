@@ -8,7 +8,7 @@ export { norm_batch, norm_layer, norm_instance, softmax_last, softmax_axis, redu
 export { transpose_2d, transpose_f32 } from './transpose';
 export { resize_nearest_f32, resize_linear_f32 } from './resize';
 export { winograd_f23_weights, conv3x3_f23 } from './winograd';
-export { unary_apply } from './unary';
+export { unary_apply, unary_hswish_affine } from './unary';
 export { eltwise_binary4 } from './eltwise';
 export { prune_abs, prune_square, prune_abs_scale, prune_random_scores, prune_count_nonzero, prune_hist, prune_threshold, prune_apply_threshold, prune_rows, prune_nm, prune_block_l1_1x4, prune_block_l1_4x1, prune_block_apply } from './prune';
 export { channel_lnorm, gather_channels } from './structured';
@@ -36,4 +36,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 3;
+export const abi_version: i32 = 4;

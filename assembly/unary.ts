@@ -230,6 +230,28 @@ function unary_fake_quant_i8(x: usize, y: usize, n: usize, p0: f32, p1: f32): vo
 const UNARY_OPS: StaticArray<UnaryFn> = [unary_relu, unary_leaky_relu, unary_clip, unary_sigmoid, unary_hard_sigmoid, unary_hard_swish, unary_tanh, unary_gelu, unary_gelu_tanh, unary_erf, unary_exp, unary_log, unary_sqrt, unary_neg, unary_abs, unary_silu, unary_x_hard_sigmoid, unary_hswish_div, unary_hswish_mul, unary_hswish_div_first, unary_hswish_mul_first, unary_affine, unary_softplus, unary_elu, unary_selu, unary_celu, unary_softsign, unary_sign, unary_floor, unary_ceil, unary_round, unary_reciprocal, unary_mish, unary_thresholded_relu, unary_not, unary_to_bool, unary_quantize_u8, unary_quantize_i8, unary_dequantize, unary_fake_quant_u8, unary_fake_quant_i8];
 
 /**
+ * A hard-swish chain (op UNARY_HSWISH_DIV .. UNARY_HSWISH_MUL_FIRST, constant c) followed by an
+ * affine block: y = hswish(x) * a + b, each operation rounded as its node rounds it (PP-LCNetV3
+ * puts a learnable affine block after every activation: PaddleOCR v4's recogniser has 28). A loop
+ * per form, so each one is as tight as the plain hard-swish ops'.
+ */
+export function unary_hswish_affine(op: i32, x: usize, y: usize, n: usize, c: f32, a: f32, b: f32): void {
+  if (op == UNARY_HSWISH_DIV) hswishAffine(UNARY_HSWISH_DIV, x, y, n, c, a, b);
+  else if (op == UNARY_HSWISH_MUL) hswishAffine(UNARY_HSWISH_MUL, x, y, n, c, a, b);
+  else if (op == UNARY_HSWISH_DIV_FIRST) hswishAffine(UNARY_HSWISH_DIV_FIRST, x, y, n, c, a, b);
+  else if (op == UNARY_HSWISH_MUL_FIRST) hswishAffine(UNARY_HSWISH_MUL_FIRST, x, y, n, c, a, b);
+}
+
+// @ts-ignore: decorator
+@inline function hswishAffine(op: i32, x: usize, y: usize, n: usize, c: f32, a: f32, b: f32): void {
+  const vc = splat(c), va = splat(a), vb = splat(b);
+  const end = x + (n << 2);
+  let px = x, py = y;
+  for (; px + 16 <= end; px += 16, py += 16) v128.store(py, f32x4.add(f32x4.mul(apply(op, v128.load(px), vc, vc), va), vb));
+  if (px < end) storeLanes(py, f32x4.add(f32x4.mul(apply(op, v128.load(px), vc, vc), va), vb), <i32>((end - px) >> 2));
+}
+
+/**
  * y[i] = op(x[i]) for i < n; y may equal x. p0/p1: LeakyRelu alpha; Clip min, max;
  * HardSigmoid alpha, beta; ignored by the other ops. An unknown op writes nothing.
  */

@@ -179,11 +179,18 @@ export function unaryRun(k: Kernels, op: UnaryOp, x: number, y: number, dims: re
  * y = op(x) over `dims`, planned once: the returned run(x, y) only calls the kernel (the runtime's
  * executors, whose buffers the planner sized; the op and its parameters are checked here).
  */
-export function unaryPrepared(k: Kernels, op: UnaryOp, dims: readonly number[], params?: UnaryParams): (x: number, y: number) => void {
+export function unaryPrepared(k: Kernels, op: UnaryOp, dims: readonly number[], params?: UnaryParams,
+  then?: { alpha: number; beta: number }): (x: number, y: number) => void {
   const [code, p0, p1] = unaryArgs(op, params);
   const n = sizeOf(dims);
+  if (n === 0) return () => {};
+  // a hard-swish form then x * alpha + beta, in one pass (the plan's fused chains)
+  if (then && code >= UNARY_OPS.hardSwishDiv && code <= UNARY_OPS.hardSwishMulFirst) {
+    const fa = k.fn.unary_hswish_affine;
+    return (x, y) => void fa(code, x, y, n, p0, then.alpha, then.beta);
+  }
   const fn = k.fn.unary_apply;
-  return n === 0 ? () => {} : (x, y) => void fn(code, x, y, n, p0, p1);
+  return (x, y) => void fn(code, x, y, n, p0, p1);
 }
 
 /** One-shot y = op(x) on a host array (tests, scripts). */

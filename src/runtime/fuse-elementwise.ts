@@ -5,7 +5,8 @@
 //                 Div(Mul(x, Clip(Add(x, 3), 0, 6)), 6)   paddle2onnx (Mul by 1/6: tf2onnx;
 //                 Mul(x, Div(Clip(..), 6)): hand-written hard_swish)
 //   affine        Add(Mul(x, a), b), scalars a and b      PP-LCNetV3's learnable affine blocks
-//                                                         (PaddleOCR v4: 56 in the recogniser)
+//                                                         (PaddleOCR v4: 56 in the recogniser;
+//                                                         after a hard-swish, in its pass)
 //   fake quant    DequantizeLinear(QuantizeLinear(x))     QDQ int8 models, around every layer
 //                 with one scale and zero point
 // The fused kernels do the nodes' own f32 operations in the same order, so the result is
@@ -27,6 +28,10 @@ export interface ElementwiseChain {
   params: UnaryParams;
   /** The head's input that holds x. */
   x: number;
+  /** The value the chain's last node writes. */
+  out?: string;
+  /** An affine block after a hard-swish chain, run in the same pass: y = op(x) * alpha + beta. */
+  then?: { alpha: number; beta: number };
 }
 
 export interface ElementwiseChains {
@@ -123,8 +128,18 @@ export function findElementwiseChains(g: Graph, dims: Map<string, number[]>, onl
       }
     }
     if (!fused || chain.some((s) => heads.has(s.node) || absorbed.has(s.node))) continue;
-    heads.set(head, fused);
+    heads.set(head, { ...fused, out: chain[chain.length - 1].node.outputs[0] });
     for (const s of chain) absorbed.set(s.node, s.at);
+  }
+  // a hard-swish chain then an affine block (PP-LCNetV3, after every activation): one pass
+  for (const c of heads.values()) {
+    const mul = c.op.startsWith('hardSwish') ? onlyReader(c.out!) : undefined;
+    const affine = mul && heads.get(mul);
+    if (!mul || affine?.op !== 'affine') continue;
+    c.then = { alpha: affine.params.alpha!, beta: affine.params.beta! };
+    c.out = affine.out;
+    heads.delete(mul);
+    absorbed.set(mul, affine.x);
   }
   return { heads, absorbed };
 }

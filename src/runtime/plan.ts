@@ -91,10 +91,10 @@ function fusedActivation(act: Node, inputs: (OpInput | undefined)[], opset: numb
 /** The first node of a fused elementwise chain: one kernel pass from x to the chain's output (in place when x dies here). */
 function elementwiseChainExecutor(k: Kernels, chain: ElementwiseChain, dims: number[]): Executor {
   const n = elementCount(dims);
-  const run = unaryPrepared(k, chain.op, dims, chain.params);
+  const run = unaryPrepared(k, chain.op, dims, chain.params, chain.then);
   return {
-    kernel: `unary:${chain.op}`,
-    flops: n * (chain.op.startsWith('hardSwish') ? 4 : 2), // as the nodes count it: one per element each
+    kernel: `unary:${chain.op}${chain.then ? '+affine' : ''}`,
+    flops: n * ((chain.op.startsWith('hardSwish') ? 4 : 2) + (chain.then ? 2 : 0)), // as the nodes count it: one per element each
     scratchBytes: 0,
     inPlaceInput: chain.x,
     run(ins, outs) {

@@ -103,6 +103,26 @@ describe('activations written as chains of elementwise nodes run as one pass', (
     }
   });
 
+  it('a hard-swish chain then an affine block (PP-LCNetV3): one pass, bit for bit the nodes, both builds', async () => {
+    for (const f of FORMS.filter((g) => g.kernel.startsWith('unary:hardSwish'))) {
+      const chain = [...f.chain.map((n) => (n.outputs[0] === 'y' ? { ...n, outputs: ['h'] } : n)),
+        { op: 'Mul', inputs: ['la', 'h'], outputs: ['hm'] }, { op: 'Add', inputs: ['hm', 'lb'], outputs: ['y'] }];
+      const inits = [...(f.inits ?? []), f32('la', [1.37], []), f32('lb', [-0.21], [1])];
+      const bytes = buildModel(model(f.opset, chain, inits));
+      for (const wasm of ['simd', 'relaxed'] as const) {
+        const { s, y } = await runModel(bytes, wasm);
+        await compareRun(s, bytes, { in: { data: X, dims: DIMS } }, { what: f.name });
+        const kernels = s.info().nodes.map((n) => n.kernel);
+        expect(kernels.filter((k) => k === `${f.kernel}+affine`), f.name).toHaveLength(1);
+        expect(kernels.filter((k) => k !== 'fused' && k !== 'eltwise:mul' && !k.endsWith('+affine')), f.name).toEqual([]);
+        // the unfused twin: every intermediate value also a graph output
+        const twin = await runModel(buildModel(model(f.opset, chain, inits, [...f.between, 'h', 'hm'])), wasm);
+        expect(twin.s.info().nodes.map((n) => n.kernel).filter((k) => k.endsWith('+affine'))).toEqual([]);
+        expect(Array.from(y), `${wasm} ${f.name}`).toEqual(Array.from(twin.y));
+      }
+    }
+  });
+
   it('x read again after the chain (so not overwritten in place): same as onnxruntime', async () => {
     const f = FORMS[3];
     const spec = model(f.opset, [...f.chain.map((n) => (n.outputs[0] === 'y' ? { ...n, outputs: ['h'] } : n)), { op: 'Add', inputs: ['h', 'x'], outputs: ['y'] }], f.inits);
