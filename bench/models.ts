@@ -2,13 +2,14 @@
 // (wasm, one thread) on the same ONNX bytes, interleaved, medians and per-round ratios; plus the
 // fixed cost of a run() call and of a node, and cold start in fresh Node processes. Models: two built
 // in bench/model-zoo.ts (one of them also as an int8 QDQ model) and PaddleOCR's pretrained
-// MobileNetV3 classifier (an npm package).
+// MobileNetV3 classifier, v4 recogniser and v4 detector (an npm package; the last two in the
+// latency table only).
 // Run: node scripts/run-ts.mjs bench/models.ts [--quick] [--only NAME] [--latency-only | --cold-only]
 import * as ort from 'onnxruntime-web';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { measure, median, type Impl } from './harness.js';
-import { mnistCnn, mobileNetBlocks, mobileNetBlocksQdq, ppocrClassifier, tinyModel, type BenchModel } from './model-zoo.js';
+import { mnistCnn, mobileNetBlocks, mobileNetBlocksQdq, ppocrClassifier, ppocrDetector, ppocrRecognizer, tinyModel, type BenchModel } from './model-zoo.js';
 import { coldStart } from './cold-start.js';
 import { hasRelaxedSimd } from '../src/wasm/features.js';
 
@@ -57,7 +58,7 @@ async function main() {
 async function latencies(only: string, rounds: number, flavors: ('simd' | 'relaxed')[], fixedCosts: boolean): Promise<void> {
   console.log(`\nedgeprune whole-model benchmark: single thread, ${process.version}, medians of ${rounds} interleaved rounds\n`);
   const rows: string[][] = [['model', 'edgeprune-simd ms', 'edgeprune-relaxed ms', 'ort-web ms', 'simd speed-up', 'relaxed speed-up']];
-  for (const m of [mnistCnn(), mobileNetBlocks(), mobileNetBlocksQdq(), ppocrClassifier()]) {
+  for (const m of [mnistCnn(), mobileNetBlocks(), mobileNetBlocksQdq(), ppocrClassifier(), ppocrRecognizer(), ppocrDetector()]) {
     if (only && !m.name.toLowerCase().includes(only)) continue;
     const r = await measure(m.name, 0, await impls(m, flavors), rounds);
     const ms = (n: string) => (r.medians.has(n) ? (r.medians.get(n)! * 1e3).toFixed(3) : '-');
