@@ -165,6 +165,41 @@ export function col2im_add(col: usize, C: usize, H: usize, W: usize, KH: usize, 
 }
 
 /**
+ * col2im for the ConvTranspose that upsamples without overlap: kernel KH x 2, stride KH x 2, no
+ * pads, dilation or output padding (U-Net and FPN-style heads, PaddleOCR's detector). Every output
+ * pixel then takes exactly one column value: row kh of output row ih * KH + kh interleaves the
+ * column rows (c, kh, kw = 0) and (c, kh, kw = 1), which two shuffles do four pixels at a time,
+ * with the bias and the activation, in one pass (instead of bias planes, a scatter-add, and an
+ * activation pass). col: (C * KH * 2) x (H * W); y: C x (H * KH) x (2 * W).
+ */
+export function col2im_up2(col: usize, C: usize, H: usize, W: usize, KH: usize, y: usize, bias: usize, act: i32, p0: f32, p1: f32): void {
+  const lo = f32x4.splat(p0), hi = f32x4.splat(p1);
+  const HW = H * W;
+  for (let c: usize = 0; c < C; c++) {
+    const bs: f32 = bias ? load<f32>(bias + (c << 2)) : 0;
+    const bv = f32x4.splat(bs);
+    for (let kh: usize = 0; kh < KH; kh++) {
+      const a0 = col + ((((c * KH + kh) * 2) * HW) << 2);
+      const b0 = a0 + (HW << 2);
+      for (let ih: usize = 0; ih < H; ih++) {
+        const a = a0 + ((ih * W) << 2), b = b0 + ((ih * W) << 2);
+        const out = y + (((c * H * KH + ih * KH + kh) * 2 * W) << 2);
+        let iw: usize = 0;
+        for (; iw + 4 <= W; iw += 4) {
+          const va = v128.load(a + (iw << 2)), vb = v128.load(b + (iw << 2));
+          v128.store(out + (iw << 3), activate(f32x4.add(i32x4.shuffle(va, vb, 0, 4, 1, 5), bv), act, lo, hi));
+          v128.store(out + (iw << 3), activate(f32x4.add(i32x4.shuffle(va, vb, 2, 6, 3, 7), bv), act, lo, hi), 16);
+        }
+        for (; iw < W; iw++) {
+          store<f32>(out + (iw << 3), activate1(load<f32>(a + (iw << 2)) + bs, act, p0, p1));
+          store<f32>(out + (iw << 3), activate1(load<f32>(b + (iw << 2)) + bs, act, p0, p1), 4);
+        }
+      }
+    }
+  }
+}
+
+/**
  * One channel of a 3x3 undilated depthwise convolution: the nine weights stay in registers for
  * the whole plane, each output vector is nine fused taps with no loop or weight loads.
  * Stride 1: 4 pixels from unaligned loads; stride 2: the even lanes of two loads.

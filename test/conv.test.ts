@@ -212,6 +212,26 @@ describe.each(FLAVORS)('ConvTranspose2d (%s build)', (flavor) => {
     }
   });
 
+  // kernel KH x 2 at stride KH x 2, no pads: each output pixel one column value, interleaved in one
+  // pass with the bias and activation (col2im_up2); widths with and without a tail of under 4
+  it.each([
+    { x: [2, 4, 5, 8], w: [4, 3, 2, 2], group: 1, strides: [2, 2], bias: true, act: { kind: 'clip' as const, min: -0.2, max: 0.5 } },
+    { x: [1, 6, 3, 11], w: [6, 2, 2, 2], group: 3, strides: [2, 2], bias: true, act: { kind: 'leakyRelu' as const, alpha: 0.1 } },
+    { x: [1, 3, 4, 6], w: [3, 4, 1, 2], group: 1, strides: [1, 2], bias: false, act: undefined },
+    { x: [1, 2, 3, 3], w: [2, 5, 3, 2], group: 1, strides: [3, 2], bias: true, act: { kind: 'relu' as const } },
+  ].map((c, i) => [i, c] as const))('upsampling without overlap (case %i) matches the float64 reference', async (i, c) => {
+    const k = await kernels(flavor);
+    const x = randomArray(prod(c.x), 300 + i);
+    const w = randomArray(prod(c.w), 310 + i);
+    const b = c.bias ? randomArray(c.w[1] * c.group, 320 + i) : undefined;
+    const attrs = { group: c.group, strides: c.strides, pads: [0, 0, 0, 0], dilations: [1, 1], outputPadding: [0, 0] };
+    const got = convTranspose2d(k, x, c.x, w, c.w, b, { ...attrs, activation: c.act });
+    const ref = convTranspose2dRef(x, c.x, w, c.w, b, attrs);
+    expect(got.dims).toEqual(ref.dims);
+    const p0 = c.act?.kind === 'clip' ? c.act.min : c.act?.kind === 'leakyRelu' ? c.act.alpha : 0;
+    expectClose(got.data, actRef(ref.data, c.act?.kind ?? 'none', p0, c.act?.kind === 'clip' ? c.act.max : 0), `up2 case ${i}`);
+  });
+
   it('applies a fused activation after the scatter', async () => {
     const k = await kernels(flavor);
     const xd = [1, 2, 3, 3];

@@ -122,8 +122,20 @@ export class PackedConvTranspose2d implements PackedLayer {
     const CinG = this.Cin / this.group;
     const M = this.CoutG * this.KH * this.KW;
     const [code, p0, p1] = this.act;
+    // upsampling by the kernel's own size along H and by 2 along W, without pads: each output pixel
+    // is one column value, interleaved in one pass with the bias and activation
+    const up2 = this.KW === 2 && this.strides[1] === 2 && this.strides[0] === this.KH && this.dilations[0] === 1 && this.dilations[1] === 1
+      && this.pads.every((p) => p === 0) && this.outputPadding[0] === 0 && this.outputPadding[1] === 0;
     for (let n = 0; n < N; n++) {
       const yn = y + n * Cout * OH * OW * 4;
+      if (up2) {
+        for (let g = 0; g < this.group; g++) {
+          const xg = x + (n * this.Cin + g * CinG) * H * W * 4;
+          k.fn.gemm_a4(this.weights + g * this.groupWeightFloats * 4, M, CinG, xg, H * W, H * W, scratch, H * W, 0, 0, 0, 0);
+          k.fn.col2im_up2(scratch, this.CoutG, H, W, this.KH, yn + g * this.CoutG * OH * OW * 4, this.bias && this.bias + g * this.CoutG * 4, code, p0, p1);
+        }
+        continue;
+      }
       k.fn.fill_channels(yn, Cout, OH * OW, this.bias);
       for (let g = 0; g < this.group; g++) {
         const xg = x + (n * this.Cin + g * CinG) * H * W * 4;
