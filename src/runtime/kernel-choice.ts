@@ -55,7 +55,8 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
  *   0.59, 0.31; 96->96 on 40x40 0.98, 0.66, 0.33; 96->24 on 80x80 (92 KiB) 0.97, 0.69, 0.34;
  *   128->128 on 28x28 (45 KiB) 0.89, 0.59, 0.29; on short rows, 128->128 on 14x14 1.06, 0.72,
  *   0.38 and 256->256 on 14x14 0.92, 0.63, 0.33: about 2.4 * density below 45 KiB of rows, 3.3 *
- *   density above, 3.5 * density on short rows;
+ *   density above, 3.1 * density on short rows, scaled by the share of Winograd's tiles that make
+ *   output (winogradTileUse);
  *   against the direct kernel: 8->16 3x3 on 48x192 0.34, 0.28, 0.19; 32->32 5x5 on 28x28 0.30,
  *   0.21, 0.11: about 1.05 * density (1.2 kept, for the margin).
  * Stride 2 along W, on a copy with each row's even and odd columns apart (the same kernel; rows
@@ -68,7 +69,21 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
 export function directConvRatio(density: number, denseWinograd: boolean, rowPixels: number, strideW = 1, K = Infinity, rowBytes = 0): number {
   const cache = rowBytes > 45 * 1024 ? 1.4 : 1;
   if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) * cache + 4 / K + 0.03;
-  return (denseWinograd ? 2.4 : 1.2) * density * (rowPixels < 28 ? 1.45 : cache) + 6 / K;
+  if (!denseWinograd) return 1.2 * density * (rowPixels < 28 ? 1.45 : cache) + 6 / K;
+  return 2.4 * density * (rowPixels < 28 ? 1.3 : cache) * winogradTileUse(rowPixels) / 0.875 + 6 / K;
+}
+
+/**
+ * The share of Winograd's work that makes output: it runs a row's 2x2 tiles in blocks of 8, so a
+ * row of 20 pixels (10 tiles) pays for 16 and a row of 14 (7 tiles) for 8. The direct model above
+ * was fitted where 7/8 of it counts (rows of 14, 28 and 56). On rows of 10 and 20, at 30% / 20% /
+ * 10% non-zeros: 96->24 on 10x10 0.64, 0.52, 0.35; 96->24 on 20x20 0.58, 0.42, 0.28; 96->96 on
+ * 20x20 0.64, 0.44, 0.28; on 14x14, 128->128 0.88, 0.61, 0.33; 256->64 0.79, 0.55, 0.30; 64->256
+ * 0.90, 0.61, 0.33 (bench/conv-fit.ts, relaxed build, AMD EPYC Zen 5 VM).
+ */
+function winogradTileUse(rowPixels: number): number {
+  const tiles = Math.ceil(rowPixels / 2);
+  return tiles / (8 * Math.ceil(tiles / 8));
 }
 
 /**
