@@ -7,7 +7,7 @@ export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool
 export { norm_batch, norm_layer, norm_instance, softmax_last, softmax_axis, reduce_sum, reduce_max, reduce_min, arg_extreme, cumsum, lrn } from './norm';
 export { transpose_2d, transpose_f32 } from './transpose';
 export { resize_nearest_f32, resize_linear_f32 } from './resize';
-export { winograd_f23_weights, conv3x3_f23 } from './winograd';
+export { winograd_f23_weights, conv3x3_f23, f23_rows, f23_groups } from './winograd';
 export { unary_apply, unary_hswish_affine } from './unary';
 export { eltwise_binary4 } from './eltwise';
 export { prune_abs, prune_square, prune_abs_scale, prune_random_scores, prune_count_nonzero, prune_hist, prune_threshold, prune_apply_threshold, prune_rows, prune_nm, prune_block_l1_1x4, prune_block_l1_4x1, prune_block_apply } from './prune';

@@ -53,6 +53,11 @@ const CASES: Case[] = [
   { x: [2, 20, 9, 40], w: [17, 20, 3, 3], group: 1, strides: [1, 1], pads: [0, 2, 1, 0], dilations: [1, 1], path: 'winograd' },
   { x: [1, 32, 6, 7], w: [32, 16, 3, 3], group: 2, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
   { x: [1, 600, 5, 5], w: [16, 600, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  // Winograd's tiles run in blocks of 8 along a tile row (rows of 5-8 or 13-16 tiles: f23_rows), or
+  // in runs of 4 paired across rows (rows of 1-4 or 9-12 tiles: f23_groups, an odd count above)
+  { x: [1, 12, 7, 28], w: [10, 12, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  { x: [2, 16, 8, 16], w: [9, 16, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  { x: [1, 9, 11, 10], w: [13, 9, 3, 3], group: 1, strides: [1, 1], pads: [1, 0, 1, 1], dilations: [1, 1], path: 'winograd' },
 ];
 
 describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {

@@ -299,12 +299,12 @@ export class PackedConv2d implements PackedLayer {
     this.bias = 0;
   }
 
-  /** The padded copy Winograd reads: whole 2x2 tiles, blocks of 8 tiles, vector-wide reads past the last column. */
+  /** The padded copy Winograd reads: whole 2x2 tiles, runs of 4 tiles, vector-wide reads past the last column. */
   private winogradGeometry(g: Geometry): { Hp: number; Wp: number; padFloats: number } {
     const TH = Math.ceil(g.OH / 2);
     const TW = Math.ceil(g.OW / 2);
     const Hp = Math.max(g.Hp, 2 * TH + 2);
-    const Wp = Math.max(g.Wp, 16 * Math.ceil(TW / 8) + 4);
+    const Wp = Math.max(g.Wp, 8 * Math.ceil(TW / 4) + 4);
     return { Hp, Wp, padFloats: Math.ceil((g.C * Hp * Wp) / 16) * 16 };
   }
 
