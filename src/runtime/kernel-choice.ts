@@ -74,16 +74,19 @@ export function directConvRatio(density: number, denseWinograd: boolean, rowPixe
 }
 
 /**
- * The share of Winograd's work that makes output: it runs a row's 2x2 tiles in blocks of 8, so a
- * row of 20 pixels (10 tiles) pays for 16 and a row of 14 (7 tiles) for 8. The direct model above
- * was fitted where 7/8 of it counts (rows of 14, 28 and 56). On rows of 10 and 20, at 30% / 20% /
- * 10% non-zeros: 96->24 on 10x10 0.64, 0.52, 0.35; 96->24 on 20x20 0.58, 0.42, 0.28; 96->96 on
- * 20x20 0.64, 0.44, 0.28; on 14x14, 128->128 0.88, 0.61, 0.33; 256->64 0.79, 0.55, 0.30; 64->256
- * 0.90, 0.61, 0.33 (bench/conv-fit.ts, relaxed build, AMD EPYC Zen 5 VM).
+ * The share of Winograd's work that makes output: it runs a row's 2x2 tiles in blocks of 8, or in
+ * runs of 4 where the last block would be half empty or less (assembly/winograd.ts), so a row of
+ * 10 pixels (5 tiles) pays for 8, one of 20 (10 tiles) for 12, and one of 14 (7 tiles) for 8. The
+ * direct model above
+ * was fitted where 7/8 of it counts (rows of 14, 28 and 56 in blocks of 8). At 30% / 20% / 10%
+ * non-zeros: 96->24 on 10x10 0.69, 0.50, 0.32; on 20x20 0.70, 0.52, 0.31; 64->64 on 56x56 0.81,
+ * 0.56, 0.30; 128->128 on 14x14 0.88, 0.61, 0.33; 256->256 on 7x7 1.04, 0.73, 0.38; 96->24 on
+ * 40x40 and 80x80 0.98, 0.63-0.68, 0.33 (bench/conv-fit.ts, relaxed build, AMD EPYC Zen 5 VM).
  */
 function winogradTileUse(rowPixels: number): number {
   const tiles = Math.ceil(rowPixels / 2);
-  return tiles / (8 * Math.ceil(tiles / 8));
+  const rest = tiles % 8;
+  return tiles / (rest > 0 && rest <= 4 ? 4 * Math.ceil(tiles / 4) : 8 * Math.ceil(tiles / 8));
 }
 
 /**
