@@ -148,6 +148,25 @@ describe('ConvTranspose', () => {
   it('without bias', async () => {
     await expectSameAsOrt(conv([1, 3, 5, 6], [3, 4, 3, 3], { strides: [2, 2] }, { op: 'ConvTranspose', bias: false }));
   });
+  // upsampling without overlap runs its own one-pass kernel (col2im_up2): with a BatchNormalization
+  // folded in and a Relu fused, 1-D, kernel 3x2 at stride 3x2, and groups
+  it('upsampling kernel 2 stride 2, BatchNormalization and Relu after', async () => {
+    const spec = conv([1, 6, 5, 7], [6, 4, 2, 2], { strides: [2, 2] }, {
+      op: 'ConvTranspose', after: { op: 'BatchNormalization', inputs: ['s', 'b', 'm', 'v'] },
+      extra: [w('s', [4], 0.5, 1.5), w('b', [4]), w('m', [4]), w('v', [4], 0.5, 2)],
+    });
+    spec.nodes[1].outputs = ['n'];
+    spec.nodes.push({ op: 'Relu', inputs: ['n'], outputs: ['y'] });
+    const s = await expectSameAsOrt(spec);
+    expect(s.info().nodes.map((n) => n.kernel)).toEqual(['conv-transpose:gemm+col2im+bn', 'fused', 'fused']);
+  });
+  it.each([
+    ['1-D upsampling kernel 2 stride 2', [2, 3, 9], [3, 5, 2], { strides: [2] }],
+    ['kernel 3x2 stride 3x2', [1, 4, 3, 6], [4, 3, 3, 2], { strides: [3, 2] }],
+    ['upsampling groups 2', [1, 6, 4, 5], [6, 2, 2, 2], { group: 2, strides: [2, 2] }],
+  ] as [string, number[], number[], Record<string, Attr>][])('%s', async (_, x, wd, attrs) => {
+    await expectSameAsOrt(conv(x, wd, attrs, { op: 'ConvTranspose' }));
+  });
 });
 
 describe('BatchNormalization', () => {
