@@ -16,6 +16,14 @@ export type KernelOption = KernelPreference | Record<string, KernelPreference>;
 /** A kernel other than dense is chosen when predicted to take under this share of the dense time (margin for the models' error). */
 export const SPARSE_MAX_RATIO = 0.8;
 
+/**
+ * The margin for the direct sparse conv at stride 1 against Winograd, whose model lands within
+ * 0.05 of single layers on this machine, mostly above (bench/conv-fit.ts: 64->64 on 56x56 at 30%
+ * non-zeros predicted 0.83, measured 0.81): at 0.8 that layer stayed dense once Winograd got faster
+ * there, giving up a fifth of its time.
+ */
+export const DIRECT_WINOGRAD_MAX_RATIO = 0.85;
+
 const PREFERENCES: readonly KernelPreference[] = ['auto', 'dense', 'sparse', 'slim'];
 
 // Predicted sparse time / dense time for weights with this share of non-zeros (density), one
@@ -132,6 +140,8 @@ export interface LayerCost {
   sparseRatio: (density: number) => number;
   /** Why the sparse kernels do not suit this layer (depthwise), if so. */
   sparseUnfit?: string;
+  /** The margin for sparseRatio's error, when its model is tighter than SPARSE_MAX_RATIO allows for. */
+  sparseMaxRatio?: number;
   /** Multiply-adds per run: a layer under TINY_WORK stays dense (nothing to gain but fixed costs). */
   work?: number;
   /**
@@ -194,7 +204,10 @@ export function chooseWeightKernel(pref: KernelPreference, layer: LayerCost): We
   }
   // a kernel other than dense must promise a clear gain: the models have errors of ~20%
   let best = candidates[0];
-  for (const c of candidates.slice(1)) if (c.ratio < SPARSE_MAX_RATIO * base && c.ratio < best.ratio) best = c;
+  for (const c of candidates.slice(1)) {
+    const margin = c.kernel === 'sparse' ? layer.sparseMaxRatio ?? SPARSE_MAX_RATIO : SPARSE_MAX_RATIO;
+    if (c.ratio < margin * base && c.ratio < best.ratio) best = c;
+  }
   const notes = candidates.slice(1).map((c) => c.text);
   return { kernel: best.kernel, reason: `${best.kernel === 'dense' ? dense : best.kernel} (${[zeros, ...int8Note, ...notes].join('; ')})` };
 }

@@ -7,7 +7,7 @@ import { PackedSparseConv2d, sparseConvPath } from '../../kernels/conv-sparse.js
 import { nonZeroRows, SlimConv2d } from '../../kernels/conv-slim.js';
 import { Int8Conv1x1Layer } from '../../kernels/conv-int8.js';
 import { int8Weights } from '../../graph/quant.js';
-import { chooseWeightKernel, directConvRatio, im2colRatio, INT8_CONV1X1_RATIO, spmmRatio, countNonZero, sampleHasZero } from '../kernel-choice.js';
+import { chooseWeightKernel, directConvRatio, DIRECT_WINOGRAD_MAX_RATIO, im2colRatio, INT8_CONV1X1_RATIO, spmmRatio, countNonZero, sampleHasZero } from '../kernel-choice.js';
 import { PackedConvTranspose2d } from '../../kernels/conv-transpose.js';
 import { poolAutoPad } from '../../kernels/pool.js';
 import type { BuildContext, Executor, OpDef, OpInput } from '../op.js';
@@ -93,7 +93,8 @@ export const Conv: OpDef = {
     const rowPixels = ctx.outputDims[0][ctx.outputDims[0].length - 1];
     const K = CinG * KH * KW;
     // the direct kernel's cost: the input rows one output row reads (padded width) matter for the cache
-    const direct = (d: number) => directConvRatio(d, winogradApplies(g.w4, g.group, g.strides, g.dilations), rowPixels, g.strides[1], K,
+    const winograd = winogradApplies(g.w4, g.group, g.strides, g.dilations);
+    const direct = (d: number) => directConvRatio(d, winograd, rowPixels, g.strides[1], K,
       CinG * KH * (g.x4[3] + g.pads[1] + g.pads[3]) * 4);
     // stride 2 along W has two sparse kernels: the direct one, or the SpMM on im2col columns
     const twoWays = sparsePath === 'sparse-direct' && g.strides[1] === 2;
@@ -111,6 +112,7 @@ export const Conv: OpDef = {
       sampleHasZero: () => sampleHasZero(weights()),
       sparseRatio: ratio,
       sparseUnfit: CinG === 1 && g.group > 1 ? 'depthwise: its own kernel skips zero taps' : undefined,
+      sparseMaxRatio: winograd && sparsePath === 'sparse-direct' ? DIRECT_WINOGRAD_MAX_RATIO : undefined,
       keptRowShare: g.group === 1 ? () => ctx.once('kept-rows', () => nonZeroRows(weights(), Cout).length / Cout) : undefined,
       int8Ratio: int8 ? INT8_CONV1X1_RATIO : undefined,
     });
