@@ -199,22 +199,29 @@ export function col2im_up2(col: usize, C: usize, H: usize, W: usize, KH: usize, 
   }
 }
 
+/** bias + the nine stride-1 taps of 4 output pixels whose three input rows start at p0, p1, p2. */
+// @ts-ignore: decorator
+@inline function taps3x3(p0: usize, p1: usize, p2: usize, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128,
+  w6: v128, w7: v128, w8: v128, bv: v128): v128 {
+  let a = madd(w0, v128.load(p0), bv);
+  a = madd(w1, v128.load(p0, 4), a);
+  a = madd(w2, v128.load(p0, 8), a);
+  a = madd(w3, v128.load(p1), a);
+  a = madd(w4, v128.load(p1, 4), a);
+  a = madd(w5, v128.load(p1, 8), a);
+  a = madd(w6, v128.load(p2), a);
+  a = madd(w7, v128.load(p2, 4), a);
+  return madd(w8, v128.load(p2, 8), a);
+}
+
 /** The last, partial group of 4 (from column ow) of `rows` consecutive stride-1 output rows of dw3x3_plane. */
 // @ts-ignore: decorator
 @inline function dw3x3Rows(r0: usize, rowB: usize, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128, w8: v128,
   bv: v128, act: i32, lo: v128, hi: v128, y: usize, ow: usize, OW: usize, rows: usize, yStride: usize): void {
   const o = ow << 2;
   for (let i: usize = 0; i < rows; i++) {
-    const a0 = r0 + i * rowB, a1 = a0 + rowB, a2 = a1 + rowB;
-    let a = madd(w0, v128.load(a0 + o), bv);
-    a = madd(w1, v128.load(a0 + o, 4), a);
-    a = madd(w2, v128.load(a0 + o, 8), a);
-    a = madd(w3, v128.load(a1 + o), a);
-    a = madd(w4, v128.load(a1 + o, 4), a);
-    a = madd(w5, v128.load(a1 + o, 8), a);
-    a = madd(w6, v128.load(a2 + o), a);
-    a = madd(w7, v128.load(a2 + o, 4), a);
-    a = madd(w8, v128.load(a2 + o, 8), a);
+    const a0 = r0 + i * rowB + o;
+    const a = taps3x3(a0, a0 + rowB, a0 + 2 * rowB, w0, w1, w2, w3, w4, w5, w6, w7, w8, bv);
     storeLanes(y + ((i * yStride + ow) << 2), activate(a, act, lo, hi), <i32>(OW - ow));
   }
 }
@@ -240,15 +247,7 @@ export function dw3x3_plane(plane: usize, Wp: usize, w: usize, sh: usize, sw: us
       let a: v128;
       if (sw == 1) {
         const o = ow << 2;
-        a = madd(w0, v128.load(r0 + o), bv);
-        a = madd(w1, v128.load(r0 + o, 4), a);
-        a = madd(w2, v128.load(r0 + o, 8), a);
-        a = madd(w3, v128.load(r1 + o), a);
-        a = madd(w4, v128.load(r1 + o, 4), a);
-        a = madd(w5, v128.load(r1 + o, 8), a);
-        a = madd(w6, v128.load(r2 + o), a);
-        a = madd(w7, v128.load(r2 + o, 4), a);
-        a = madd(w8, v128.load(r2 + o, 8), a);
+        a = taps3x3(r0 + o, r1 + o, r2 + o, w0, w1, w2, w3, w4, w5, w6, w7, w8, bv);
       } else {
         const o = ow << 3; // input columns 2*ow ..: taps are the even lanes, the odd lanes, the evens shifted by one
         let v0 = v128.load(r0 + o), v1 = v128.load(r0 + o, 16), v2 = v128.load(r0 + o, 32);

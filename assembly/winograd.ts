@@ -86,6 +86,30 @@ export function winograd_f23_weights(w: usize, Cout: usize, Cin: usize, dst: usi
 }
 
 /**
+ * Output transform of 4 tiles (lanes): y = Aᵀ M A with Aᵀ = [1 1 1 0; 0 1 -1 -1], + bias b and the
+ * activation, from the 16 M vectors at mp (mE bytes apart) to two output rows at dst (the second
+ * when twoRows), cnt valid columns.
+ */
+// @ts-ignore: decorator
+@inline function outputTransform4(mp: usize, mE: usize, b: v128, act: i32, lo: v128, hi: v128, dst: usize, OW: usize, cnt: usize, twoRows: bool): void {
+  const s00 = f32x4.add(f32x4.add(m(mp, 0, mE), m(mp, 4, mE)), m(mp, 8, mE));
+  const s01 = f32x4.add(f32x4.add(m(mp, 1, mE), m(mp, 5, mE)), m(mp, 9, mE));
+  const s02 = f32x4.add(f32x4.add(m(mp, 2, mE), m(mp, 6, mE)), m(mp, 10, mE));
+  const s03 = f32x4.add(f32x4.add(m(mp, 3, mE), m(mp, 7, mE)), m(mp, 11, mE));
+  const s10 = f32x4.sub(f32x4.sub(m(mp, 4, mE), m(mp, 8, mE)), m(mp, 12, mE));
+  const s11 = f32x4.sub(f32x4.sub(m(mp, 5, mE), m(mp, 9, mE)), m(mp, 13, mE));
+  const s12 = f32x4.sub(f32x4.sub(m(mp, 6, mE), m(mp, 10, mE)), m(mp, 14, mE));
+  const s13 = f32x4.sub(f32x4.sub(m(mp, 7, mE), m(mp, 11, mE)), m(mp, 15, mE));
+  const y00 = activate(f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b), act, lo, hi);
+  const y01 = activate(f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b), act, lo, hi);
+  const y10 = activate(f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b), act, lo, hi);
+  const y11 = activate(f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), act, lo, hi);
+  storeN(dst, i32x4.shuffle(y00, y01, 0, 4, 1, 5), i32x4.shuffle(y00, y01, 2, 6, 3, 7), cnt);
+  if (twoRows) storeN(dst + (OW << 2), i32x4.shuffle(y10, y11, 0, 4, 1, 5), i32x4.shuffle(y10, y11, 2, 6, 3, 7), cnt);
+}
+
+
+/**
  * 3x3 stride-1 convolution by Winograd F(2x2, 3x3) on a padded input xp (Cin x Hp x Wp) with
  * Hp >= 2*ceil(OH/2) + 2 and Wp >= 8*ceil(ceil(OW/2)/4) + 4 (extra zero columns let the input
  * transform read whole vectors). u: U[e] packed by pack_a4, 16 blocks of ceil(Cout/4)*4*Cin floats.
@@ -150,22 +174,8 @@ export function f23_rows(xp: usize, Cin: usize, Hp: usize, Wp: usize, u: usize, 
         for (let j: usize = 0; j < 8; j += 4) {
           if (j * 2 >= n) break;
           const mp = mb + co * 32 + (j << 2);
-          const s00 = f32x4.add(f32x4.add(m(mp, 0, mE), m(mp, 4, mE)), m(mp, 8, mE));
-          const s01 = f32x4.add(f32x4.add(m(mp, 1, mE), m(mp, 5, mE)), m(mp, 9, mE));
-          const s02 = f32x4.add(f32x4.add(m(mp, 2, mE), m(mp, 6, mE)), m(mp, 10, mE));
-          const s03 = f32x4.add(f32x4.add(m(mp, 3, mE), m(mp, 7, mE)), m(mp, 11, mE));
-          const s10 = f32x4.sub(f32x4.sub(m(mp, 4, mE), m(mp, 8, mE)), m(mp, 12, mE));
-          const s11 = f32x4.sub(f32x4.sub(m(mp, 5, mE), m(mp, 9, mE)), m(mp, 13, mE));
-          const s12 = f32x4.sub(f32x4.sub(m(mp, 6, mE), m(mp, 10, mE)), m(mp, 14, mE));
-          const s13 = f32x4.sub(f32x4.sub(m(mp, 7, mE), m(mp, 11, mE)), m(mp, 15, mE));
-          const y00 = activate(f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b), act, lo, hi);
-          const y01 = activate(f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b), act, lo, hi);
-          const y10 = activate(f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b), act, lo, hi);
-          const y11 = activate(f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), act, lo, hi);
           const cnt = min<usize>(8, n - j * 2);
-          const dst = y0 + ((j * 2) << 2);
-          storeN(dst, i32x4.shuffle(y00, y01, 0, 4, 1, 5), i32x4.shuffle(y00, y01, 2, 6, 3, 7), cnt);
-          if (twoRows) storeN(dst + (OW << 2), i32x4.shuffle(y10, y11, 0, 4, 1, 5), i32x4.shuffle(y10, y11, 2, 6, 3, 7), cnt);
+          outputTransform4(mp, mE, b, act, lo, hi, y0 + ((j * 2) << 2), OW, cnt, twoRows);
         }
       }
     }
@@ -219,20 +229,7 @@ export function f23_groups(xp: usize, Cin: usize, Hp: usize, Wp: usize, u: usize
         const cnt = min<usize>(8, OW - ow); // valid output columns of this run of tiles
         const dst = y + co * planeY + ((oh * OW + ow) << 2);
         const mp = mb + co * 32 + (h << 4);
-        const s00 = f32x4.add(f32x4.add(m(mp, 0, mE), m(mp, 4, mE)), m(mp, 8, mE));
-        const s01 = f32x4.add(f32x4.add(m(mp, 1, mE), m(mp, 5, mE)), m(mp, 9, mE));
-        const s02 = f32x4.add(f32x4.add(m(mp, 2, mE), m(mp, 6, mE)), m(mp, 10, mE));
-        const s03 = f32x4.add(f32x4.add(m(mp, 3, mE), m(mp, 7, mE)), m(mp, 11, mE));
-        const s10 = f32x4.sub(f32x4.sub(m(mp, 4, mE), m(mp, 8, mE)), m(mp, 12, mE));
-        const s11 = f32x4.sub(f32x4.sub(m(mp, 5, mE), m(mp, 9, mE)), m(mp, 13, mE));
-        const s12 = f32x4.sub(f32x4.sub(m(mp, 6, mE), m(mp, 10, mE)), m(mp, 14, mE));
-        const s13 = f32x4.sub(f32x4.sub(m(mp, 7, mE), m(mp, 11, mE)), m(mp, 15, mE));
-        const y00 = activate(f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b), act, lo, hi);
-        const y01 = activate(f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b), act, lo, hi);
-        const y10 = activate(f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b), act, lo, hi);
-        const y11 = activate(f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), act, lo, hi);
-        storeN(dst, i32x4.shuffle(y00, y01, 0, 4, 1, 5), i32x4.shuffle(y00, y01, 2, 6, 3, 7), cnt);
-        if (oh + 1 < OH) storeN(dst + (OW << 2), i32x4.shuffle(y10, y11, 0, 4, 1, 5), i32x4.shuffle(y10, y11, 2, 6, 3, 7), cnt);
+        outputTransform4(mp, mE, b, act, lo, hi, dst, OW, cnt, oh + 1 < OH);
       }
     }
   }
