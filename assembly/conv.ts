@@ -34,6 +34,10 @@ export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usi
   }
 }
 
+/** conv_panel_a4's list of patch-row offsets (static data: up to CONV_MAX_K rows; longer patches work them out per row). */
+const CONV_MAX_K: usize = 8192;
+const CONV_OFFS: usize = memory.data(<i32>(CONV_MAX_K << 2), 16);
+
 /**
  * Convolution with stride 1 or 2 along W (any stride sh along H, any kernel size and dilation) on a
  * padded input xp (Cin x Hp x Wp), weights packed by pack_a4 as Cout x (Cin*KH*KW).
@@ -48,33 +52,61 @@ export function conv_panel_a4(xp: usize, Cin: usize, Hp: usize, Wp: usize, w: us
   const K = Cin * KH * KW;
   const KS = sliceA(K);
   const planeYB = (OH * OW) << 2;
+  // the byte offset of each row k = (ci, kh, kw) of the patch from its block's first input pixel,
+  // listed once: the gather is then a load of the offset and two (stride 1) or four (stride 2)
+  // vector loads per row, where working out (ci, kh, kw) per row and block was most of a 3-channel
+  // stem's time outside the multiply-adds (27 of its 87 µs)
+  const listed = K <= CONV_MAX_K;
+  if (listed) {
+    let k: usize = 0;
+    for (let ci: usize = 0; ci < Cin; ci++) {
+      for (let kh: usize = 0; kh < KH; kh++) {
+        for (let kw: usize = 0; kw < KW; kw++) store<u32>(CONV_OFFS + (k++ << 2), <u32>(((ci * Hp + kh * dh) * Wp + kw * dw) << 2));
+      }
+    }
+  }
   for (let oh: usize = 0; oh < OH; oh++) {
     const row0 = xp + ((oh * sh * Wp) << 2);
     for (let ow: usize = 0; ow < OW; ow += 8) {
       const nv = min<usize>(8, OW - ow);
       const yo = y + ((oh * OW + ow) << 2);
+      const base = row0 + ((ow * sw) << 2);
       // (ci, kh, kw) of the first row of the current K slice
       let ci: usize = 0, kh: usize = 0, kw: usize = 0;
       for (let k0: usize = 0; k0 < K; k0 += KS) {
         const kc = min<usize>(KS, K - k0);
         // gather the slice
         let d = PANEL;
-        for (let k: usize = 0; k < kc; k++) {
-          const src = row0 + (((ci * Hp + kh * dh) * Wp + ow * sw + kw * dw) << 2);
-          if (nv == 8 && sw == 1) {
+        if (listed && nv == 8 && sw == 1) {
+          for (let k = k0; k < k0 + kc; k++, d += 32) {
+            const src = base + <usize>load<u32>(CONV_OFFS + (k << 2));
             v128.store(d, v128.load(src));
             v128.store(d, v128.load(src, 16), 16);
-          } else if (nv == 8 && sw == 2) {
-            // 8 pixels of stride 2: the even lanes of 16 consecutive floats
+          }
+        } else if (listed && nv == 8 && sw == 2) {
+          // 8 pixels of stride 2: the even lanes of 16 consecutive floats
+          for (let k = k0; k < k0 + kc; k++, d += 32) {
+            const src = base + <usize>load<u32>(CONV_OFFS + (k << 2));
             v128.store(d, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
             v128.store(d, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
-          } else {
-            v128.store(d, f32x4.splat(0));
-            v128.store(d, f32x4.splat(0), 16);
-            for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + ((j * sw) << 2)));
           }
-          d += 32;
-          if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; ci++; } }
+        } else {
+          for (let k: usize = 0; k < kc; k++) {
+            const src = row0 + (((ci * Hp + kh * dh) * Wp + ow * sw + kw * dw) << 2);
+            if (nv == 8 && sw == 1) {
+              v128.store(d, v128.load(src));
+              v128.store(d, v128.load(src, 16), 16);
+            } else if (nv == 8 && sw == 2) {
+              v128.store(d, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+              v128.store(d, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
+            } else {
+              v128.store(d, f32x4.splat(0));
+              v128.store(d, f32x4.splat(0), 16);
+              for (let j: usize = 0; j < nv; j++) store<f32>(d + (j << 2), load<f32>(src + ((j * sw) << 2)));
+            }
+            d += 32;
+            if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; ci++; } }
+          }
         }
         const first = k0 == 0, last = k0 + kc >= K;
         for (let co: usize = 0; co < Cout; co += 4) {

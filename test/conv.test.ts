@@ -53,6 +53,8 @@ const CASES: Case[] = [
   { x: [2, 20, 9, 40], w: [17, 20, 3, 3], group: 1, strides: [1, 1], pads: [0, 2, 1, 0], dilations: [1, 1], path: 'winograd' },
   { x: [1, 32, 6, 7], w: [32, 16, 3, 3], group: 2, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
   { x: [1, 600, 5, 5], w: [16, 600, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
+  // the direct kernel lists its patch rows' offsets up to 8192 rows; past that it works them out per row
+  { x: [1, 600, 4, 12], w: [5, 600, 3, 5], group: 1, strides: [1, 1], pads: [1, 2, 1, 2], dilations: [1, 1], path: 'direct' },
   // Winograd's tiles run in blocks of 8 along a tile row (rows of 5-8 or 13-16 tiles: f23_rows), or
   // in runs of 4 paired across rows (rows of 1-4 or 9-12 tiles: f23_groups, an odd count above)
   { x: [1, 12, 7, 28], w: [10, 12, 3, 3], group: 1, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], path: 'winograd' },
