@@ -3,7 +3,7 @@
 // kernel the session picks (Winograd for most 3x3 layers) on the same weights, alternating runs,
 // medians of 40; beside each ratio, what the cost model predicts (or 'dense ...' where it is not
 // consulted).
-// Run: node scripts/run-ts.mjs bench/conv-fit.ts ['[[Cin, Cout, H, W], ...]']   (3x3, pads 1)
+// Run: node scripts/run-ts.mjs bench/conv-fit.ts ['[[Cin, Cout, H, W, k?], ...]']   (k x k, default 3, 'same' pads)
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { buildModel } from '../test/util/onnx.js';
@@ -13,14 +13,15 @@ const shapes: number[][] = process.argv[2] ? JSON.parse(process.argv[2])
 const prod = (d: number[]) => d.reduce((a, b) => a * b, 1);
 const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 
-for (const [ci, co, h, wd] of shapes) {
+for (const [ci, co, h, wd, k = 3] of shapes) {
+  const p = (k - 1) >> 1;
   const xd = [1, ci, h, wd];
   const cells: string[] = [];
   for (const density of [0.5, 0.3, 0.2, 0.1, 0.05]) {
-    const w = new Float32Array(co * ci * 9).map(() => (Math.random() < density ? Math.random() - 0.5 : 0));
+    const w = new Float32Array(co * ci * k * k).map(() => (Math.random() < density ? Math.random() - 0.5 : 0));
     const model = buildModel({
-      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }],
-      inputs: [{ name: 'x', dims: xd }], outputs: ['y'], initializers: [{ name: 'w', dims: [co, ci, 3, 3], data: w }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { kernel_shape: [k, k], pads: [p, p, p, p] } }],
+      inputs: [{ name: 'x', dims: xd }], outputs: ['y'], initializers: [{ name: 'w', dims: [co, ci, k, k], data: w }],
     });
     const dense = await InferenceSession.create(model, { kernels: 'dense' });
     const sparse = await InferenceSession.create(model, { kernels: 'sparse' });
@@ -39,5 +40,5 @@ for (const [ci, co, h, wd] of shapes) {
     cells.push(`${density}: ${(median(ts) / median(td)).toFixed(2)} [${why}]`);
     for (const s of [dense, sparse, auto]) await s.release();
   }
-  console.log(`${ci}->${co} 3x3 ${h}x${wd}`.padEnd(22), cells.join('  '));
+  console.log(`${ci}->${co} ${k}x${k} ${h}x${wd}`.padEnd(22), cells.join('  '));
 }
