@@ -5,7 +5,7 @@
 //  - im2col + gemm_a4 for the rest (strided W), col2im for ConvTranspose.
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1, storeLanes } from './simd';
-import { PANEL, sliceA, tile_a4_8 } from './gemm';
+import { KC_A, PANEL, sliceA, tile_a4_8 } from './gemm';
 import { splitRows, spconv_direct, spconv_direct_flat } from './sparse-direct';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
@@ -34,9 +34,13 @@ export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usi
   }
 }
 
-/** conv_panel_a4's list of patch-row offsets (static data: up to CONV_MAX_K rows; longer patches work them out per row). */
+/**
+ * conv_panel_a4's list of patch-row offsets: up to CONV_MAX_K rows (longer patches work them out
+ * per row), kept in PANEL past the KC_A rows of 32 bytes a gathered slice fills, so the module's
+ * static data (and every session's wasm memory, which elastic artifacts record) stays as it was.
+ */
 const CONV_MAX_K: usize = 8192;
-const CONV_OFFS: usize = memory.data(<i32>(CONV_MAX_K << 2), 16);
+const CONV_OFFS: usize = PANEL + (KC_A << 5);
 
 /**
  * Convolution with stride 1 or 2 along W (any stride sh along H, any kernel size and dilation) on a
