@@ -35,6 +35,11 @@ export class PackedConvTranspose2d implements PackedLayer {
   private weights: number;
   private bias: number;
   private readonly groupWeightFloats: number;
+  /**
+   * Upsampling by the kernel's own size along H and by 2 along W, without pads: each output pixel
+   * is one column value, interleaved in one pass with the bias and activation (col2im_up2).
+   */
+  private readonly up2: boolean;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: ConvTranspose2dAttributes = {}) {
     if (!globalThis.EDGEPRUNE_RUNTIME) {
@@ -69,6 +74,8 @@ export class PackedConvTranspose2d implements PackedLayer {
     this.KW = KW;
     this.k = k;
     this.act = activationArgs(attrs.activation);
+    this.up2 = KW === 2 && this.strides[1] === 2 && this.strides[0] === KH && this.dilations[0] === 1 && this.dilations[1] === 1
+      && this.pads.every((p) => p === 0) && this.outputPadding[0] === 0 && this.outputPadding[1] === 0;
     const CinG = Cin / this.group;
     const M = CoutG * KH * KW;
     this.groupWeightFloats = Math.ceil(M / 4) * 4 * CinG;
@@ -122,13 +129,9 @@ export class PackedConvTranspose2d implements PackedLayer {
     const CinG = this.Cin / this.group;
     const M = this.CoutG * this.KH * this.KW;
     const [code, p0, p1] = this.act;
-    // upsampling by the kernel's own size along H and by 2 along W, without pads: each output pixel
-    // is one column value, interleaved in one pass with the bias and activation
-    const up2 = this.KW === 2 && this.strides[1] === 2 && this.strides[0] === this.KH && this.dilations[0] === 1 && this.dilations[1] === 1
-      && this.pads.every((p) => p === 0) && this.outputPadding[0] === 0 && this.outputPadding[1] === 0;
     for (let n = 0; n < N; n++) {
       const yn = y + n * Cout * OH * OW * 4;
-      if (up2) {
+      if (this.up2) {
         for (let g = 0; g < this.group; g++) {
           const xg = x + (n * this.Cin + g * CinG) * H * W * 4;
           k.fn.gemm_a4(this.weights + g * this.groupWeightFloats * 4, M, CinG, xg, H * W, H * W, scratch, H * W, 0, 0, 0, 0);
