@@ -5,7 +5,8 @@
 // and relaxed opcodes present only in the relaxed build.
 import asc from 'assemblyscript/asc';
 import binaryen from 'binaryen';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 
 const F = binaryen.Features;
 // The features every engine we target (Chromium, Deno, workerd, Node 20) has had for years.
@@ -16,6 +17,16 @@ const targets = [
 ];
 
 await mkdir('wasm', { recursive: true });
+
+// The kernels' build id, exported as the constant global `build_id` by both flavours: a hash of
+// what decides the code and the memory layout (the sources, asconfig.json, the compiler's
+// version). A compiled model (src/compile/) records the memory image and the kernel calls of one
+// build; edgeprune/runtime refuses kernels of another build instead of running them on a layout
+// they do not share.
+const hash = createHash('sha256');
+for (const f of (await readdir('assembly')).filter((f) => f.endsWith('.ts')).sort()) hash.update(f).update(await readFile(`assembly/${f}`));
+hash.update(await readFile('asconfig.json')).update(JSON.parse(await readFile('node_modules/assemblyscript/package.json', 'utf8')).version);
+const buildId = hash.digest().readInt32LE(0);
 for (const t of targets) {
   const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', t.name]);
   if (error) {
@@ -25,6 +36,8 @@ for (const t of targets) {
   const file = `wasm/${t.name}.wasm`;
   const mod = binaryen.readBinary(await readFile(file));
   mod.setFeatures(t.features);
+  mod.addGlobal('build_id', binaryen.i32, false, mod.i32.const(buildId));
+  mod.addGlobalExport('build_id', 'build_id');
   binaryen.setOptimizeLevel(3);
   binaryen.setShrinkLevel(0);
   mod.optimize();

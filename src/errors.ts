@@ -71,6 +71,13 @@ export class UnsupportedOpError extends EdgepruneError {
   }
 }
 
+/** A model that cannot be compiled for edgeprune/runtime (src/compile/): its run is not a fixed list of kernel calls. */
+export class CompileError extends EdgepruneError {
+  constructor(message: string) {
+    super('E_COMPILE', message);
+  }
+}
+
 /** The feeds given to run() do not match the model: missing, extra, wrong dtype or shape. */
 export class InputError extends EdgepruneError {
   constructor(message: string) {

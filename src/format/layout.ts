@@ -30,6 +30,8 @@ export const MAGIC = Uint8Array.of(0x45, 0x50, 0x52, 0x55, 0x4e, 0x45, 0x00, 0x0
 export const FORMAT_VERSION = 1;
 /** The elastic artifact's version (one file, many widths; see above). */
 export const ELASTIC_VERSION = 2;
+/** The compiled model's version (src/compile/, read by edgeprune/runtime: read-compiled.ts). */
+export const COMPILED_VERSION = 3;
 export const HEADER_BYTES = 32;
 export const SECTION_ENTRY_BYTES = 16;
 export const SECTION_ALIGN = 64;
@@ -56,9 +58,15 @@ export const SectionKind = {
   ELASTIC: 4,
   /** Elastic artifacts: binary, one 32-byte entry per width (read-elastic.ts). */
   LEVELS: 5,
+  /** Compiled models: UTF-8 JSON, what runs (compiled-layout.ts). */
+  PLAN: 6,
+  /** Compiled models: binary, the wasm memory image. */
+  IMAGE: 7,
+  /** Compiled models: binary, the kernel calls of one run. */
+  CALLS: 8,
 } as const;
 
-export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor table', 3: 'tensor data', 4: 'elastic', 5: 'levels' };
+export const SECTION_NAMES: Record<number, string> = { 1: 'graph', 2: 'tensor table', 3: 'tensor data', 4: 'elastic', 5: 'levels', 6: 'plan', 7: 'image', 8: 'calls' };
 
 /**
  * How a tensor's payload is stored. The sparse forms exist for float storage only (float32, and

@@ -8,14 +8,16 @@ import { ArgumentError, EdgepruneError, ModelFormatError } from '../errors.js';
 import type { ConstTensor, Graph } from '../graph/ir.js';
 import { TensorBudget, type LoadOptions } from '../graph/load-limits.js';
 import { checkReferences } from './check.js';
-import { crc32 } from './crc32.js';
+import { openContainer } from './container.js';
 import { decodeGraph } from './graph-decode.js';
 import { readElastic, type ChooseLevel } from './read-elastic.js';
-import { ELASTIC_VERSION, FORMAT_VERSION, HEADER_BYTES, HeaderFlags, MAGIC, SECTION_ALIGN, SECTION_ENTRY_BYTES, SECTION_NAMES, SectionKind } from './layout.js';
+import { COMPILED_VERSION, ELASTIC_VERSION, FORMAT_VERSION, HeaderFlags, MAGIC, SectionKind } from './layout.js';
 import { decodeTensor } from './tensor-decode.js';
 import { readTable } from './tensor-table.js';
 
 const PREFIX = 'malformed edgeprune artifact';
+const GRAPH_KINDS = [SectionKind.GRAPH, SectionKind.TENSOR_TABLE, SectionKind.TENSOR_DATA];
+const ELASTIC_KINDS = [...GRAPH_KINDS, SectionKind.ELASTIC, SectionKind.LEVELS];
 
 function fail(what: string): never {
   throw new ModelFormatError(`${PREFIX}: ${what}`);
@@ -48,48 +50,12 @@ export function readArtifact(bytes: Uint8Array, choose?: ChooseLevel, options: L
 }
 
 function read(bytes: Uint8Array, choose: ChooseLevel | undefined, options: LoadOptions): Graph {
-  const prefix = Math.min(bytes.length, MAGIC.length);
-  if (!MAGIC.subarray(0, prefix).every((b, i) => bytes[i] === b)) fail('bad magic: not an edgeprune artifact (.epm files start with "EPRUNE\\0\\x01")');
-  if (bytes.length < HEADER_BYTES) fail(`corrupted or truncated: ${bytes.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint16(8, true);
+  const { version, flags, section, headEnd, total } = openContainer(bytes, fail, (v) => (v === FORMAT_VERSION ? GRAPH_KINDS : v === ELASTIC_VERSION ? ELASTIC_KINDS : undefined), (v) =>
+    v === COMPILED_VERSION
+      ? 'this is a compiled model (edgeprune compile): it runs in edgeprune/runtime, which takes nothing else; give this loader the .epm or .onnx it was compiled from'
+      : `unsupported format version ${v}; this edgeprune reads versions ${FORMAT_VERSION} and ${ELASTIC_VERSION} (re-save the model with this version)`);
   const elastic = version === ELASTIC_VERSION;
-  if (version !== FORMAT_VERSION && !elastic) fail(`unsupported format version ${version}; this edgeprune reads versions ${FORMAT_VERSION} and ${ELASTIC_VERSION} (re-save the model with this version)`);
-  const flags = view.getUint16(10, true);
   if (flags & ~HeaderFlags.SIMPLIFIED) fail(`unknown header flags 0x${flags.toString(16)}`);
-  const count = view.getUint32(12, true);
-  const total = view.getUint32(16, true);
-  // elastic: the CRC covers the head [32, headEnd); the blocks after it carry their own, and a
-  // prefix of the file holding the head and the chosen width's blocks is enough
-  const headEnd = elastic ? view.getUint32(24, true) : total;
-  if (elastic ? total < bytes.length : total !== bytes.length) fail(`corrupted or truncated: the header says ${total} bytes but ${bytes.length} were given`);
-  if (elastic && (headEnd > bytes.length || headEnd < HEADER_BYTES || headEnd % SECTION_ALIGN)) fail(`corrupted or truncated: the head of the file ends at ${headEnd} but ${bytes.length} bytes were given`);
-  const crc = crc32(bytes.subarray(HEADER_BYTES, headEnd));
-  if (crc !== view.getUint32(20, true)) fail(`corrupted or truncated: checksum mismatch (stored CRC-32 0x${view.getUint32(20, true).toString(16)}, computed 0x${crc.toString(16)})`);
-  if ((!elastic && view.getUint32(24, true) !== 0) || view.getUint32(28, true) !== 0) fail('non-zero reserved header fields');
-
-  const tableEnd = HEADER_BYTES + SECTION_ENTRY_BYTES * count;
-  if (tableEnd > headEnd) fail(`the section table (${count} sections) runs past the end of the ${headEnd}-byte ${elastic ? 'head' : 'file'}`);
-  const sections = new Map<number, Uint8Array>();
-  const ranges: [number, number, string][] = [];
-  for (let i = 0; i < count; i++) {
-    const at = HEADER_BYTES + SECTION_ENTRY_BYTES * i;
-    const kind = view.getUint32(at, true);
-    const offset = view.getUint32(at + 4, true);
-    const length = view.getUint32(at + 8, true);
-    const name = SECTION_NAMES[kind];
-    if (!name || (!elastic && kind > SectionKind.TENSOR_DATA)) fail(`section ${i} has unknown kind ${kind}`);
-    if (sections.has(kind)) fail(`the ${name} section appears twice`);
-    if (view.getUint32(at + 12, true) !== 0) fail(`section ${i} (${name}) has a non-zero reserved field`);
-    if (offset % SECTION_ALIGN !== 0) fail(`the ${name} section at offset ${offset} is not ${SECTION_ALIGN}-byte aligned`);
-    if (offset < tableEnd) fail(`the ${name} section at offset ${offset} overlaps the header or section table`);
-    if (offset + length > total) fail(`the ${name} section [${offset}, ${offset + length}) runs past the end of the ${total}-byte file`);
-    ranges.push([offset, offset + length, name]);
-    sections.set(kind, bytes.subarray(offset, offset + length));
-  }
-  ranges.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < ranges.length; i++) if (ranges[i][0] < ranges[i - 1][1]) fail(`the ${ranges[i - 1][2]} and ${ranges[i][2]} sections overlap`);
-  const section = (kind: number): Uint8Array => sections.get(kind) ?? fail(`the ${SECTION_NAMES[kind]} section is missing`);
   if (elastic) return readElastic(bytes, section, headEnd, total, fail, choose);
   const graphBytes = section(SectionKind.GRAPH);
   const table = section(SectionKind.TENSOR_TABLE);

@@ -188,7 +188,14 @@ export class InferenceSession {
     const bytes = model instanceof Uint8Array ? model : await modelBytes(model);
     // load the kernels first: in Node the package's own module is compiled and instantiated
     // synchronously right here; elsewhere the compile runs while we parse
-    const kernels = loadKernels(options.wasm ?? 'auto');
+    return InferenceSession.open(bytes, loadKernels(options.wasm ?? 'auto'), options);
+  }
+
+  /**
+   * @internal create() over kernels given (src/compile/ instruments them to record the run's
+   * calls); not part of the API.
+   */
+  static async open(bytes: Uint8Array, kernels: Promise<Kernels>, options: SessionOptions): Promise<InferenceSession> {
     kernels.catch(() => {}); // reported by the await below; never an unhandled rejection
     let graph: Graph;
     let imported: Graph;
@@ -306,6 +313,15 @@ export class InferenceSession {
     this.active = undefined;
     this.cache = new PlanCache();
     this.kernelsOrNone = undefined;
+  }
+
+  /**
+   * @internal Where the current plan reads its inputs and leaves its outputs in wasm memory
+   * (src/compile/ records them); not part of the API.
+   */
+  planIO(): { arena: number; inputs: { name: string; ptr: number; dims: number[] }[]; outputs: { name: string; ptr: number; dims: number[]; constant?: Float32Array }[] } | undefined {
+    const a = this.active;
+    return a && { arena: a.arena, inputs: this.graph.inputs.map((inp, i) => ({ name: inp.name, ptr: a.inputPtrs[i], dims: a.plan.dims.get(inp.name)! })), outputs: a.outputs };
   }
 
   /** The kernel instance (for tests and tools that inspect memory). */

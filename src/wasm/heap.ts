@@ -110,6 +110,11 @@ export class Heap {
     return ptr < end ? end - ptr : undefined;
   }
 
+  /** The blocks handed out, as [ptr, bytes], in address order (src/compile/ images only these). */
+  liveBlocks(): [number, number][] {
+    return this.starts.map((p) => [p, this.used.get(p)!]);
+  }
+
   /** Bytes currently handed out. */
   get liveBytes(): number {
     let s = 0;

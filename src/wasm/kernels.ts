@@ -10,6 +10,8 @@ export interface KernelExports {
   flavor_relaxed: WebAssembly.Global;
   /** Absent in builds older than the check: read with care. */
   abi_version?: WebAssembly.Global;
+  /** The build's id (scripts/build-wasm.mjs): absent before compiled models existed. */
+  build_id?: WebAssembly.Global;
   heap_base(): Ptr;
   [kernel: string]: unknown;
 }
@@ -17,6 +19,8 @@ export interface KernelExports {
 export class Kernels {
   readonly flavor: 'simd' | 'relaxed';
   readonly heap: Heap;
+  /** The build_id global: compiled models run only on the build they were recorded with. */
+  readonly buildId: number;
   /** The wasm functions, typed loosely: src/kernels/* wrap each one with checks. */
   readonly fn: Record<string, (...args: number[]) => number | void>;
   private readonly memory: WebAssembly.Memory;
@@ -28,6 +32,7 @@ export class Kernels {
     this.memory = exports.memory;
     this.fn = exports as unknown as Record<string, (...args: number[]) => number | void>;
     this.heap = new Heap(this.memory, exports.heap_base());
+    this.buildId = exports.build_id instanceof WebAssembly.Global ? (exports.build_id.value as number) : 0;
   }
 
   /** A Float32Array over all of memory; re-created after memory.grow detached the old one. */
