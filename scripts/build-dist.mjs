@@ -188,8 +188,6 @@ const artifactOnly = {
 //   class bodies; none of our classes can tell the difference (no field shadows an accessor, no
 //   base constructor sets a subclass field).
 const lean = { define: { 'globalThis.EDGEPRUNE_RUNTIME': 'true' }, tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } } };
-await build({ ...common, ...lean, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.mjs', minify: true, plugins: [artifactOnly, errorNames] });
-console.log('built dist/runtime/index.mjs');
 // browsers and Workers have no files: the web runtime reads no file: URL (src/wasm/file-url-web.ts)
 const noFiles = {
   name: 'no-file-urls',
@@ -197,15 +195,21 @@ const noFiles = {
     b.onResolve({ filter: /\/file-url\.js$/ }, () => ({ path: new URL('../src/wasm/file-url-web.ts', import.meta.url).pathname }));
   },
 };
-await build({ ...web, ...lean, entryPoints: ['src/runtime-entry.ts'], outfile: 'dist/runtime/index.web.mjs', minify: true, plugins: [artifactOnly, noFiles, noNodeBuiltins, errorNames] });
-console.log('built dist/runtime/index.web.mjs');
+// edgeprune/runtime: compiled models only (src/runtime-entry.ts); edgeprune/runtime/dynamic: any .epm
+// at any dims. Both sit two levels under the package root, so the default wasm URL resolves.
+for (const [entry, dir] of [['src/runtime-entry.ts', 'dist/runtime'], ['src/runtime-dynamic-entry.ts', 'dist/runtime-dynamic']]) {
+  await build({ ...common, ...lean, entryPoints: [entry], outfile: `${dir}/index.mjs`, minify: true, plugins: [artifactOnly, errorNames] });
+  console.log(`built ${dir}/index.mjs`);
+  await build({ ...web, ...lean, entryPoints: [entry], outfile: `${dir}/index.web.mjs`, minify: true, plugins: [artifactOnly, noFiles, noNodeBuiltins, errorNames] });
+  console.log(`built ${dir}/index.web.mjs`);
+}
 
 // Type declarations for the two public entries (package.json "exports" → "types"), so TypeScript
 // users of 'edgeprune' and 'edgeprune/runtime' (and examples/ under this repo's tsc) get the API's types.
 await rm('dist/types', { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 try {
-  execFileSync(process.execPath, [tsc, 'src/index.ts', 'src/runtime-entry.ts', 'src/train-entry.ts', 'src/fit-entry.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src',
+  execFileSync(process.execPath, [tsc, 'src/index.ts', 'src/runtime-entry.ts', 'src/runtime-dynamic-entry.ts', 'src/train-entry.ts', 'src/fit-entry.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', 'src',
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', '--lib', 'ES2022,DOM'], { stdio: ['ignore', 'ignore', 'inherit'] });
   console.log('built dist/types/');
 } catch {

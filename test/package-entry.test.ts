@@ -21,7 +21,7 @@ it("import { InferenceSession, Tensor } from 'edgeprune' works from the built bu
   expect(JSON.parse(r.stdout)).toEqual([0, 2, 0, 4]);
 });
 
-it("edgeprune/runtime runs .epm artifacts, carries no ONNX parser, and says how to convert an ONNX file", async () => {
+it("edgeprune/runtime/dynamic runs .epm artifacts, carries no ONNX parser, and says how to convert an ONNX file", async () => {
   const { writeArtifact } = await import('../src/format/index.js');
   const { importOnnx } = await import('../src/onnx/import.js');
   const { readFileSync } = await import('node:fs');
@@ -29,7 +29,7 @@ it("edgeprune/runtime runs .epm artifacts, carries no ONNX parser, and says how 
   const onnx = buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [1, 4] }], outputs: ['y'] });
   writeFileSync(join(dir, 'm.onnx'), onnx);
   writeFileSync(join(dir, 'm.epm'), writeArtifact(importOnnx(onnx)));
-  const script = `import { InferenceSession, Tensor, ModelFormatError } from 'edgeprune/runtime';
+  const script = `import { InferenceSession, Tensor, ModelFormatError } from 'edgeprune/runtime/dynamic';
     import { readFileSync } from 'node:fs';
     const s = await InferenceSession.create(readFileSync(${JSON.stringify(join(dir, 'm.epm'))}));
     const out = await s.run({ x: new Tensor('float32', new Float32Array([-1, 2, -3, 4]), [1, 4]) });
@@ -43,8 +43,10 @@ it("edgeprune/runtime runs .epm artifacts, carries no ONNX parser, and says how 
   expect(j.typed).toBe(true);
   expect(j.message).toMatch(/loads \.epm artifacts only.*edgeprune export model\.onnx --out model\.epm/);
   // the bundle holds none of the ONNX importer's code nor protobufjs
-  const bundle = readFileSync(new URL('../dist/runtime/index.mjs', import.meta.url), 'utf8');
-  expect(bundle).not.toMatch(/protobuf decode failed|protobufjs|not an ONNX model/);
+  for (const f of ['../dist/runtime-dynamic/index.mjs', '../dist/runtime/index.mjs']) {
+    const bundle = readFileSync(new URL(f, import.meta.url), 'utf8');
+    expect(bundle, f).not.toMatch(/protobuf decode failed|protobufjs|not an ONNX model/);
+  }
 });
 
 it("edgeprune/train and edgeprune/fit are their own entries; 'edgeprune' does not load them", () => {

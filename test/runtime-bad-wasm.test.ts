@@ -1,11 +1,11 @@
-// Bad kernels given to the shipped runtime (edgeprune/runtime, the built bundle): a module that is
+// Bad kernels given to the shipped runtime (edgeprune/runtime/dynamic, the built bundle): a module that is
 // not ours, one that imports things, our module from another version, and a host without SIMD.
 // Each must be a typed WasmLoadError that says what is wrong, never a CompileError or a TypeError
 // from deep inside. (test/loader.test.ts covers the loader's sources; this is the bundle users ship.)
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import binaryen from 'binaryen';
-import { InferenceSession, Tensor, WasmLoadError, loadKernels } from 'edgeprune/runtime';
+import { InferenceSession, Tensor, WasmLoadError, loadKernels } from 'edgeprune/runtime/dynamic';
 import { prunedModel, ROOT } from './util/runtimes.js';
 
 const ourWasm = readFileSync(`${ROOT}/wasm/simd.wasm`);

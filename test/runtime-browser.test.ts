@@ -1,14 +1,15 @@
 // Headless Chromium (Debian's, driven by playwright-core) loads edgeprune/runtime's web build as a
 // plain ES module from a static server on 127.0.0.1, fetches the kernels itself (the default wasm
-// URL next to the package, compiled with compileStreaming) and runs a pruned .epm; its outputs are
-// compared with Node's: bit-identical with the simd kernels, within 1e-5 with relaxed.
+// URL next to the package, compiled with compileStreaming) and runs a pruned model compiled for it
+// (edgeprune compile, model.epc); its outputs are compared with Node's on the .epm it was compiled
+// from: bit-identical with the simd kernels, within 1e-5 with relaxed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ROOT, bits, findChromium, inputs, maxAbsDiff, nodeOutputs, prunedModel, runtimeOrSkip } from './util/runtimes.js';
+import { ROOT, bits, compiledModel, findChromium, inputs, maxAbsDiff, nodeOutputs, runtimeOrSkip } from './util/runtimes.js';
 
 const chromiumPath = runtimeOrSkip('chromium', findChromium, 'apt-get install -y chromium (playwright-core drives it)');
 
@@ -17,7 +18,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>edgeprune</title>
   import { InferenceSession, Tensor, detectFlavor, WasmLoadError } from '/dist/runtime/index.web.mjs';
   window.classify = async (wasm, feeds, byName) => {
     // by name (a relative URL, fetched by create as onnxruntime-web does) or as bytes
-    const model = byName ? 'model.epm' : new Uint8Array(await (await fetch('/model.epm')).arrayBuffer());
+    const model = byName ? 'model.epc' : new Uint8Array(await (await fetch('/model.epc')).arrayBuffer());
     const s = await InferenceSession.create(model, { wasm });
     const outputs = [];
     for (const f of feeds) outputs.push(Array.from((await s.run({ x: new Tensor('float32', Float32Array.from(f.data), f.dims) })).logits.data));
@@ -26,15 +27,15 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>edgeprune</title>
     return { kernels, outputs };
   };
   window.wrongShape = async () => {
-    const s = await InferenceSession.create(new Uint8Array(await (await fetch('/model.epm')).arrayBuffer()), { wasm: 'simd' });
+    const s = await InferenceSession.create(new Uint8Array(await (await fetch('/model.epc')).arrayBuffer()), { wasm: 'simd' });
     try { await s.run({ x: new Tensor('float32', new Float32Array(784), [1, 28, 28]) }); return 'no error'; } catch (e) { return e.name + ': ' + e.message; }
   };
   window.badWasm = async () => {
-    try { await InferenceSession.create(new Uint8Array(await (await fetch('/model.epm')).arrayBuffer()), { wasm: new URL('/missing.wasm', location.href) }); return 'no error'; }
+    try { await InferenceSession.create(new Uint8Array(await (await fetch('/model.epc')).arrayBuffer()), { wasm: new URL('/missing.wasm', location.href) }); return 'no error'; }
     catch (e) { return (e instanceof WasmLoadError) + ' ' + e.message; }
   };
   window.missingModel = async () => {
-    try { await InferenceSession.create('gone.epm', { wasm: 'simd' }); return 'no error'; } catch (e) { return e.name + ': ' + e.message; }
+    try { await InferenceSession.create('gone.epc', { wasm: 'simd' }); return 'no error'; } catch (e) { return e.name + ': ' + e.message; }
   };
   window.detected = detectFlavor();
   window.ready = true;
@@ -42,19 +43,20 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>edgeprune</title>
 
 describe.skipIf(!chromiumPath)('Chromium runs edgeprune/runtime (web build)', () => {
   const feeds = inputs(4, 5);
-  let model: Uint8Array;
+  let model: Uint8Array; // the .epm Node runs (the reference)
+  let compiled: Uint8Array; // what the page runs
   let server: Server;
   let context: BrowserContext;
   let page: Page;
   const served: string[] = [];
 
   beforeAll(async () => {
-    model = await prunedModel();
+    ({ source: model, compiled } = await compiledModel());
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       served.push(url.pathname);
       if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-      if (url.pathname === '/model.epm') return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(model);
+      if (url.pathname === '/model.epc') return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(compiled);
       const file = normalize(join(ROOT, url.pathname));
       if (!/^\/(dist\/runtime\/[\w.]+\.mjs|wasm\/(simd|relaxed)\.wasm)$/.test(url.pathname) || !file.startsWith(ROOT)) return res.writeHead(404).end();
       const type = extname(file) === '.wasm' ? 'application/wasm' : 'text/javascript';
@@ -101,8 +103,8 @@ describe.skipIf(!chromiumPath)('Chromium runs edgeprune/runtime (web build)', ()
   });
 
   it('typed errors in the page: a wrong shape, and kernels that cannot be fetched', async () => {
-    expect(await page.evaluate(() => (window as any).wrongShape())).toBe("InputError: input 'x' has dims [1, 28, 28] but the model expects [N, 1, 28, 28]");
-    expect(await page.evaluate(() => (window as any).missingModel())).toMatch(/^ArgumentError: fetching the model gone\.epm gave HTTP 404; check the URL/);
+    expect(await page.evaluate(() => (window as any).wrongShape())).toBe("InputError: input 'x' has dims [1, 28, 28] but the model expects [1, 1, 28, 28]: it was compiled for those dims; recompile it for others (edgeprune compile --dim NAME=VALUE)");
+    expect(await page.evaluate(() => (window as any).missingModel())).toMatch(/^ArgumentError: fetching the model gone\.epc gave HTTP 404; check the URL/);
     expect(await page.evaluate(() => (window as any).badWasm())).toMatch(/^true fetching http:\/\/127\.0\.0\.1:\d+\/missing\.wasm gave HTTP 404/);
   });
 });

@@ -1,16 +1,17 @@
 // Deno (the npm `deno` package's binary) runs examples/deno/classify.ts, which loads a pruned .epm
-// through edgeprune/runtime (dist/runtime/index.mjs, mapped by examples/deno/deno.json), and its
-// outputs are compared with Node's: bit-identical with the simd kernels, within 1e-5 with relaxed.
+// through edgeprune/runtime/dynamic (dist/runtime-dynamic/index.mjs, mapped by examples/deno/deno.json),
+// and edgeprune/runtime (dist/runtime/index.mjs) runs the same model compiled for it; outputs are
+// compared with Node's: bit-identical with the simd kernels, within 1e-5 with relaxed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, bits, findDeno, inputs, maxAbsDiff, nodeOutputs, prunedModel, runtimeOrSkip, writeFixture } from './util/runtimes.js';
+import { ROOT, bits, compiledModel, findDeno, inputs, maxAbsDiff, nodeOutputs, prunedModel, runtimeOrSkip, writeFixture } from './util/runtimes.js';
 
 const deno = runtimeOrSkip('deno', findDeno, 'npm install (the `deno` devDependency ships the binary)');
 
-describe.skipIf(!deno)('Deno runs edgeprune/runtime', () => {
+describe.skipIf(!deno)('Deno runs edgeprune/runtime/dynamic and edgeprune/runtime', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgeprune-deno-'));
   const feeds = inputs(4);
   let files: { model: string; inputs: string };
@@ -30,6 +31,32 @@ describe.skipIf(!deno)('Deno runs edgeprune/runtime', () => {
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
+
+  it('edgeprune/runtime runs the compiled model: simd bit-identical to Node, auto (relaxed) within 1e-5', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { compiled, source } = await compiledModel();
+    writeFileSync(join(dir, 'model.epc'), compiled);
+    const script = join(dir, 'compiled.ts');
+    writeFileSync(script, `import { InferenceSession, Tensor } from ${JSON.stringify(new URL('../dist/runtime/index.mjs', import.meta.url).href)};
+      const feeds = JSON.parse(await Deno.readTextFile(${JSON.stringify(files.inputs)}));
+      const result = {};
+      for (const wasm of ['simd', 'auto']) {
+        const s = await InferenceSession.create(${JSON.stringify(join(dir, 'model.epc'))}, { wasm });
+        const outputs = [];
+        for (const f of feeds) outputs.push(Array.from((await s.run({ x: new Tensor('float32', Float32Array.from(f.data), f.dims) })).logits.data));
+        result[wasm] = { kernels: s.info().kernels, outputs };
+      }
+      console.log(JSON.stringify(result));`);
+    const r = spawnSync(deno!, ['run', '--allow-read', '--no-prompt', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, DENO_DIR: join(dir, 'deno-dir'), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as Record<string, { kernels: string; outputs: number[][] }>;
+    expect(got.simd.kernels).toBe('simd');
+    expect(got.auto.kernels).toBe('relaxed');
+    const simd = await nodeOutputs(source, feeds, 'simd');
+    const relaxed = await nodeOutputs(source, feeds, 'relaxed');
+    got.simd.outputs.forEach((o, i) => expect(bits(o)).toEqual(bits(simd[i].logits)));
+    got.auto.outputs.forEach((o, i) => expect(maxAbsDiff(o, relaxed[i].logits)).toBeLessThanOrEqual(1e-5));
+  });
 
   it('simd kernels: outputs bit-identical to Node', async () => {
     const r = classify(files.model, files.inputs, '--wasm', 'simd', '--json');

@@ -1,5 +1,5 @@
 // Cloudflare Workers: examples/worker bundled as wrangler would (esbuild with the workerd/worker/
-// browser conditions, .wasm as CompiledWasm modules, .epm as Data) and run in workerd through
+// browser conditions, .wasm as CompiledWasm modules, the compiled model .epc as Data) and run in workerd through
 // miniflare. Its answers are compared with Node's outputs: bit-identical with the simd kernels,
 // within 1e-5 with relaxed; a wrong shape is a 400 carrying the InputError's message; the workerd
 // process stays under the Workers limit of 128 MB while serving the pruned model.
@@ -8,7 +8,7 @@ import { build, type Plugin } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ROOT, bits, findMiniflare, inputs, maxAbsDiff, nodeOutputs, prunedModel, runtimeOrSkip, writeFixture } from './util/runtimes.js';
+import { ROOT, bits, compiledModel, findMiniflare, inputs, maxAbsDiff, nodeOutputs, runtimeOrSkip, writeFixture } from './util/runtimes.js';
 import type { Miniflare } from 'miniflare';
 
 const miniflare = runtimeOrSkip('miniflare (workerd)', findMiniflare, 'npm install (the `miniflare` devDependency ships workerd)');
@@ -41,7 +41,8 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
   const dir = mkdtempSync(join(tmpdir(), 'edgeprune-worker-'));
   const out = join(dir, 'bundle');
   const feeds = inputs(4, 3);
-  let model: Uint8Array;
+  let model: Uint8Array; // the .epm Node runs (the reference)
+  let compiled: Uint8Array; // what the Worker runs: model compiled for edgeprune/runtime
   let runtimeFile = '';
   const instances: Miniflare[] = [];
 
@@ -54,7 +55,7 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
       modulesRoot: out,
       modulesRules: [
         { type: 'CompiledWasm', include: ['**/*.wasm'] },
-        { type: 'Data', include: ['**/*.epm'] },
+        { type: 'Data', include: ['**/*.epc'] },
         { type: 'ESModule', include: ['**/*.js'] },
       ],
       compatibilityDate: '2026-04-26',
@@ -72,18 +73,18 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
   }
 
   beforeAll(async () => {
-    model = await prunedModel();
-    const fixture = writeFixture(dir, model, feeds);
+    ({ source: model, compiled } = await compiledModel());
+    const fixture = writeFixture(dir, compiled, feeds, 'model.epc');
     mkdirSync(out, { recursive: true });
-    // what wrangler does with the rules in examples/worker/wrangler.toml: the .wasm and .epm
-    // imports stay module imports, next to the bundle; the example's model.epm is this test's model
+    // what wrangler does with the rules in examples/worker/wrangler.toml: the .wasm and .epc
+    // imports stay module imports, next to the bundle; the example's model.epc is this test's model
     const modules: Plugin = {
       name: 'wasm-and-data-modules',
       setup(b) {
-        b.onResolve({ filter: /\.(wasm|epm)$/ }, async (args) => {
+        b.onResolve({ filter: /\.(wasm|epc)$/ }, async (args) => {
           if (args.pluginData === 'inner') return undefined; // the b.resolve below: esbuild's own resolution
           let file: string;
-          if (args.path.endsWith('.epm')) file = fixture.model;
+          if (args.path.endsWith('.epc')) file = fixture.model;
           else {
             const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
             file = r.path;
@@ -132,12 +133,12 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
       expect(r.json.top).toBe(want[i].logits.indexOf(Math.max(...want[i].logits)));
     }
     const info = await (await mf.dispatchFetch('http://localhost/')).json();
-    expect(info).toMatchObject({ kernels: 'simd', params: 26700, modelBytes: model.byteLength });
+    expect(info).toMatchObject({ kernels: 'simd', params: 26700, modelBytes: compiled.byteLength });
 
     const wrong = await post(mf, { dims: [1, 3, 28, 28], data: new Array(3 * 784).fill(0) });
     expect(wrong.status).toBe(400);
     expect(wrong.json.code).toBe('E_INPUT');
-    expect(wrong.json.error).toBe("input 'x' has dims [1, 3, 28, 28] but the model expects [N, 1, 28, 28]");
+    expect(wrong.json.error).toBe("input 'x' has dims [1, 3, 28, 28] but the model expects [1, 1, 28, 28]: it was compiled for those dims; recompile it for others (edgeprune compile --dim NAME=VALUE)");
     const badCount = await post(mf, { dims: [1, 1, 28, 28], data: [1, 2, 3] });
     expect(badCount.status).toBe(400);
     expect(badCount.json.error).toMatch(/need 784 elements but the data has 3/);
@@ -158,14 +159,14 @@ describe.skipIf(!miniflare)('Cloudflare Workers (workerd via miniflare) runs exa
     const mf = new Miniflare({
       modules: [
         { type: 'ESModule', path: join(out, 'main.js'), contents: `import { InferenceSession } from './runtime.js';
-          import model from './model.epm';
+          import model from './model.epc';
           export default { async fetch() {
             try { await InferenceSession.create(new Uint8Array(model)); return new Response('no error'); }
             catch (e) { return new Response(e.name + ': ' + e.message); } } };` },
         { type: 'ESModule', path: join(out, 'runtime.js') },
         { type: 'CompiledWasm', path: join(out, 'simd.wasm') },
         { type: 'CompiledWasm', path: join(out, 'relaxed.wasm') },
-        { type: 'Data', path: join(out, 'model.epm') },
+        { type: 'Data', path: join(out, 'model.epc') },
       ],
       modulesRoot: out,
       compatibilityDate: '2026-04-26',

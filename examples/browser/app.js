@@ -353,9 +353,9 @@ async function start() {
   status('loading the runtime and the model…');
   let runtime;
   try {
-    runtime = await import('edgeprune/runtime');
+    runtime = await import('edgeprune/runtime/dynamic');
   } catch (e) {
-    status(`could not load edgeprune/runtime (${e.message}): build it with npm run build, and serve the repository root (node examples/browser/serve.mjs)`, true);
+    status(`could not load edgeprune/runtime/dynamic (${e.message}): build it with npm run build, and serve the repository root (node examples/browser/serve.mjs)`, true);
     return;
   }
   try {

@@ -4,8 +4,8 @@
 //   → http://127.0.0.1:8080/examples/browser/
 //
 // It serves the repository root, as the page imports the runtime's browser build from
-// ../../dist/runtime/ and the runtime fetches its kernels from ../../wasm/, but only the files the
-// page needs: examples/browser/, dist/runtime/ and wasm/. `python3 -m http.server` from the
+// ../../dist/runtime-dynamic/ and the runtime fetches its kernels from ../../wasm/, but only the files the
+// page needs: examples/browser/, dist/runtime-dynamic/ and wasm/. `python3 -m http.server` from the
 // repository root works as well. To reach it from a phone on your network, pass --host 0.0.0.0.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // ends with the separator
 /** URL prefixes served (everything else is a 404). */
-const ALLOWED = ['/examples/browser/', '/dist/runtime/', '/wasm/'];
+const ALLOWED = ['/examples/browser/', '/dist/runtime-dynamic/', '/wasm/'];
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

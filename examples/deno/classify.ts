@@ -1,4 +1,4 @@
-// Runs a pruned model (.epm artifact) with edgeprune/runtime in Deno and prints its predictions.
+// Runs a pruned model (.epm artifact) with edgeprune/runtime/dynamic in Deno and prints its predictions.
 //
 //   deno run --allow-read examples/deno/classify.ts model.epm [inputs.json] [--wasm simd|relaxed|auto]
 //        [--dim NAME=VALUE ...] [--json]
@@ -8,11 +8,13 @@
 // dim of it, as onnxruntime's freeDimensionOverrides: a height and width an exporter left open). --json prints every
 // output value (what test/runtime-deno.test.ts compares with Node's), otherwise the top class per input.
 //
-// In this repository deno.json maps 'edgeprune/runtime' to the built bundle (run `npm run build`
-// first); in your own project use the npm package: `import ... from 'npm:edgeprune/runtime'`.
+// In this repository deno.json maps 'edgeprune/runtime/dynamic' to the built bundle (run `npm run
+// build` first); in your own project use the npm package: `import ... from 'npm:edgeprune/runtime/dynamic'`.
+// It plans the artifact at the dims --dim gives; a model compiled for fixed dims (edgeprune
+// compile) runs with edgeprune/runtime, the smaller entry.
 // The kernels load from the package's wasm/ folder (--allow-read covers it); to load them yourself,
 // pass the bytes or a compiled module: InferenceSession.create(model, { wasm: await WebAssembly.compile(bytes) }).
-import { InferenceSession, Tensor, EdgepruneError } from 'edgeprune/runtime';
+import { InferenceSession, Tensor, EdgepruneError } from 'edgeprune/runtime/dynamic';
 
 // Deno's own types cover this global under `deno check`; the declaration keeps the repository's tsc happy.
 declare const Deno: { args: string[]; readFile(path: string): Promise<Uint8Array>; readTextFile(path: string): Promise<string>; exit(code: number): never };

@@ -1,5 +1,5 @@
 // Prune an ONNX model and ship it: prune with 'edgeprune', write the compact .epm artifact, load it
-// back with 'edgeprune/runtime' (the inference-only bundle an app ships: no ONNX parser, no
+// back with 'edgeprune/runtime/dynamic' (the inference-only bundle an app ships: no ONNX parser, no
 // pruning) and print what it costs on disk and in memory and what it predicts.
 //
 //   node examples/node/prune-and-ship.mjs model.onnx [--method unstructured|structured] [--amount 0.5]
@@ -11,7 +11,7 @@
 // the sparse kernels skip them); structured: remove whole channels (the model is physically
 // smaller and faster with dense kernels). In another project: npm install edgeprune, same imports.
 import { importOnnx, lnStructured, l1Unstructured, writeArtifact, InferenceSession as FullSession, Tensor as FullTensor } from 'edgeprune';
-import { InferenceSession, Tensor, EdgepruneError } from 'edgeprune/runtime';
+import { InferenceSession, Tensor, EdgepruneError } from 'edgeprune/runtime/dynamic';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 

@@ -9,6 +9,7 @@ import { run } from './run.js';
 import { prune, PRUNE_METHODS, type PruneOptions } from './prune.js';
 import { fitCommand, type FitCliOptions } from './fit.js';
 import { exportModel } from './export.js';
+import { compileCommand, type CompileCliOptions } from './compile.js';
 import { evalModel, type EvalOptions } from './eval.js';
 import { bench, type BenchOptions } from './bench.js';
 import { loadRuntime } from './runtime.js';
@@ -148,6 +149,16 @@ function program(ctx: CommandContext): Command {
     .argument('<model>', 'model file (.onnx or .epm)')
     .requiredOption('-o, --out <OUT.onnx|OUT.epm>', 'output model: ONNX when it ends in .onnx, else the edgeprune artifact')
     .action((model: string, opts: { out: string }) => exportModel(ctx, model, opts));
+
+  p.command('compile')
+    .description('plan and pack a model for fixed input dims and write it as a compiled model for edgeprune/runtime (the small inference entry)')
+    .argument('<model>', 'model file (.onnx or .epm)')
+    .requiredOption('-o, --out <OUT.epc>', 'output: the compiled model')
+    .option('--dim <NAME=VALUE>', 'size of a symbolic dim to compile for (repeatable; every one past the batch axis is needed), e.g. --dim height=224', collect)
+    .option('--width <fraction>', 'elastic models: the fraction of channels to keep (the widest width at or below it)')
+    .addOption(new Option('--wasm <flavor>', 'kernel build whose choices and layout are recorded (default simd; the result runs on both)').choices(['simd', 'relaxed']))
+    .addOption(kernelsOption())
+    .action((model: string, opts: CompileCliOptions) => compileCommand(ctx, model, opts));
 
   return p;
 }

@@ -7,7 +7,7 @@
 // compiler checks that rather than trusting it: it records two runs on different random inputs
 // and requires the same calls, then replays the record on fresh kernels (as edgeprune/runtime
 // will) and requires outputs bit-identical to the full runtime's on a third input.
-import { CompileError, InputError } from '../errors.js';
+import { ArgumentError, CompileError, InputError } from '../errors.js';
 import { InferenceSession, type SessionOptions } from '../runtime/session.js';
 import { Tensor } from '../runtime/tensor.js';
 import { modelBytes } from '../runtime/model-source.js';
@@ -34,16 +34,20 @@ export async function compileModel(model: Uint8Array | string | URL, options: Co
   const k = await loadKernels(wasm);
   const recorder = instrument(k);
   const session = await InferenceSession.open(bytes, Promise.resolve(k), { ...options, wasm });
+  checkDimsGiven(session.inputMetadata, options.freeDimensionOverrides ?? {});
   const io = session.planIO();
   if (!io) {
     const symbolic = session.inputMetadata.flatMap((m) => m.shape.filter((d): d is string => typeof d === 'string'));
     throw new InputError(`the model has no plan with its symbolic dims (${[...new Set(symbolic)].join(', ')}) at 1: give them sizes (freeDimensionOverrides, or --dim NAME=VALUE on the command line) to compile it for`);
   }
   const info = session.info();
+  const feeds = (seed: number) => Object.fromEntries(io.inputs.map((v, i) => [v.name, new Tensor('float32', randomFloats(v.dims, seed * 31 + i), v.dims)]));
+  // a first run before the image: executors that make a table for the dims they see on their first
+  // run (a sparse conv's tap offsets for the padded width) keep it in a heap block the image needs
+  await session.run(feeds(0));
   const image = snapshot(new Uint8Array(k.f32.buffer), k.heap.liveBlocks().filter(([p]) => p !== io.arena));
   const memoryBytes = k.f32.buffer.byteLength;
 
-  const feeds = (seed: number) => Object.fromEntries(io.inputs.map((v, i) => [v.name, new Tensor('float32', randomFloats(v.dims, seed * 31 + i), v.dims)]));
   const record = async (seed: number) => {
     recorder.calls = [];
     const out = await session.run(feeds(seed));
@@ -76,6 +80,18 @@ export async function compileModel(model: Uint8Array | string | URL, options: Co
   await verify(compiled, wasm, feeds(3), await session.run(feeds(3)));
   await session.release();
   return compiled;
+}
+
+/**
+ * A compiled model runs at one size: every symbolic dim past an input's first axis must be given
+ * (planned at 1, an image would be 1 pixel wide), and every name given must be one of them.
+ */
+function checkDimsGiven(inputs: readonly { name: string; shape: readonly (number | string)[] }[], given: Record<string, number>): void {
+  const symbolic = [...new Set(inputs.flatMap((i) => i.shape.filter((d): d is string => typeof d === 'string')))];
+  const unknown = Object.keys(given).find((n) => !symbolic.includes(n));
+  if (unknown !== undefined) throw new ArgumentError(`freeDimensionOverrides names '${unknown}', which is no symbolic dim of the model's inputs (${symbolic.length ? `theirs are ${symbolic.join(', ')}` : 'their dims are all fixed'})`);
+  const unset = [...new Set(inputs.flatMap((i) => i.shape.slice(1).filter((d): d is string => typeof d === 'string' && !(d in given))))];
+  if (unset.length) throw new ArgumentError(`a compiled model runs at one size: give the symbolic dims ${unset.join(', ')} their sizes (freeDimensionOverrides, or --dim NAME=VALUE on the command line); a leading batch dim left out is compiled at 1`);
 }
 
 interface Recorder {

@@ -63,6 +63,13 @@ export async function prunedModel(): Promise<Uint8Array> {
   return writeArtifact(pruned);
 }
 
+/** prunedModel() compiled for edgeprune/runtime at batch 1 (simd build: its kernel choices and layout). */
+export async function compiledModel(): Promise<{ source: Uint8Array; compiled: Uint8Array }> {
+  const { compileModel } = await import('../../src/compile/compile.js');
+  const source = await prunedModel();
+  return { source, compiled: await compileModel(source) };
+}
+
 /** Deterministic inputs: `count` batch-1 images in 0..1. */
 export function inputs(count: number, seed = 1): { dims: number[]; data: number[] }[] {
   const rng = new Rng(seed, 0);
@@ -82,11 +89,11 @@ export async function nodeOutputs(model: Uint8Array, feeds: { dims: number[]; da
 }
 
 /** Writes the model and inputs into `dir` (created) as model.epm and inputs.json. */
-export function writeFixture(dir: string, model: Uint8Array, feeds: { dims: number[]; data: number[] }[]): { model: string; inputs: string } {
+export function writeFixture(dir: string, model: Uint8Array, feeds: { dims: number[]; data: number[] }[], name = 'model.epm'): { model: string; inputs: string } {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.epm'), model);
+  writeFileSync(join(dir, name), model);
   writeFileSync(join(dir, 'inputs.json'), JSON.stringify(feeds));
-  return { model: join(dir, 'model.epm'), inputs: join(dir, 'inputs.json') };
+  return { model: join(dir, name), inputs: join(dir, 'inputs.json') };
 }
 
 /** Float32 bit patterns, so equality is bit-for-bit (NaN payloads and -0 included). */

@@ -1,5 +1,6 @@
-// A Cloudflare Worker that classifies input tensors with a pruned model (.epm artifact) through
-// edgeprune/runtime: no ONNX parser, no eval, no compiling wasm from bytes (Workers forbid it).
+// A Cloudflare Worker that classifies input tensors with a pruned model, compiled for its input
+// dims (`edgeprune compile`, model.epc), through edgeprune/runtime: ~9 kB of JS, no ONNX parser,
+// no planner, no eval, no compiling wasm from bytes (Workers forbid it).
 //
 //   POST /   {"dims": [1, 1, 28, 28], "data": [... 784 numbers ...]}
 //        →   200 {"outputs": {"logits": {"dims": [1, 10], "data": [...]}}, "top": 3, "ms": 0.4}
@@ -8,10 +9,11 @@
 //
 // The kernels arrive as a compiled WebAssembly.Module (wrangler imports .wasm files as
 // CompiledWasm modules) and the model as an ArrayBuffer (the "Data" rule in wrangler.toml).
+// The session restores the model's packed memory image: one copy of the weights, no planning.
 import { InferenceSession, Tensor, EdgepruneError, detectFlavor } from 'edgeprune/runtime';
 import simdWasm from 'edgeprune/wasm/simd.wasm';
 import relaxedWasm from 'edgeprune/wasm/relaxed.wasm';
-import model from '../model.epm';
+import model from '../model.epc';
 
 export interface Env {
   /** 'auto' (default: relaxed SIMD where the host has it, as workerd does), 'simd' or 'relaxed'. */
