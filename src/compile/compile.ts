@@ -44,13 +44,13 @@ export async function compileModel(model: Uint8Array | string | URL, options: Co
   const feeds = (seed: number) => Object.fromEntries(io.inputs.map((v, i) => [v.name, new Tensor('float32', randomFloats(v.dims, seed * 31 + i), v.dims)]));
   // a first run before the image: executors that make a table for the dims they see on their first
   // run (a sparse conv's tap offsets for the padded width) keep it in a heap block the image needs
-  await session.run(feeds(0));
+  await runOn(session, feeds(0));
   const image = snapshot(new Uint8Array(k.f32.buffer), k.heap.liveBlocks().filter(([p]) => p !== io.arena));
   const memoryBytes = k.f32.buffer.byteLength;
 
   const record = async (seed: number) => {
     recorder.calls = [];
-    const out = await session.run(feeds(seed));
+    const out = await runOn(session, feeds(seed));
     const calls = recorder.calls;
     recorder.calls = undefined;
     return { out, calls };
@@ -77,7 +77,7 @@ export async function compileModel(model: Uint8Array | string | URL, options: Co
     info,
   };
   const compiled = writeCompiled(plan, image, calls);
-  await verify(compiled, wasm, feeds(3), await session.run(feeds(3)));
+  await verify(compiled, wasm, feeds(3), await runOn(session, feeds(3)));
   await session.release();
   return compiled;
 }
@@ -92,6 +92,19 @@ function checkDimsGiven(inputs: readonly { name: string; shape: readonly (number
   if (unknown !== undefined) throw new ArgumentError(`freeDimensionOverrides names '${unknown}', which is no symbolic dim of the model's inputs (${symbolic.length ? `theirs are ${symbolic.join(', ')}` : 'their dims are all fixed'})`);
   const unset = [...new Set(inputs.flatMap((i) => i.shape.slice(1).filter((d): d is string => typeof d === 'string' && !(d in given))))];
   if (unset.length) throw new ArgumentError(`a compiled model runs at one size: give the symbolic dims ${unset.join(', ')} their sizes (freeDimensionOverrides, or --dim NAME=VALUE on the command line); a leading batch dim left out is compiled at 1`);
+}
+
+/**
+ * A run on the compiler's random inputs. A model that refuses them (ids checked at run time) works
+ * on input values on the host, which a compiled model cannot do.
+ */
+async function runOn(session: InferenceSession, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    if (e instanceof InputError) throw notTraceable(`it checks its input values on the host during the run (on random inputs: ${e.message})`);
+    throw e;
+  }
 }
 
 interface Recorder {

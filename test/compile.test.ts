@@ -1,0 +1,136 @@
+// Compiled models (src/compile/, `edgeprune compile`) run by edgeprune/runtime (src/runtime-compiled/)
+// against the full runtime on the .onnx / .epm they were compiled from: bit-identical with the
+// build they were compiled with, within 1e-5 on the other. Models: PaddleOCR's pretrained
+// classifier, v4 recogniser (attention) and detector (ConvTranspose upsampling), the MobileNet-style
+// blocks and the pruned CNN the runtime suites load (sparse kernels). Then what must be refused.
+import { describe, expect, it } from 'vitest';
+import binaryen from 'binaryen';
+import { readFileSync } from 'node:fs';
+import { compileModel } from '../src/compile/compile.js';
+import { InferenceSession as Compiled } from '../src/runtime-compiled/session.js';
+import { InferenceSession, Tensor } from '../src/index.js';
+import { CompileError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, WasmLoadError, ArgumentError } from '../src/errors.js';
+import { crc32 } from '../src/format/crc32.js';
+import { mobileNetBlocks, ppocrClassifier, ppocrDetector, ppocrRecognizer, type BenchModel } from '../bench/model-zoo.js';
+import { buildModel } from './util/onnx-build.js';
+import { prunedModel, ROOT } from './util/runtimes.js';
+
+/** freeDimensionOverrides that give the model's inputs these dims. */
+async function overrides(bytes: Uint8Array, dims: number[]): Promise<Record<string, number>> {
+  const s = await InferenceSession.create(bytes, { wasm: 'simd', freeDimensionOverrides: {} }).catch(() => undefined);
+  const shape = s?.inputMetadata[0].shape ?? [];
+  return Object.fromEntries(shape.flatMap((d, i) => (typeof d === 'string' ? [[d, dims[i]]] : [])));
+}
+
+const input = (dims: number[], seed: number) => new Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed)), dims);
+
+async function compareWithFull(bytes: Uint8Array, name: string, dims: number[]): Promise<Uint8Array> {
+  const freeDimensionOverrides = await overrides(bytes, dims);
+  const compiled = await compileModel(bytes, { freeDimensionOverrides });
+  for (const wasm of ['simd', 'relaxed'] as const) {
+    const tiny = await Compiled.create(compiled, { wasm });
+    const full = await InferenceSession.create(bytes, { wasm, freeDimensionOverrides });
+    for (const seed of [0, 1]) {
+      const x = input(dims, seed);
+      const [a, b] = [await tiny.run({ [name]: x }), await full.run({ [name]: x })];
+      expect(Object.keys(a)).toEqual(Object.keys(b));
+      for (const k of Object.keys(b)) {
+        if (wasm === 'simd') expect(new Uint32Array(a[k].data.buffer), `${k} (simd)`).toEqual(new Uint32Array(b[k].data.buffer));
+        else a[k].data.forEach((v, i) => expect(Math.abs(v - b[k].data[i]), `${k}[${i}] (relaxed)`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(b[k].data[i]))));
+      }
+    }
+    expect(tiny.info()).toMatchObject({ compiled: true, kernels: wasm, params: full.info().params, plannedPeakBytes: full.info().plannedPeakBytes });
+    await tiny.release();
+    await full.release();
+  }
+  return compiled;
+}
+
+describe('compiled models run as the full runtime runs their source', () => {
+  it.each([ppocrClassifier, ppocrRecognizer, ppocrDetector, mobileNetBlocks] as (() => BenchModel)[])('%o', async (make) => {
+    const m = make();
+    const compiled = await compareWithFull(m.bytes, m.input.name, m.input.dims);
+    // weights are stored once, packed: the compiled file stays within 1.3x the ONNX
+    expect(compiled.byteLength).toBeLessThan(1.3 * m.bytes.byteLength);
+  }, 120_000);
+
+  it('the pruned CNN (sparse kernels, 80% zeros) from its .epm', async () => {
+    await compareWithFull(await prunedModel(), 'x', [1, 1, 28, 28]);
+  }, 60_000);
+});
+
+describe('what compile refuses', () => {
+  const gatherModel = buildModel({
+    nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['y'], attrs: { axis: 0 } }],
+    inputs: [{ name: 'ids', dims: [3] }],
+    initializers: [{ name: 'table', dims: [5, 2], data: Float32Array.from({ length: 10 }, (_, i) => i) }],
+    outputs: ['y'],
+  });
+
+  it('a model whose run reads input values on the host (Gather with run-time indices): CompileError', async () => {
+    await expect(compileModel(gatherModel)).rejects.toThrow(CompileError);
+    await expect(compileModel(gatherModel)).rejects.toThrow(/cannot be compiled.*edgeprune\/runtime\/dynamic/);
+  });
+
+  it('symbolic dims past the batch axis left out, or a name that is no dim: ArgumentError saying which', async () => {
+    const cls = ppocrClassifier().bytes;
+    await expect(compileModel(cls)).rejects.toThrow(/give the symbolic dims p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2 their sizes/);
+    await expect(compileModel(cls, { freeDimensionOverrides: { height: 48 } })).rejects.toThrow(ArgumentError);
+  }, 30_000);
+});
+
+describe('edgeprune/runtime refuses what it cannot run, with typed errors', () => {
+  let compiled: Uint8Array;
+  const get = async () => (compiled ??= await compileModel(await prunedModel()));
+  const refreshCrc = (b: Uint8Array) => {
+    new DataView(b.buffer, b.byteOffset).setUint32(20, crc32(b.subarray(32)), true);
+    return b;
+  };
+
+  it('ONNX bytes and a plain .epm: ModelFormatError saying to compile', async () => {
+    const onnx = buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [1, 4] }], outputs: ['y'] });
+    await expect(Compiled.create(onnx, { wasm: 'simd' })).rejects.toThrow(/not a compiled model.*edgeprune compile/);
+    await expect(Compiled.create(await prunedModel(), { wasm: 'simd' })).rejects.toThrow(ModelFormatError);
+    await expect(Compiled.create(await prunedModel(), { wasm: 'simd' })).rejects.toThrow(/a model artifact, not a compiled model.*edgeprune compile/);
+    // and the other way round: the full runtime names edgeprune/runtime
+    await expect(InferenceSession.create(await get(), { wasm: 'simd' })).rejects.toThrow(/compiled model.*edgeprune\/runtime/);
+  });
+
+  it('truncated, bit-flipped, or with sections that lie: ModelFormatError', async () => {
+    const c = await get();
+    for (const n of [0, 10, 40, c.length - 1]) await expect(Compiled.create(c.slice(0, n), { wasm: 'simd' })).rejects.toThrow(ModelFormatError);
+    const flipped = c.slice();
+    flipped[c.length >> 1] ^= 0x10;
+    await expect(Compiled.create(flipped, { wasm: 'simd' })).rejects.toThrow(/checksum mismatch/);
+    // the plan's JSON edited (CRC refreshed): an input pointer past the memory
+    const text = new TextDecoder().decode(c);
+    const at = text.indexOf('"memoryBytes":');
+    const lying = c.slice();
+    lying.set(new TextEncoder().encode('"memoryBytes":65536,'.padEnd(text.indexOf(',', at) - at + 1, ' ')), at);
+    await expect(Compiled.create(refreshCrc(lying), { wasm: 'simd' })).rejects.toThrow(/lies outside the 65536-byte memory|malformed compiled model/);
+  });
+
+  it('kernels of another build: WasmLoadError naming both builds', async () => {
+    const m = binaryen.readBinary(readFileSync(`${ROOT}/wasm/simd.wasm`));
+    m.setFeatures(binaryen.Features.All);
+    m.removeExport('build_id');
+    const other = m.emitBinary();
+    m.dispose();
+    await expect(Compiled.create(await get(), { wasm: other })).rejects.toThrow(WasmLoadError);
+    await expect(Compiled.create(await get(), { wasm: other })).rejects.toThrow(/compiled for kernel build -?\d+, these kernels are build 0/);
+  });
+
+  it('feeds of other dims, missing or extra: InputError; a budget under its memory: OutOfMemoryError; after release: SessionReleasedError', async () => {
+    const s = await Compiled.create(await get(), { wasm: 'simd' });
+    expect(s.inputNames).toEqual(['x']);
+    expect(s.inputMetadata[0].shape).toEqual([1, 1, 28, 28]);
+    await expect(s.run({ x: new Tensor('float32', new Float32Array(2 * 784), [2, 1, 28, 28]) })).rejects.toThrow(/expects \[1, 1, 28, 28\]: it was compiled for those dims/);
+    await expect(s.run({})).rejects.toThrow(InputError);
+    await expect(s.run({ x: input([1, 1, 28, 28], 0), y: input([1], 0) })).rejects.toThrow(/unknown input 'y'/);
+    const out = await s.run({ x: input([1, 1, 28, 28], 0) }, ['logits']);
+    expect(out.logits.dims).toEqual([1, 10]);
+    await s.release();
+    await expect(s.run({ x: input([1, 1, 28, 28], 0) })).rejects.toThrow(SessionReleasedError);
+    await expect(Compiled.create(await get(), { wasm: 'simd', memoryBudget: 65536 })).rejects.toThrow(OutOfMemoryError);
+  });
+});
