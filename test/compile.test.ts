@@ -118,6 +118,11 @@ describe('edgeprune/runtime refuses what it cannot run, with typed errors', () =
     m.dispose();
     await expect(Compiled.create(await get(), { wasm: other })).rejects.toThrow(WasmLoadError);
     await expect(Compiled.create(await get(), { wasm: other })).rejects.toThrow(/compiled for kernel build -?\d+, these kernels are build 0/);
+    const notOurs = binaryen.parseText('(module (func (export "f")))');
+    const bytes = notOurs.emitBinary();
+    notOurs.dispose();
+    await expect(Compiled.create(await get(), { wasm: bytes })).rejects.toThrow(/not an edgeprune kernel build/);
+    await expect(Compiled.create(await get(), { wasm: new WebAssembly.Module(bytes) })).rejects.toThrow(WasmLoadError);
   });
 
   it('feeds of other dims, missing or extra: InputError; a budget under its memory: OutOfMemoryError; after release: SessionReleasedError', async () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import type { Kernels } from '../src/wasm/kernels.js';
-import { inputs, prunedModel } from './util/runtimes.js';
+import { compiledModel, inputs, prunedModel } from './util/runtimes.js';
+import { InferenceSession as Compiled } from '../src/runtime-compiled/session.js';
 import { buildModel } from './util/onnx-build.js';
 
 const RUNS = Number(process.env.EDGEPRUNE_MEMORY_RUNS ?? 1000);
@@ -49,6 +50,23 @@ describe(`${RUNS} consecutive runs`, () => {
     expect(wasmAfter).toEqual(wasmBefore);
     expect(heapAfter - heapBefore).toBeLessThan(HEAP_SLACK);
     await s.release();
+  });
+
+  it('edgeprune/runtime on the compiled model: wasm memory and the JS heap do not grow', async () => {
+    const s = await Compiled.create((await compiledModel()).compiled, { wasm: 'simd' });
+    const memory = (s as unknown as { live: { memory: WebAssembly.Memory } }).live.memory;
+    const feeds = inputs(8).map((f) => new Tensor('float32', Float32Array.from(f.data), [1, 1, 28, 28]));
+    const runOnce = async (i: number) => {
+      if ((await s.run({ x: feeds[i % feeds.length] })).logits.data.length !== 10) throw new Error('wrong output');
+    };
+    for (let i = 0; i < 100; i++) await runOnce(i);
+    const bytesBefore = memory.buffer.byteLength;
+    const heapBefore = heapUsed();
+    for (let i = 0; i < RUNS; i++) await runOnce(i);
+    const heapAfter = heapUsed();
+    console.log(`compiled: ${RUNS} runs, wasm memory ${bytesBefore} → ${memory.buffer.byteLength} bytes, JS heap ${(heapBefore / 2 ** 20).toFixed(2)} → ${(heapAfter / 2 ** 20).toFixed(2)} MB${gc ? ' after gc()' : ' (no gc())'}`);
+    expect(memory.buffer.byteLength).toBe(bytesBefore);
+    expect(heapAfter - heapBefore).toBeLessThan(HEAP_SLACK);
   });
 
   it('alternating batch sizes re-plans without leaking: each plan is freed when the next replaces it', async () => {
