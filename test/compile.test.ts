@@ -122,7 +122,7 @@ describe('edgeprune/runtime refuses what it cannot run, with typed errors', () =
     const bytes = notOurs.emitBinary();
     notOurs.dispose();
     await expect(Compiled.create(await get(), { wasm: bytes })).rejects.toThrow(/not an edgeprune kernel build/);
-    await expect(Compiled.create(await get(), { wasm: new WebAssembly.Module(bytes) })).rejects.toThrow(WasmLoadError);
+    await expect(Compiled.create(await get(), { wasm: new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>) })).rejects.toThrow(WasmLoadError);
   });
 
   it('feeds of other dims, missing or extra: InputError; a budget under its memory: OutOfMemoryError; after release: SessionReleasedError', async () => {
