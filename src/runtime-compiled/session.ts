@@ -8,7 +8,7 @@ import { readCompiled } from '../format/read-compiled.js';
 import { isArtifact } from '../format/read.js';
 import { readFeeds, type Feed } from '../runtime/feeds.js';
 import { readFetches } from '../runtime/fetches.js';
-import { modelBytes } from '../runtime/model-source.js';
+import { createArgs, modelBytes } from '../runtime/model-source.js';
 import type { SessionInfo, ValueMetadata } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
@@ -54,17 +54,8 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options?: SessionOptions): Promise<InferenceSession>;
   /** onnxruntime-web's form: the model is byteLength bytes (default: to the end) of buffer from byteOffset. */
   static async create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
-  static async create(model: Uint8Array | ArrayBufferLike | string | URL, opts: SessionOptions | number = {}, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
-    let options = opts as SessionOptions;
-    if (typeof opts === 'number') {
-      try {
-        if (ArrayBuffer.isView(model)) throw 0;
-        model = new Uint8Array(model as ArrayBuffer, opts, byteLength);
-      } catch {
-        throw new ArgumentError(`create(buffer, byteOffset ${opts}, byteLength ${byteLength}): give an ArrayBuffer and a slice within it`);
-      }
-      options = rest ?? {};
-    }
+  static async create(modelArg: Uint8Array | ArrayBufferLike | string | URL, opts?: SessionOptions | number, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
+    const { model, options = {} } = createArgs(modelArg, opts, byteLength, rest);
     const budget = options.memoryBudget ?? 2 ** 30;
     if (typeof budget !== 'number' || !(budget > 0)) throw new ArgumentError(`memoryBudget is ${String(budget)}; give the most bytes of wasm memory the session may use (default 1 GiB)`);
     const kernels = loadKernels(options.wasm ?? 'auto');

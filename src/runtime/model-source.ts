@@ -32,3 +32,19 @@ export async function modelBytes(model: unknown): Promise<Uint8Array> {
   if (!response.ok) throw new ArgumentError(`fetching the model ${String(model)} gave HTTP ${response.status}; check the URL, or ${WHAT}`);
   return new Uint8Array(await response.arrayBuffer());
 }
+
+/**
+ * create()'s arguments in either of onnxruntime-web's forms, (model, options) or (buffer,
+ * byteOffset, byteLength, options), as the model and the options.
+ */
+export function createArgs<O>(model: unknown, opts: O | number | undefined, byteLength: number | undefined, rest: O | undefined): { model: unknown; options: O | undefined } {
+  if (typeof opts !== 'number') return { model, options: opts };
+  // the typed array checks the slice (and that the buffer is an ArrayBuffer): its RangeError or
+  // TypeError becomes ours
+  try {
+    if (ArrayBuffer.isView(model)) throw 0;
+    return { model: new Uint8Array(model as ArrayBuffer, opts, byteLength), options: rest };
+  } catch {
+    throw new ArgumentError(`create(buffer, byteOffset ${opts}, byteLength ${byteLength}): give an ArrayBuffer and a slice within it`);
+  }
+}

@@ -12,7 +12,7 @@ import { PlanCache } from './plan-cache.js';
 import { specialize, type Specialized } from './specialize.js';
 import { readFeeds, type Feed } from './feeds.js';
 import { readFetches } from './fetches.js';
-import { modelBytes } from './model-source.js';
+import { createArgs, modelBytes } from './model-source.js';
 import { elementCount } from '../graph/size-check.js';
 import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
@@ -171,19 +171,8 @@ export class InferenceSession {
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options?: SessionOptions): Promise<InferenceSession>;
   /** onnxruntime-web's form: the model is byteLength bytes (default: to the end) of buffer from byteOffset. */
   static async create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
-  static async create(model: Uint8Array | ArrayBufferLike | string | URL, opts: SessionOptions | number = {}, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
-    let options = opts as SessionOptions;
-    if (typeof opts === 'number') {
-      // the typed array checks the slice (and that the buffer is an ArrayBuffer): its RangeError or
-      // TypeError becomes ours
-      try {
-        if (ArrayBuffer.isView(model)) throw 0;
-        model = new Uint8Array(model as ArrayBuffer, opts, byteLength);
-      } catch {
-        throw new ArgumentError(`create(buffer, byteOffset ${opts}, byteLength ${byteLength}): give an ArrayBuffer and a slice within it`);
-      }
-      options = rest ?? {};
-    }
+  static async create(modelArg: Uint8Array | ArrayBufferLike | string | URL, opts?: SessionOptions | number, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
+    const { model, options = {} } = createArgs(modelArg, opts, byteLength, rest);
     checkBudget(options.memoryBudget); // before any work
     const bytes = model instanceof Uint8Array ? model : await modelBytes(model);
     // load the kernels first: in Node the package's own module is compiled and instantiated
