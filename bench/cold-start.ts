@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchModel } from './model-zoo.js';
+import { compileModel } from '../src/compile/compile.js';
+import { InferenceSession } from '../src/index.js';
 
 // the benchmark runs bundled from .build/, so the package root is the working directory (npm runs scripts there)
 const root = process.cwd().replace(/\/?$/, '/');
@@ -34,18 +36,37 @@ async function buildChildren(): Promise<void> {
     const t1 = performance.now();
     console.log(JSON.stringify({ total: t1, fromImport: t1 - t0 }));`;
   writeFileSync(`${dir}/edgeprune.mjs`, driver('edgeprune', `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
+  // edgeprune/runtime on the model compiled for its dims (what an app ships after `edgeprune compile`)
+  writeFileSync(`${dir}/edgeprune-compiled.mjs`, driver('edgeprune/runtime', `lib.InferenceSession.create(readFileSync(file))`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`));
   writeFileSync(`${dir}/ort-web.mjs`, driver('onnxruntime-web', `lib.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'] })`, `new lib.Tensor('float32', new Float32Array(d.reduce((a, b) => a * b, 1)), d)`, 'lib.env.wasm.numThreads = 1;'));
+}
+
+const compiledModels = new Map<BenchModel['bytes'], Promise<Uint8Array>>();
+
+/** The model compiled for its bench input dims (its symbolic dims given those sizes). */
+function compiled(m: BenchModel): Promise<Uint8Array> {
+  let c = compiledModels.get(m.bytes);
+  if (!c) {
+    c = (async () => {
+      const probe = await InferenceSession.create(m.bytes, { wasm: 'simd', freeDimensionOverrides: {} }).catch(() => undefined);
+      const shape = probe?.inputMetadata[0].shape ?? m.input.dims;
+      const freeDimensionOverrides = Object.fromEntries(shape.flatMap((d, i) => (typeof d === 'string' ? [[d, m.input.dims[i]]] : [])));
+      return compileModel(m.bytes, { freeDimensionOverrides });
+    })();
+    compiledModels.set(m.bytes, c);
+  }
+  return c;
 }
 
 /**
  * Milliseconds to the end of the first run in a fresh process: `total` from process start (Node's
  * own bootstrap, ~100 ms on this machine, included), `fromImport` from the line before the import.
  */
-export async function coldStart(which: 'edgeprune' | 'edgeprune-no-cache' | 'ort-web', m: BenchModel): Promise<{ total: number; fromImport: number }> {
+export async function coldStart(which: 'edgeprune' | 'edgeprune-no-cache' | 'edgeprune-compiled' | 'ort-web', m: BenchModel): Promise<{ total: number; fromImport: number }> {
   built ??= buildChildren();
   await built;
-  const file = `${dir}/${m.name.replace(/[^A-Za-z0-9]+/g, '_')}.onnx`;
-  writeFileSync(file, m.bytes);
+  const file = `${dir}/${m.name.replace(/[^A-Za-z0-9]+/g, '_')}.${which === 'edgeprune-compiled' ? 'epc' : 'onnx'}`;
+  writeFileSync(file, which === 'edgeprune-compiled' ? await compiled(m) : m.bytes);
   const noCache = which === 'edgeprune-no-cache';
   const env = { ...process.env, NODE_OPTIONS: '', EDGEPRUNE_CODE_CACHE: noCache ? '0' : '1' };
   const r = spawnSync(process.execPath, [`${dir}/${noCache ? 'edgeprune' : which}.mjs`, file, m.input.name, JSON.stringify(m.input.dims)], { encoding: 'utf8', cwd: root, env });

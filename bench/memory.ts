@@ -1,12 +1,14 @@
 // Long-running sessions: ~10,000 consecutive runs (EDGEPRUNE_MEMORY_RUNS to change), printing the
 // kernels' wasm memory, the bytes its heap has handed out, and the JS heap (after a full
-// collection) before and after. Three workloads: one input shape, alternating batch sizes
+// collection) before and after. Workloads: one input shape (also compiled, in edgeprune/runtime), alternating batch sizes
 // (re-plans between cached plans), and ever-new widths (every run a new plan; old plans evicted).
 // Run: npm run bench:memory. test/runtime-memory.test.ts asserts the same with fewer runs.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
+import { InferenceSession as Compiled } from '../src/runtime-compiled/session.js';
+import { compileModel } from '../src/compile/compile.js';
 import { buildModel } from '../test/util/onnx-build.js';
 import { mnistCnn, weights } from './model-zoo.js';
 
@@ -30,10 +32,19 @@ interface Reading {
   js: number;
 }
 
-const read = (s: InferenceSession): Reading => ({ wasm: s.kernels.heap.memoryBytes, live: s.kernels.heap.liveBytes, js: jsHeap() });
+interface Runnable {
+  run(feeds: Record<string, Tensor>): Promise<unknown>;
+}
+
+/** The full session's kernels, or a compiled session's memory (it has no heap: live = its size). */
+function read(s: Runnable): Reading {
+  if (s instanceof InferenceSession) return { wasm: s.kernels.heap.memoryBytes, live: s.kernels.heap.liveBytes, js: jsHeap() };
+  const bytes = (s as unknown as { live: { memory: WebAssembly.Memory } }).live.memory.buffer.byteLength;
+  return { wasm: bytes, live: bytes, js: jsHeap() };
+}
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(2)} MB`;
 
-async function measure(name: string, s: InferenceSession, feed: (i: number) => Record<string, Tensor>): Promise<void> {
+async function measure(name: string, s: Runnable, feed: (i: number) => Record<string, Tensor>): Promise<void> {
   for (let i = 0; i < CYCLE; i++) await s.run(feed(i)); // warm-up: tier-up, lazily made views and plans
   const a = read(s);
   const t0 = performance.now();
@@ -68,6 +79,7 @@ for (const wasm of ['simd', 'relaxed'] as const) {
   const mnist = mnistCnn();
   const digits = Array.from({ length: 8 }, (_, i) => new Tensor('float32', weights(784, 10 + i, 1), [1, 1, 28, 28]));
   await measure(`${wasm}: MNIST CNN, one shape`, await InferenceSession.create(mnist.bytes, { wasm }), (i) => ({ x: digits[i % 8] }));
+  await measure(`${wasm}: MNIST CNN compiled (edgeprune/runtime)`, await Compiled.create(await compileModel(mnist.bytes), { wasm }), (i) => ({ x: digits[i % 8] }));
 
   const batches = [1, 3, 2].map((n, i) => image(n, 24, 20 + i));
   await measure(`${wasm}: batches 1, 3, 2 in turn`, await InferenceSession.create(freeDims, { wasm }), (i) => ({ x: batches[i % 3] }));

@@ -84,23 +84,26 @@ async function latencies(only: string, rounds: number, flavors: ('simd' | 'relax
 async function coldStarts(quick: boolean): Promise<void> {
   console.log('\ncold start: a fresh Node process imports the library, creates the session and finishes the first run (medians)');
   console.log("edgeprune as Node loads it (dist/node: V8 code cache written by npm run build); 'no cache': EDGEPRUNE_CODE_CACHE=0, what a Node with other flags or another version gets\n");
-  const coldRows: string[][] = [['model', 'edgeprune import→result ms', 'no cache ms', 'ort-web import→result ms', 'speed-up', 'no cache speed-up', 'edgeprune process ms', 'ort-web process ms', 'speed-up']];
+  console.log("'compiled': edgeprune/runtime on the model compiled for these dims (edgeprune compile), what an app ships\n");
+  const coldRows: string[][] = [['model', 'edgeprune import→result ms', 'no cache ms', 'compiled ms', 'ort-web import→result ms', 'speed-up', 'no cache speed-up', 'compiled speed-up', 'edgeprune process ms', 'ort-web process ms', 'speed-up']];
   for (const m of [mnistCnn(), mobileNetBlocks(), ppocrClassifier()]) {
     type Cold = { total: number; fromImport: number };
     const ours: Cold[] = [];
     const uncached: Cold[] = [];
     const theirs: Cold[] = [];
+    const compiled: Cold[] = [];
     for (let i = 0; i < (quick ? 3 : 7); i++) {
       ours.push(await coldStart('edgeprune', m));
       theirs.push(await coldStart('ort-web', m));
       uncached.push(await coldStart('edgeprune-no-cache', m));
+      compiled.push(await coldStart('edgeprune-compiled', m));
     }
     const med = (v: Cold[], k: keyof Cold) => median(v.map((x) => x[k]));
     const ratio = (a: Cold[], b: Cold[], k: keyof Cold) => `${(med(b, k) / med(a, k)).toFixed(1)}x`;
     coldRows.push([
       `${m.name} (${(m.bytes.length / 1024).toFixed(0)} kB)`,
-      med(ours, 'fromImport').toFixed(1), med(uncached, 'fromImport').toFixed(1), med(theirs, 'fromImport').toFixed(1),
-      ratio(ours, theirs, 'fromImport'), ratio(uncached, theirs, 'fromImport'),
+      med(ours, 'fromImport').toFixed(1), med(uncached, 'fromImport').toFixed(1), med(compiled, 'fromImport').toFixed(1), med(theirs, 'fromImport').toFixed(1),
+      ratio(ours, theirs, 'fromImport'), ratio(uncached, theirs, 'fromImport'), ratio(compiled, theirs, 'fromImport'),
       med(ours, 'total').toFixed(0), med(theirs, 'total').toFixed(0), ratio(ours, theirs, 'total'),
     ]);
   }
