@@ -41,6 +41,26 @@ describe('edgeprune compile', () => {
     expect(ok.stdout).toMatch(/inputs\s+x \[1, 3, 48, 192\]/);
   }, 30_000);
 
+  it('inspect, run and bench take the compiled model at its fixed dims; --kernels or --dim that would change it are refused', async () => {
+    const epm = join(dir, 'p2.epm');
+    writeFileSync(epm, await prunedModel());
+    const epc = join(dir, 'p2.epc');
+    expect((await cli(['compile', epm, '--out', epc])).code).toBe(0);
+    const info = await cli(['inspect', epc, '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ params: 26700, inputs: [{ name: 'x', dims: [1, 1, 28, 28] }] });
+    const { writeNpy } = await import('../src/io/npy.js');
+    const x = Float32Array.from({ length: 784 }, (_, i) => (i % 13) / 13);
+    writeFileSync(join(dir, 'x.npy'), writeNpy('float32', [1, 1, 28, 28], x));
+    for (const [model, out] of [[epc, 'o1'], [epm, 'o2']]) expect((await cli(['run', model, '--input', `x=${join(dir, 'x.npy')}`, '--out', join(dir, out), '--wasm', 'simd'])).code).toBe(0);
+    expect(readFileSync(join(dir, 'o1', 'logits.npy'))).toEqual(readFileSync(join(dir, 'o2', 'logits.npy')));
+    const bench = await cli(['bench', epc, '--runs', '5']);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout).toMatch(/latency\s+median/);
+    expect((await cli(['bench', epc, '--compare'])).stderr).toMatch(/a compiled model runs the kernels chosen when it was compiled/);
+    expect((await cli(['inspect', epc, '--dim', 'N=2'])).stderr).toMatch(/no symbolic dim of that name; their dims are all fixed/);
+  });
+
   it('an output named .onnx: one line saying a compiled model is not ONNX', async () => {
     const epm = join(dir, 'p.epm');
     writeFileSync(epm, await prunedModel());

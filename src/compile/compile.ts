@@ -40,7 +40,10 @@ export async function compileModel(model: Uint8Array | string | URL, options: Co
     const symbolic = session.inputMetadata.flatMap((m) => m.shape.filter((d): d is string => typeof d === 'string'));
     throw new InputError(`the model has no plan with its symbolic dims (${[...new Set(symbolic)].join(', ')}) at 1: give them sizes (freeDimensionOverrides, or --dim NAME=VALUE on the command line) to compile it for`);
   }
-  const info = session.info();
+  // the model's dims are the planned ones now: its info says so (no symbolic dims left to give)
+  const planned = session.info();
+  const fixed = <T extends { dims: (number | string)[]; plannedDims: number[] }>(v: T): T => ({ ...v, dims: v.plannedDims });
+  const info = { ...planned, inputs: planned.inputs.map(fixed), outputs: planned.outputs.map(fixed) };
   const feeds = (seed: number) => Object.fromEntries(io.inputs.map((v, i) => [v.name, new Tensor('float32', randomFloats(v.dims, seed * 31 + i), v.dims)]));
   // a first run before the image: executors that make a table for the dims they see on their first
   // run (a sparse conv's tap offsets for the padded width) keep it in a heap block the image needs
