@@ -25,6 +25,7 @@ export { grad_act, grad_dropout_fwd, grad_dropout_bwd } from './grad-act';
 export { grad_bn_train_fwd, grad_bn_bwd, grad_ce_check_labels, grad_softmax_ce } from './grad-norm';
 export { optim_sgd, optim_adam, optim_sumsq, optim_scale, optim_apply_mask } from './optim';
 export { chol_f64, trsm_lower_f64, trsm_lower_t_f64, gemm_f64 } from './linalg';
+export { copy_f32, fill_f32 } from './copy';
 
 /** First free byte after static data: where the host's heap starts. */
 export function heap_base(): usize {
@@ -36,4 +37,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 4;
+export const abi_version: i32 = 5;

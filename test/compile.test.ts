@@ -24,12 +24,12 @@ async function overrides(bytes: Uint8Array, dims: number[]): Promise<Record<stri
 
 const input = (dims: number[], seed: number) => new Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed)), dims);
 
-async function compareWithFull(bytes: Uint8Array, name: string, dims: number[]): Promise<Uint8Array> {
+async function compareWithFull(bytes: Uint8Array, name: string, dims: number[], kernels?: 'slim'): Promise<Uint8Array> {
   const freeDimensionOverrides = await overrides(bytes, dims);
-  const compiled = await compileModel(bytes, { freeDimensionOverrides });
+  const compiled = await compileModel(bytes, { freeDimensionOverrides, kernels });
   for (const wasm of ['simd', 'relaxed'] as const) {
     const tiny = await Compiled.create(compiled, { wasm });
-    const full = await InferenceSession.create(bytes, { wasm, freeDimensionOverrides });
+    const full = await InferenceSession.create(bytes, { wasm, freeDimensionOverrides, kernels });
     for (const seed of [0, 1]) {
       const x = input(dims, seed);
       const [a, b] = [await tiny.run({ [name]: x }), await full.run({ [name]: x })];
@@ -57,6 +57,18 @@ describe('compiled models run as the full runtime runs their source', () => {
   it('the pruned CNN (sparse kernels, 80% zeros) from its .epm', async () => {
     await compareWithFull(await prunedModel(), 'x', [1, 1, 28, 28]);
   }, 60_000);
+
+  it('a conv with dead output channels on the slimmed kernel (kept channels scattered, dead ones filled)', async () => {
+    const w = Float32Array.from({ length: 8 * 3 * 9 }, (_, i) => ([1, 4, 6].includes(Math.floor(i / 27)) ? 0 : Math.sin(i)));
+    const bytes = buildModel({
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } }, { op: 'Relu', inputs: ['c'], outputs: ['y'] }],
+      inputs: [{ name: 'x', dims: [1, 3, 10, 12] }],
+      outputs: ['y'],
+      initializers: [{ name: 'w', dims: [8, 3, 3, 3], data: w }, { name: 'b', dims: [8], data: Float32Array.from({ length: 8 }, (_, i) => i / 10 - 0.3) }],
+    });
+    expect((await InferenceSession.create(bytes, { kernels: 'slim' })).info().nodes[0].kernel).toMatch(/slim/);
+    await compareWithFull(bytes, 'x', [1, 3, 10, 12], 'slim');
+  });
 });
 
 describe('what compile refuses', () => {

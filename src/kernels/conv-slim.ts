@@ -79,12 +79,13 @@ export class SlimConv2d {
     const tmp = scratch + inner.scratchFloats(xDims) * 4;
     if (!globalThis.EDGEPRUNE_RUNTIME) this.k.requireFloats(y, N * this.Cout * plane, 'Conv output');
     inner.run(x, xDims, tmp, scratch);
-    const f32 = this.k.f32;
+    // kernel calls, not JS on wasm memory: a compiled model records them (src/compile/)
+    const fn = this.k.fn;
     for (let n = 0; n < N; n++) {
-      const src = (tmp >> 2) + n * kept * plane;
-      const dst = (y >> 2) + n * this.Cout * plane;
-      this.kept.forEach((c, i) => f32.copyWithin(dst + c * plane, src + i * plane, src + (i + 1) * plane));
-      for (const d of this.dropped) f32.fill(d.value, dst + d.channel * plane, dst + (d.channel + 1) * plane);
+      const src = tmp + n * kept * plane * 4;
+      const dst = y + n * this.Cout * plane * 4;
+      this.kept.forEach((c, i) => fn.copy_f32(dst + c * plane * 4, src + i * plane * 4, plane));
+      for (const d of this.dropped) fn.fill_f32(dst + d.channel * plane * 4, d.value, plane);
     }
   }
 

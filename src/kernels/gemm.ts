@@ -172,7 +172,7 @@ export function matmulRun(k: Kernels, a: number, aDims: readonly number[], b: nu
   const { M, K, N } = s;
   const count = sizeOf(s.batch);
   if (K === 0) {
-    k.f32.fill(0, y >> 2, (y >> 2) + sizeOf(s.out));
+    k.fn.fill_f32(y, 0, sizeOf(s.out));
     return s.out;
   }
   let packedFor = -1;

@@ -130,7 +130,7 @@ export function reduceRun(k: Kernels, op: ReduceOp, x: number, dims: readonly nu
     if (s > 0) k.requireFloats(scratch, s, `${what} scratch (see reduceScratchFloats())`);
   }
   if (plan.identity && !pre) {
-    if (x !== y) k.f32.copyWithin(y >> 2, x >> 2, (x >> 2) + nIn);
+    if (x !== y) k.fn.copy_f32(y, x, nIn);
     return plan.outDims;
   }
   let src = x;

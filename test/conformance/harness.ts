@@ -1,11 +1,16 @@
 // Conformance harness: builds ONNX models with onnx-proto (independently of edgeprune's importer),
-// runs them in edgeprune and in onnxruntime-node, and compares output names, dims and values.
+// runs them in edgeprune and in onnxruntime-node, and compares output names, dims and values;
+// each model is also compiled (src/compile/) and must give the session's outputs bit for bit in
+// edgeprune/runtime, unless its run follows its input values (then compile must refuse it).
 // The richer builder here (symbolic dims, int inputs, tensor and graph attributes, no outputs
 // types forced) is what the op and pattern tests need beyond test/util/onnx-build.ts.
 import { expect } from 'vitest';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { InferenceSession, type SessionOptions } from '../../src/runtime/session.js';
+import { InferenceSession as CompiledSession } from '../../src/runtime-compiled/session.js';
+import { compileModel } from '../../src/compile/compile.js';
+import { CompileError } from '../../src/errors.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { expectClose, TOL } from '../util/close.js';
 import { randomArray } from '../util/rng.js';
@@ -203,7 +208,37 @@ export async function expectSameAsOrt(model: ModelSpec | Uint8Array, opts: Compa
   }
   const session = await InferenceSession.create(bytes, opts.session);
   await compareRun(session, bytes, feeds, opts);
+  await compiledAgrees(session, bytes, feeds, opts);
   return session;
+}
+
+/**
+ * The model compiled for the feeds' dims (src/compile/) and run by edgeprune/runtime gives the
+ * session's outputs bit for bit, with the session's kernel build and kernel choices. A model
+ * compile refuses (its run works on input values on the host) must say so with a CompileError.
+ */
+async function compiledAgrees(session: InferenceSession, bytes: Uint8Array, feeds: Feeds, opts: CompareOptions): Promise<void> {
+  const freeDimensionOverrides: Record<string, number> = { ...opts.session?.freeDimensionOverrides };
+  for (const m of session.inputMetadata) m.shape.forEach((d, i) => typeof d === 'string' && (freeDimensionOverrides[d] = feeds[m.name].dims[i]));
+  const wasm = session.kernels.flavor;
+  let compiled: Uint8Array;
+  try {
+    compiled = await compileModel(bytes, { ...opts.session, wasm, freeDimensionOverrides });
+  } catch (e) {
+    // only a run whose kernel calls follow the input values may be refused (dynamic quantization,
+    // Gather on run-time ids): a replay that differs is a compiler bug, and fails here
+    if (!(e instanceof CompileError) || !/depend on the input values|checks its input values/.test(e.message)) throw e;
+    return;
+  }
+  const tiny = await CompiledSession.create(compiled, { wasm });
+  const ep: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(feeds)) ep[k] = new Tensor('float32', v.data, v.dims);
+  const [got, want] = [await tiny.run(ep), await session.run(ep)];
+  for (const name of Object.keys(want)) {
+    expect(got[name].dims, `compiled '${name}': dims`).toEqual(want[name].dims);
+    expect(new Uint32Array(got[name].data.buffer), `compiled '${name}': bits`).toEqual(new Uint32Array((want[name].data as Float32Array).buffer));
+  }
+  await tiny.release();
 }
 
 /** One run of an existing session against ORT on the same feeds. */

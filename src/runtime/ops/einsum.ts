@@ -99,7 +99,7 @@ function oneOperand(ctx: BuildContext, e: Equation): Executor {
     flops: outCount * R,
     scratchBytes: permute && summed.length ? outCount * R * 4 : 0,
     run(ins, outs, scratch) {
-      if (!summed.length) return permute ? permute(ins[0], outs[0]) : void k.f32.copyWithin(outs[0] >> 2, ins[0] >> 2, (ins[0] >> 2) + outCount);
+      if (!summed.length) return permute ? permute(ins[0], outs[0]) : void k.fn.copy_f32(outs[0], ins[0], outCount);
       const src = permute ? scratch : ins[0];
       if (permute) permute(ins[0], scratch);
       k.fn.reduce_sum(src, outCount, R, 1, 1, outs[0]);
@@ -142,7 +142,7 @@ function twoOperands(ctx: BuildContext, e: Equation): Executor {
       const Y = yPermute ? scratch + yPermute.at * 4 : outs[0];
       aPermute?.copy(ins[0], A);
       bPermute?.copy(ins[1], B);
-      if (K === 0) k.f32.fill(0, Y >> 2, (Y >> 2) + Bt * M * N);
+      if (K === 0) k.fn.fill_f32(Y, 0, Bt * M * N);
       else {
         const packed = scratch + packAt * 4;
         for (let i = 0; i < Bt; i++) {
