@@ -1,5 +1,6 @@
 // edgeprune's public API: load (ONNX or .epm), prune, quantize, export and run. Training is
-// 'edgeprune/train', fitting to budgets 'edgeprune/fit', inference-only 'edgeprune/runtime'.
+// 'edgeprune/train', fitting to budgets 'edgeprune/fit', inference-only 'edgeprune/runtime' (compiled
+// models, compileModel) and 'edgeprune/runtime/dynamic' (.epm artifacts at any dims).
 export { InferenceSession, type SessionOptions, type SessionInfo, type ModelInfo, type NodeInfo, type ValueMetadata } from './runtime/session.js';
 export type { ElasticInfo } from './runtime/elastic.js';
 export type { ElasticLevel } from './format/read-elastic.js';
@@ -9,6 +10,7 @@ export { loadKernels, detectFlavor, type WasmFlavor, type WasmSource } from './w
 export { importOnnx } from './onnx/import.js';
 export { exportOnnx, type ExportOptions } from './onnx/export.js';
 export { writeArtifact, readArtifact, isArtifact } from './format/index.js';
+export { compileModel, type CompileOptions } from './compile/compile.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export * from './errors.js';
 export type { Graph, Node, ConstTensor, ValueInfo, Attr, DType, Dim } from './graph/ir.js';

@@ -49,6 +49,22 @@ it("edgeprune/runtime/dynamic runs .epm artifacts, carries no ONNX parser, and s
   }
 });
 
+it("compileModel from 'edgeprune' writes what 'edgeprune/runtime' runs, as the package's users import them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeprune-compiled-'));
+  const onnx = buildModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: ['N', 4] }], outputs: ['y'] });
+  writeFileSync(join(dir, 'm.onnx'), onnx);
+  const script = `import { compileModel } from 'edgeprune';
+    import { InferenceSession, Tensor } from 'edgeprune/runtime';
+    import { readFileSync } from 'node:fs';
+    const compiled = await compileModel(readFileSync(${JSON.stringify(join(dir, 'm.onnx'))}), { freeDimensionOverrides: { N: 2 } });
+    const s = await InferenceSession.create(compiled);
+    const out = await s.run({ x: new Tensor('float32', new Float32Array([-1, 2, -3, 4, 5, -6, 7, -8]), [2, 4]) });
+    console.log(JSON.stringify({ y: Array.from(out.y.data), dims: out.y.dims }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({ y: [0, 2, 0, 4, 5, 0, 7, 0], dims: [2, 4] });
+});
+
 it("edgeprune/train and edgeprune/fit are their own entries; 'edgeprune' does not load them", () => {
   const script = `import { sequential, conv2d, relu, flatten, linear, Trainer } from 'edgeprune/train';
     import { fit } from 'edgeprune/fit';
