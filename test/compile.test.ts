@@ -122,6 +122,33 @@ describe('edgeprune/runtime refuses what it cannot run, with typed errors', () =
     await expect(Compiled.create(refreshCrc(lying), { wasm: 'simd' })).rejects.toThrow(/lies outside the 65536-byte memory|malformed compiled model/);
   });
 
+  it('altered after its checksum (300 mutations, the CRC rewritten): a typed error or outputs of the right dims, never a crash or a hang', async () => {
+    const c = await get();
+    const { EdgepruneError } = await import('../src/errors.js');
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n);
+    const outcomes = { ran: 0, refused: 0 };
+    const t0 = performance.now();
+    // half the cases anywhere past the header (mostly the image: weights), half in the calls section
+    const v = new DataView(c.buffer, c.byteOffset);
+    const calls = [0, 1, 2].map((i) => 32 + 16 * i).find((at) => v.getUint32(at, true) === 8)!;
+    const [callsAt, callsLength] = [v.getUint32(calls + 4, true), v.getUint32(calls + 8, true)];
+    for (let i = 0; i < 300; i++) {
+      const m = c.slice();
+      for (let j = 0, n = 1 + rand(4); j < n; j++) m[i % 2 ? callsAt + rand(callsLength) : 32 + rand(m.length - 32)] = rand(256);
+      try {
+        const s = await Compiled.create(refreshCrc(m), { wasm: 'simd' });
+        const out = await s.run({ [s.inputNames[0]]: input(s.inputMetadata[0].shape as number[], i) });
+        expect(Object.values(out).every((t) => t.data.length === t.dims.reduce((a, b) => a * b, 1))).toBe(true);
+        outcomes.ran++;
+      } catch (e) {
+        expect(e, String(e)).toBeInstanceOf(EdgepruneError);
+        outcomes.refused++;
+      }
+    }
+    console.log(`altered compiled models: ${outcomes.ran} ran, ${outcomes.refused} refused with typed errors, ${((performance.now() - t0) / 300).toFixed(1)} ms a case`);
+  }, 60_000);
+
   it('kernels of another build: WasmLoadError naming both builds', async () => {
     const m = binaryen.readBinary(readFileSync(`${ROOT}/wasm/simd.wasm`));
     m.setFeatures(binaryen.Features.All);

@@ -36,7 +36,14 @@ export function bindCalls(exports: Record<string, unknown>, plan: CompiledPlan, 
 export function runCompiled(plan: CompiledPlan, calls: BoundCall[], memory: WebAssembly.Memory, feeds: Record<string, { data: Float32Array }>, wanted?: Set<string>): Record<string, Tensor> {
   let f32 = new Float32Array(memory.buffer);
   for (const v of plan.inputs) f32.set(feeds[v.name].data, v.ptr >> 2);
-  for (const [f, args] of calls) f(...args);
+  let i = 0;
+  try {
+    for (; i < calls.length; i++) calls[i][0](...calls[i][1]);
+  } catch (e) {
+    // a call out of bounds: only a file altered after its checksum was written gets here
+    if (e instanceof WebAssembly.RuntimeError) throw new ModelFormatError(`the compiled model's kernel call ${i} of ${calls.length} failed (${e.message}): the file was altered after it was written; compile the model again`);
+    throw e;
+  }
   if (f32.buffer !== memory.buffer) throw new ModelFormatError('the compiled model grew wasm memory during a run; recompile it with this edgeprune version');
   const out: Record<string, Tensor> = {};
   for (const o of plan.outputs) {
