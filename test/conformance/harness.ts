@@ -215,9 +215,10 @@ export async function expectSameAsOrt(model: ModelSpec | Uint8Array, opts: Compa
 /**
  * The model compiled for the feeds' dims (src/compile/) and run by edgeprune/runtime gives the
  * session's outputs bit for bit, with the session's kernel build and kernel choices. A model
- * compile refuses (its run works on input values on the host) must say so with a CompileError.
+ * compile refuses (its run works on input values on the host) must say so with a CompileError:
+ * false then.
  */
-async function compiledAgrees(session: InferenceSession, bytes: Uint8Array, feeds: Feeds, opts: CompareOptions): Promise<void> {
+export async function compiledAgrees(session: InferenceSession, bytes: Uint8Array, feeds: Feeds, opts: CompareOptions): Promise<boolean> {
   const freeDimensionOverrides: Record<string, number> = { ...opts.session?.freeDimensionOverrides };
   for (const m of session.inputMetadata) m.shape.forEach((d, i) => typeof d === 'string' && (freeDimensionOverrides[d] = feeds[m.name].dims[i]));
   const wasm = session.kernels.flavor;
@@ -228,7 +229,7 @@ async function compiledAgrees(session: InferenceSession, bytes: Uint8Array, feed
     // only a run whose kernel calls follow the input values may be refused (dynamic quantization,
     // Gather on run-time ids): a replay that differs is a compiler bug, and fails here
     if (!(e instanceof CompileError) || !/depend on the input values|checks its input values/.test(e.message)) throw e;
-    return;
+    return false;
   }
   const tiny = await CompiledSession.create(compiled, { wasm });
   const ep: Record<string, Tensor> = {};
@@ -239,6 +240,7 @@ async function compiledAgrees(session: InferenceSession, bytes: Uint8Array, feed
     expect(new Uint32Array(got[name].data.buffer), `compiled '${name}': bits`).toEqual(new Uint32Array((want[name].data as Float32Array).buffer));
   }
   await tiny.release();
+  return true;
 }
 
 /** One run of an existing session against ORT on the same feeds. */

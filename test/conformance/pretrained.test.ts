@@ -1,13 +1,14 @@
 // Pretrained models shipped in the npm package openwakeword-js (PyTorch MLPs with LayerNorm
 // written out as ReduceMean/Sub/Pow/Sqrt/Div), on random inputs of the declared shape,
-// compared with onnxruntime-node. A second variant exposes every intermediate float value as a
-// graph output, so each node's result is checked (not only the saturating final Sigmoid).
+// compared with onnxruntime-node, and compiled for edgeprune/runtime against the session. A
+// second variant exposes every intermediate float value as a graph output, so each node's result
+// is checked (not only the saturating final Sigmoid).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { InferenceSession } from '../../src/runtime/session.js';
-import { compareRun, rand, numel } from './harness.js';
+import { compareRun, compiledAgrees, rand, numel } from './harness.js';
 
 const { onnx } = onnxProto;
 // the package's exports map hides its files from require.resolve: read them from node_modules
@@ -50,6 +51,8 @@ describe('openwakeword-js pretrained models', () => {
       }
       const ops = new Set(s.info().nodes.map((n) => n.op));
       expect(ops.size).toBeGreaterThan(2);
+      // compiled for edgeprune/runtime: the session's outputs bit for bit
+      expect(await compiledAgrees(s, bytes, { [name]: { data: rand(numel(dims), -1, 1), dims } }, {})).toBe(true);
     });
 
     it(`${file}: every intermediate value`, async () => {
