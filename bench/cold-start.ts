@@ -44,7 +44,7 @@ async function buildChildren(): Promise<void> {
 const compiledModels = new Map<BenchModel['bytes'], Promise<Uint8Array>>();
 
 /** The model compiled for its bench input dims (its symbolic dims given those sizes). */
-function compiled(m: BenchModel): Promise<Uint8Array> {
+export function compiled(m: BenchModel): Promise<Uint8Array> {
   let c = compiledModels.get(m.bytes);
   if (!c) {
     c = (async () => {

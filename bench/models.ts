@@ -10,7 +10,8 @@ import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/runtime/tensor.js';
 import { measure, median, type Impl } from './harness.js';
 import { mnistCnn, mobileNetBlocks, mobileNetBlocksQdq, ppocrClassifier, ppocrDetector, ppocrRecognizer, tinyModel, type BenchModel } from './model-zoo.js';
-import { coldStart } from './cold-start.js';
+import { coldStart, compiled } from './cold-start.js';
+import { InferenceSession as CompiledSession } from '../src/runtime-compiled/session.js';
 import { hasRelaxedSimd } from '../src/wasm/features.js';
 
 function input(m: BenchModel): Float32Array {
@@ -18,13 +19,19 @@ function input(m: BenchModel): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
 }
 
-async function impls(m: BenchModel, flavors: ('simd' | 'relaxed')[]): Promise<Impl[]> {
+async function impls(m: BenchModel, flavors: ('simd' | 'relaxed')[], withCompiled = false): Promise<Impl[]> {
   const x = input(m);
   const out: Impl[] = [];
   for (const wasm of flavors) {
     const s = await InferenceSession.create(m.bytes, { wasm });
     const feeds = { [m.input.name]: new Tensor('float32', x, m.input.dims) };
     out.push({ name: `edgeprune-${wasm}`, run: async () => void (await s.run(feeds)) });
+  }
+  if (withCompiled) {
+    // edgeprune/runtime on the model compiled for these dims (simd): the replay's own cost per call
+    const s = await CompiledSession.create(await compiled(m), { wasm: 'simd' });
+    const feeds = { [m.input.name]: new Tensor('float32', x, m.input.dims) };
+    out.push({ name: 'edgeprune-compiled', run: async () => void (await s.run(feeds)) });
   }
   const o = await ort.InferenceSession.create(m.bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const feeds = { [m.input.name]: new ort.Tensor('float32', x, m.input.dims) };
@@ -70,13 +77,14 @@ async function latencies(only: string, rounds: number, flavors: ('simd' | 'relax
 
   // fixed costs: one tiny node, and 64 tiny nodes (the difference / 63 is the cost of a node)
   console.log('\nfixed cost per run() call and per node (tiny Relu models, medians)\n');
-  const one = await measure('1 node', 0, await impls(tinyModel(1), ['simd']), rounds);
-  const many = await measure('64 nodes', 0, await impls(tinyModel(64), ['simd']), rounds);
+  const one = await measure('1 node', 0, await impls(tinyModel(1), ['simd'], true), rounds);
+  const many = await measure('64 nodes', 0, await impls(tinyModel(64), ['simd'], true), rounds);
   const us = (r: typeof one, n: string) => r.medians.get(n)! * 1e6;
+  const perNode = (n: string) => ((us(many, n) - us(one, n)) / 63).toFixed(2);
   printRows([
-    ['', 'edgeprune µs', 'ort-web µs'],
-    ['run() with 1 node', us(one, 'edgeprune-simd').toFixed(1), us(one, 'ort-web').toFixed(1)],
-    ['per extra node', ((us(many, 'edgeprune-simd') - us(one, 'edgeprune-simd')) / 63).toFixed(2), ((us(many, 'ort-web') - us(one, 'ort-web')) / 63).toFixed(2)],
+    ['', 'edgeprune µs', 'edgeprune/runtime compiled µs', 'ort-web µs'],
+    ['run() with 1 node', us(one, 'edgeprune-simd').toFixed(1), us(one, 'edgeprune-compiled').toFixed(1), us(one, 'ort-web').toFixed(1)],
+    ['per extra node', perNode('edgeprune-simd'), perNode('edgeprune-compiled'), perNode('ort-web')],
   ]);
 }
 
