@@ -39,10 +39,13 @@ export class InferenceSession {
   readonly outputMetadata: readonly ValueMetadata[];
   private live: Live | undefined;
   private readonly plan: CompiledPlan;
+  /** The inputs as run()'s checks take them: float32 at the compiled dims. */
+  private readonly declared: { name: string; dtype: 'float32'; dims: number[] }[];
 
   private constructor(plan: CompiledPlan, live: Live) {
     this.plan = plan;
     this.live = live;
+    this.declared = plan.inputs.map((v) => ({ name: v.name, dtype: 'float32', dims: v.dims }));
     const meta = (v: { name: string; dims: number[] }): ValueMetadata => Object.freeze({ name: v.name, isTensor: true as const, type: 'float32' as const, shape: Object.freeze([...v.dims]) });
     this.inputNames = Object.freeze(plan.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(plan.outputs.map((v) => v.name));
@@ -82,9 +85,8 @@ export class InferenceSession {
    */
   async run(feeds: Record<string, Tensor | Feed>, fetches?: readonly string[] | Record<string, unknown>): Promise<Record<string, Tensor>> {
     const live = this.alive();
-    const inputs = this.plan.inputs.map((v) => ({ name: v.name, dtype: 'float32' as const, dims: v.dims }));
     try {
-      readFeeds(inputs, feeds);
+      readFeeds(this.declared, feeds);
     } catch (e) {
       if (e instanceof InputError && / but the model expects /.test(e.message)) throw new InputError(`${e.message}: it was compiled for those dims; recompile it for others (edgeprune compile --dim NAME=VALUE)`);
       throw e;
