@@ -34,7 +34,7 @@ export function bindCalls(exports: Record<string, unknown>, plan: CompiledPlan, 
 
 /** One run: feeds are checked by the caller (float32, the plan's dims). */
 export function runCompiled(plan: CompiledPlan, calls: BoundCall[], memory: WebAssembly.Memory, feeds: Record<string, { data: Float32Array }>, wanted?: Set<string>): Record<string, Tensor> {
-  let f32 = new Float32Array(memory.buffer);
+  const f32 = new Float32Array(memory.buffer);
   for (const v of plan.inputs) f32.set(feeds[v.name].data, v.ptr >> 2);
   let i = 0;
   try {
