@@ -4,9 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchModel } from './model-zoo.js';
+import { overridesFor, type BenchModel } from './model-zoo.js';
 import { compileModel } from '../src/compile/compile.js';
-import { InferenceSession } from '../src/index.js';
 
 // the benchmark runs bundled from .build/, so the package root is the working directory (npm runs scripts there)
 const root = process.cwd().replace(/\/?$/, '/');
@@ -47,12 +46,7 @@ const compiledModels = new Map<BenchModel['bytes'], Promise<Uint8Array>>();
 export function compiled(m: BenchModel): Promise<Uint8Array> {
   let c = compiledModels.get(m.bytes);
   if (!c) {
-    c = (async () => {
-      const probe = await InferenceSession.create(m.bytes, { wasm: 'simd', freeDimensionOverrides: {} }).catch(() => undefined);
-      const shape = probe?.inputMetadata[0].shape ?? m.input.dims;
-      const freeDimensionOverrides = Object.fromEntries(shape.flatMap((d, i) => (typeof d === 'string' ? [[d, m.input.dims[i]]] : [])));
-      return compileModel(m.bytes, { freeDimensionOverrides });
-    })();
+    c = overridesFor(m.bytes, m.input.dims).then((freeDimensionOverrides) => compileModel(m.bytes, { freeDimensionOverrides }));
     compiledModels.set(m.bytes, c);
   }
   return c;

