@@ -692,8 +692,8 @@ export function dw_plane(plane: usize, Wp: usize, wc: usize, KH: usize, KW: usiz
 
 /** Most taps a depthwise kernel may have for dw_sparse_plane (its tap list is static data). */
 const DW_MAX_TAPS: usize = 64;
-const DW_TAP_OFFS: usize = memory.data(<i32>(DW_MAX_TAPS << 2), 16);
-const DW_TAP_VALS: usize = memory.data(<i32>(DW_MAX_TAPS << 2), 16);
+/** (byte offset, weight) pairs, the direct sparse conv's layout. */
+const DW_TAPS: usize = memory.data(<i32>(DW_MAX_TAPS << 3), 16);
 /** The tap list's CSR row (0, kept) and its bias, for spconv_direct. */
 const DW_ROW_PTR: usize = memory.data(8, 16);
 const DW_BIAS: usize = memory.data(4, 16);
@@ -727,8 +727,8 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
       const wt = load<f32>(wc + ((kh * KW + kw) << 2));
       const c = kw * dw;
       const col = sw == 1 ? c : (c & 1) == 0 ? c >> 1 : We + (c >> 1);
-      store<u32>(DW_TAP_OFFS + (n << 2), <u32>((kh * dh * Wp + col) << 2));
-      store<f32>(DW_TAP_VALS + (n << 2), wt);
+      store<u32>(DW_TAPS + (n << 3), <u32>((kh * dh * Wp + col) << 2));
+      store<f32>(DW_TAPS + (n << 3), wt, 4);
       n += <usize>(wt != 0);
     }
   }
@@ -737,8 +737,8 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
   store<u32>(DW_ROW_PTR, 0);
   store<u32>(DW_ROW_PTR, <u32>n, 4);
   store<f32>(DW_BIAS, bs);
-  if (tmp) spconv_direct_flat(DW_ROW_PTR, DW_TAP_OFFS, DW_TAP_VALS, 1, plane, OH, Wp, OW, yplane, 0, DW_BIAS, act, p0, p1, tmp);
-  else spconv_direct(DW_ROW_PTR, DW_TAP_OFFS, DW_TAP_VALS, 1, plane, OH, (sh * Wp) << 2, OW, yplane, 0, DW_BIAS, act, p0, p1);
+  if (tmp) spconv_direct_flat(DW_ROW_PTR, DW_TAPS, 1, plane, OH, Wp, OW, yplane, 0, DW_BIAS, act, p0, p1, tmp);
+  else spconv_direct(DW_ROW_PTR, DW_TAPS, 1, plane, OH, (sh * Wp) << 2, OW, yplane, 0, DW_BIAS, act, p0, p1);
 }
 
 /** y[c][i] = bias[c] for C planes of HW (bias 0: zeros). The ConvTranspose accumulator's start. */

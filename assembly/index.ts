@@ -37,4 +37,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 5;
+export const abi_version: i32 = 6;

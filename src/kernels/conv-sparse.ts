@@ -25,12 +25,15 @@ export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
  */
 export const IM2COL_BAND_FLOATS = 65536;
 
-/** A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw) to turn into byte offsets per input size. */
+/**
+ * A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw)
+ * and weight, to pair into (byte offset, weight) per input size.
+ */
 interface DirectGroup {
   rowPtr: number;
-  values: number;
   bias: number;
   cols: Int32Array;
+  values: Float32Array;
 }
 
 /** Conv attributes, and for a stride-2 conv whether to run the im2col SpMM instead of the direct kernel. */
@@ -162,10 +165,10 @@ export class PackedSparseConv2d implements ConvShape {
           const xg = xn + g * this.CinG * Hp * Wp * 4;
           const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
           if (this.flat(OW)) {
-            k.fn.spconv_direct_flat(d.rowPtr, offs[g], d.values, CoutG, xg, OH, Wp, OW, yg, outPlane * 4, d.bias, code, p0, p1,
+            k.fn.spconv_direct_flat(d.rowPtr, offs[g], CoutG, xg, OH, Wp, OW, yg, outPlane * 4, d.bias, code, p0, p1,
               scratch + (padded ? C * Hp * Wp * 4 : 0));
           } else {
-            k.fn.spconv_direct(d.rowPtr, offs[g], d.values, CoutG, xg, OH, sh * Wp * 4, OW, yg, outPlane * 4, d.bias, code, p0, p1);
+            k.fn.spconv_direct(d.rowPtr, offs[g], CoutG, xg, OH, sh * Wp * 4, OW, yg, outPlane * 4, d.bias, code, p0, p1);
           }
         }
       }
@@ -193,7 +196,7 @@ export class PackedSparseConv2d implements ConvShape {
 
   dispose(): void {
     for (const l of this.layers) l.dispose();
-    for (const d of this.direct) this.k.free(d.rowPtr, d.values, d.bias);
+    for (const d of this.direct) this.k.free(d.rowPtr, d.bias);
     for (const o of this.offsets.values()) this.k.free(...o);
     this.layers = [];
     this.direct = [];
@@ -210,10 +213,13 @@ export class PackedSparseConv2d implements ConvShape {
   private packDirect(rows: Float32Array, M: number, bias: Float32Array | undefined): DirectGroup {
     const { rowPtr, cols, vals } = denseToCsr(rows, M, this.CinG * this.KH * this.KW);
     const k = this.k;
-    return { rowPtr: k.uploadI32(rowPtr), values: k.upload(vals), bias: bias ? k.upload(bias) : 0, cols };
+    return { rowPtr: k.uploadI32(rowPtr), bias: bias ? k.upload(bias) : 0, cols, values: vals };
   }
 
-  /** Per group, the byte offset of each non-zero's input row start for a padded input of Hp x Wp (column-split at stride 2). */
+  /**
+   * Per group, each non-zero's (byte offset of its input row start, weight) for a padded input of
+   * Hp x Wp (column-split at stride 2): one 8-byte load per non-zero in the kernel's inner loop.
+   */
   private directOffsets(Hp: number, Wp: number): number[] {
     const key = `${Hp}x${Wp}`;
     let offs = this.offsets.get(key);
@@ -221,14 +227,17 @@ export class PackedSparseConv2d implements ConvShape {
       const [dh, dw] = this.dilations;
       offs = this.direct.map((d) => {
         const taps = this.KH * this.KW;
-        const o = d.cols.map((c) => {
+        const pairs = new Int32Array(2 * d.cols.length);
+        d.cols.forEach((c, i) => {
           const kh = Math.floor((c % taps) / this.KW);
           // stride 2: the column's place in its row's even or odd half (pad2d_split)
           const kw = (c % this.KW) * dw;
           const col = this.strides[1] === 1 ? kw : kw % 2 === 0 ? kw / 2 : ((Wp + 1) >> 1) + (kw - 1) / 2;
-          return (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + col) * 4;
+          pairs[2 * i] = (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + col) * 4;
         });
-        return this.k.uploadI32(o);
+        const bits = new Int32Array(d.values.buffer, d.values.byteOffset, d.values.length);
+        bits.forEach((b, i) => (pairs[2 * i + 1] = b));
+        return this.k.uploadI32(pairs);
       });
       this.offsets.set(key, offs);
     }
