@@ -15,7 +15,7 @@
 // weight fit V8's 15 vector registers), 16 or 4 at a time on shorter runs; under 4 pixels the
 // vector reads up to 12 bytes past the run, which the caller's padding or spare bytes cover, and
 // stores only the valid lanes. Nothing here allocates.
-import { activate, madd, storeLanes } from './simd';
+import { activate, madd, recordOffset, recordWeight, storeLanes } from './simd';
 
 /** 28 pixels of one output channel from xn to yn: seven chains of multiply-adds over the non-zeros j0..j1. */
 // @ts-ignore: decorator
@@ -23,8 +23,8 @@ import { activate, madd, storeLanes } from './simd';
   let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b;
   for (let j = j0; j < j1; j += 8) {
     const e = load<u64>(taps + j);
-    const w = f32x4.splat(reinterpret<f32>(<u32>(e >> 32)));
-    const p = xn + <usize><u32>e;
+    const w = recordWeight(e);
+    const p = xn + recordOffset(e);
     a0 = madd(w, v128.load(p), a0);
     a1 = madd(w, v128.load(p, 16), a1);
     a2 = madd(w, v128.load(p, 32), a2);
@@ -48,8 +48,8 @@ import { activate, madd, storeLanes } from './simd';
   let a0 = b, a1 = b, a2 = b, a3 = b;
   for (let j = j0; j < j1; j += 8) {
     const e = load<u64>(taps + j);
-    const w = f32x4.splat(reinterpret<f32>(<u32>(e >> 32)));
-    const p = xn + <usize><u32>e;
+    const w = recordWeight(e);
+    const p = xn + recordOffset(e);
     a0 = madd(w, v128.load(p), a0);
     a1 = madd(w, v128.load(p, 16), a1);
     a2 = madd(w, v128.load(p, 32), a2);
@@ -67,7 +67,7 @@ import { activate, madd, storeLanes } from './simd';
   let a = b;
   for (let j = j0; j < j1; j += 8) {
     const e = load<u64>(taps + j);
-    a = madd(f32x4.splat(reinterpret<f32>(<u32>(e >> 32))), v128.load(xn + <usize><u32>e), a);
+    a = madd(recordWeight(e), v128.load(xn + recordOffset(e)), a);
   }
   storeLanes(yn, activate(a, act, lo, hi), lanes);
 }

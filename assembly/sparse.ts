@@ -3,7 +3,8 @@
 // This file holds the CSR kernel and the pieces the block (sparse_block.ts) and N:M
 // (sparse_nm.ts) kernels share. Every kernel keeps its accumulators in registers over a block of
 // pixels and, per non-zero, does one broadcast of the weight, one address add and one vector load
-// plus one multiply-add per 4 pixels of the block.
+// plus one multiply-add per 4 pixels of the block. The CSR records (u32 offset, f32 weight) are
+// read with one 8-byte load each (recordWeight in simd.ts).
 //
 // What the inner loops compile to (V8 TurboFan, x64; checked with node --print-wasm-code) decides
 // the shapes:
@@ -35,7 +36,7 @@
 // columns stored (the panel is zero-padded; in place, a partial block reads at most 60 bytes past a
 // row of X, inside the heap's spare bytes, and those lanes are dropped). Nothing here allocates
 // (PANEL, shared with gemm.ts, and SP_TMP are static data); Y is written only in its N columns.
-import { madd, activate } from './simd';
+import { madd, activate, recordOffset, recordWeight } from './simd';
 import { PANEL } from './gemm';
 
 /** Pixels per panel row: 7 vectors, the most accumulators a one-row loop keeps in registers. */
@@ -157,8 +158,9 @@ export function copyPanels(src: usize, ldxB: usize, kn: usize, kPad: usize, G: u
     a4 = v128.load(s, 64); a5 = v128.load(s, 80); a6 = v128.load(s, 96);
   }
   while (q < qEnd) {
-    const p = xb + <usize>load<u32>(q);
-    const w = v128.load32_splat(q, 4);
+    const e = load<u64>(q);
+    const p = xb + recordOffset(e);
+    const w = recordWeight(e);
     a0 = madd(w, v128.load(p), a0);
     a1 = madd(w, v128.load(p, 16), a1);
     a2 = madd(w, v128.load(p, 32), a2);
@@ -247,16 +249,18 @@ function csrPanel(rowPtr: usize, nz: usize, M: usize, K: usize, kc: usize, x: us
   }
   if (qa < qaEnd && qb < qbEnd) {
     while (true) {
-      let p = xb + <usize>load<u32>(qa);
-      let w = v128.load32_splat(qa, 4);
+      const e = load<u64>(qa);
+      let p = xb + recordOffset(e);
+      let w = recordWeight(e);
       a0 = madd(w, v128.load(p), a0);
       a1 = madd(w, v128.load(p, 16), a1);
       a2 = madd(w, v128.load(p, 32), a2);
       a3 = madd(w, v128.load(p, 48), a3);
       qa += 8;
       if (qa >= qaEnd) break;
-      p = xb + <usize>load<u32>(qb);
-      w = v128.load32_splat(qb, 4);
+      const e2 = load<u64>(qb);
+      p = xb + recordOffset(e2);
+      w = recordWeight(e2);
       b0 = madd(w, v128.load(p), b0);
       b1 = madd(w, v128.load(p, 16), b1);
       b2 = madd(w, v128.load(p, 32), b2);
@@ -266,8 +270,9 @@ function csrPanel(rowPtr: usize, nz: usize, M: usize, K: usize, kc: usize, x: us
     }
   }
   while (qa < qaEnd) {
-    const p = xb + <usize>load<u32>(qa);
-    const w = v128.load32_splat(qa, 4);
+    const e = load<u64>(qa);
+    const p = xb + recordOffset(e);
+    const w = recordWeight(e);
     a0 = madd(w, v128.load(p), a0);
     a1 = madd(w, v128.load(p, 16), a1);
     a2 = madd(w, v128.load(p, 32), a2);
@@ -275,8 +280,9 @@ function csrPanel(rowPtr: usize, nz: usize, M: usize, K: usize, kc: usize, x: us
     qa += 8;
   }
   while (qb < qbEnd) {
-    const p = xb + <usize>load<u32>(qb);
-    const w = v128.load32_splat(qb, 4);
+    const e = load<u64>(qb);
+    const p = xb + recordOffset(e);
+    const w = recordWeight(e);
     b0 = madd(w, v128.load(p), b0);
     b1 = madd(w, v128.load(p, 16), b1);
     b2 = madd(w, v128.load(p, 32), b2);
@@ -299,8 +305,9 @@ function csrPanel(rowPtr: usize, nz: usize, M: usize, K: usize, kc: usize, x: us
     a0 = v128.load(s); a1 = v128.load(s, 16); a2 = v128.load(s, 32); a3 = v128.load(s, 48);
   }
   while (q < qEnd) {
-    const p = xb + <usize>load<u32>(q);
-    const w = v128.load32_splat(q, 4);
+    const e = load<u64>(q);
+    const p = xb + recordOffset(e);
+    const w = recordWeight(e);
     a0 = madd(w, v128.load(p), a0);
     a1 = madd(w, v128.load(p, 16), a1);
     a2 = madd(w, v128.load(p, 32), a2);
