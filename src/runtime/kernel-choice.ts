@@ -64,7 +64,10 @@ export function im2colRatio(density: number, columns: number, K = Infinity): num
  *   128->128 on 28x28 (45 KiB) 0.89, 0.59, 0.29; on short rows, 128->128 on 14x14 1.06, 0.72,
  *   0.38 and 256->256 on 14x14 0.92, 0.63, 0.33: about 2.4 * density below 45 KiB of rows, 3.3 *
  *   density above, 3.1 * density on short rows, scaled by the share of Winograd's tiles that make
- *   output (winogradTileUse);
+ *   output (winogradTileUse). Since the kernel reads each non-zero's offset and weight in one load
+ *   (7% faster), short rows run at about 2.75 * density: 96->96 on 20x20 0.77, 0.52, 0.29;
+ *   128->128 on 14x14 0.83, 0.58, 0.30; 256->64 on 14x14 0.74, 0.51, 0.28; 64->256 on 14x14 0.84,
+ *   0.57, 0.32 (the factor 1.15 below; it was 1.3, which kept these layers dense at 70% zeros);
  *   against the direct kernel: 8->16 3x3 on 48x192 0.34, 0.28, 0.19; 32->32 5x5 on 28x28 0.30,
  *   0.21, 0.11: about 1.05 * density (1.2 kept, for the margin).
  * Stride 2 along W, on a copy with each row's even and odd columns apart (the same kernel; rows
@@ -78,7 +81,7 @@ export function directConvRatio(density: number, denseWinograd: boolean, rowPixe
   const cache = rowBytes > 45 * 1024 ? 1.4 : 1;
   if (strideW === 2) return 1.1 * density * (rowPixels < 16 ? 5 : 1) * cache + 4 / K + 0.03;
   if (!denseWinograd) return 1.2 * density * (rowPixels < 28 ? 1.45 : cache) + 6 / K;
-  return 2.4 * density * (rowPixels < 28 ? 1.3 : cache) * winogradTileUse(rowPixels) / 0.875 + 6 / K;
+  return 2.4 * density * (rowPixels < 28 ? 1.15 : cache) * winogradTileUse(rowPixels) / 0.875 + 6 / K;
 }
 
 /**
