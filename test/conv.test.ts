@@ -159,6 +159,10 @@ describe.each(FLAVORS)('Conv2d (%s build)', (flavor) => {
     { x: [1, 10, 3, 400], w: [10, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] },
     // pads past the kernel's reach: the first and last rows' windows hold no image row at all
     { x: [1, 10, 4, 300], w: [10, 1, 3, 3], strides: [1, 1], pads: [3, 1, 3, 1], dilations: [1, 1] },
+    // rows under 4 pixels (the few-taps rows store only their lanes), at stride 1 and 2
+    { x: [1, 10, 3, 3], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [1, 10, 5, 6], w: [10, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1] },
+    { x: [1, 10, 2, 2], w: [10, 1, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1] },
   ].map((c, i) => [i, c] as const))('depthwise with pruned taps (case %i) matches the float64 reference', async (i, c) => {
     const k = await kernels(flavor);
     const x = randomArray(prod(c.x), 80 + i);
