@@ -6,7 +6,7 @@
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1, storeLanes } from './simd';
 import { KC_A, PANEL, sliceA, tile_a4_8 } from './gemm';
-import { splitRows, spconv_direct, spconv_direct_flat } from './sparse-direct';
+import { FEW_TAPS, few_tap_rows, splitRows, spconv_direct, spconv_direct_flat } from './sparse-direct';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
 export function pad2d(x: usize, C: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: usize, Wp: usize, xp: usize): void {
@@ -711,7 +711,7 @@ export function dw_fill_plane(y: usize, n: usize, v: f32): void {
  * One channel of a pruned depthwise conv: its kept (non-zero) taps become a list of byte offsets
  * and weights, run as one output channel of the direct sparse conv (spconv_direct: blocks of 28
  * pixels, seven multiply-add chains; spconv_direct_flat when tmp is given: stride 1, short rows
- * as one run over the padded width), or with 4 taps or fewer as rows of vectors (dw_few_taps),
+ * as one run over the padded width), or with FEW_TAPS or fewer as rows of vectors (few_tap_rows),
  * so the cost follows the kept taps. Stride 2 along W reads a
  * column-split plane (pad2d_split): the tap's column 2 * ow + kw * dw is then at a fixed offset
  * plus ow. The taps are summed in dw_plane's order, zeros left out. Only kernel rows khLo..khHi-1
@@ -733,8 +733,8 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
       n += <usize>(wt != 0);
     }
   }
-  if (n <= DW_FEW_TAPS) {
-    dw_few_taps(plane, (sh * Wp) << 2, n, yplane, OH, OW, bs, act, p0, p1);
+  if (n <= FEW_TAPS) {
+    few_tap_rows(DW_TAPS, n, plane, (sh * Wp) << 2, yplane, OH, OW, bs, act, p0, p1);
     return;
   }
   // one output channel of the direct sparse conv over the list (called, not inlined: the kernels
@@ -746,75 +746,6 @@ export function dw_sparse_plane(plane: usize, Wp: usize, wc: usize, KH: usize, K
   else spconv_direct(DW_ROW_PTR, DW_TAPS, 1, plane, OH, (sh * Wp) << 2, OW, yplane, 0, DW_BIAS, act, p0, p1);
 }
 
-/** Most kept taps dw_few_taps runs (more go to the direct sparse conv's blocks). */
-const DW_FEW_TAPS: usize = 4;
-
-/** bias + the kept taps (at most 4, in list order) for the 4 output pixels whose window row starts at p. */
-// @ts-ignore: decorator
-@inline function fewTaps(p: usize, n: usize, b: v128, o0: usize, w0: v128, o1: usize, w1: v128, o2: usize, w2: v128, o3: usize, w3: v128): v128 {
-  let a = madd(w0, v128.load(p + o0), b);
-  if (n > 1) a = madd(w1, v128.load(p + o1), a);
-  if (n > 2) a = madd(w2, v128.load(p + o2), a);
-  if (n > 3) a = madd(w3, v128.load(p + o3), a);
-  return a;
-}
-
-/**
- * One depthwise channel with 0-4 kept taps (dw_sparse_plane's list in DW_TAPS): each output row
- * is one run of vectors, each the bias plus the kept taps at their fixed offsets from the row's
- * input row (rowB bytes apart: stride and padded width; column-split at stride 2), activated and
- * stored. The direct sparse conv's 28-pixel blocks cost a store, an activation and a loop exit per
- * vector of each block whatever the taps, which with 1-2 taps was most of a channel's time (16
- * channels of 56x56 at 80% zeros: 17 us against a dense 16.5). Sums in the list's order from the
- * bias, as spconv_direct does: the same floats. A row of OW < 4 stores only its lanes (its reads
- * stay within the padded row); the last vector of a longer row moves back to end at OW.
- */
-export function dw_few_taps(plane: usize, rowB: usize, n: usize, y: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32): void {
-  if (n == 0) {
-    dw_fill_plane(y, OH * OW, activate1(bs, act, p0, p1));
-    return;
-  }
-  // one copy of the rows per count, so the tap count is a constant in each
-  if (n == 1) fewTapRows(1, plane, rowB, y, OH, OW, bs, act, p0, p1);
-  else if (n == 2) fewTapRows(2, plane, rowB, y, OH, OW, bs, act, p0, p1);
-  else if (n == 3) fewTapRows(3, plane, rowB, y, OH, OW, bs, act, p0, p1);
-  else fewTapRows(4, plane, rowB, y, OH, OW, bs, act, p0, p1);
-}
-
-/** dw_few_taps' rows for n (1-4) kept taps. */
-// @ts-ignore: decorator
-@inline function fewTapRows(n: usize, plane: usize, rowB: usize, y: usize, OH: usize, OW: usize, bs: f32, act: i32, p0: f32, p1: f32): void {
-  const lo = f32x4.splat(p0), hi = f32x4.splat(p1), b = f32x4.splat(bs);
-  const z = f32x4.splat(0);
-  const o0 = <usize>load<u32>(DW_TAPS), w0 = v128.load32_splat(DW_TAPS, 4);
-  const o1 = n > 1 ? <usize>load<u32>(DW_TAPS, 8) : 0, w1 = n > 1 ? v128.load32_splat(DW_TAPS, 12) : z;
-  const o2 = n > 2 ? <usize>load<u32>(DW_TAPS, 16) : 0, w2 = n > 2 ? v128.load32_splat(DW_TAPS, 20) : z;
-  const o3 = n > 3 ? <usize>load<u32>(DW_TAPS, 24) : 0, w3 = n > 3 ? v128.load32_splat(DW_TAPS, 28) : z;
-  for (let oh: usize = 0; oh < OH; oh++) {
-    const xr = plane + oh * rowB;
-    const yr = y + ((oh * OW) << 2);
-    let ow: usize = 0;
-    for (; ow + 8 <= OW; ow += 8) {
-      const p = xr + (ow << 2);
-      const a = fewTaps(p, n, b, o0, w0, o1, w1, o2, w2, o3, w3);
-      const c = fewTaps(p + 16, n, b, o0, w0, o1, w1, o2, w2, o3, w3);
-      v128.store(yr + (ow << 2), activate(a, act, lo, hi));
-      v128.store(yr + (ow << 2), activate(c, act, lo, hi), 16);
-    }
-    if (ow + 4 <= OW) {
-      v128.store(yr + (ow << 2), activate(fewTaps(xr + (ow << 2), n, b, o0, w0, o1, w1, o2, w2, o3, w3), act, lo, hi));
-      ow += 4;
-    }
-    if (ow < OW) {
-      if (OW >= 4) {
-        const e = OW - 4;
-        v128.store(yr + (e << 2), activate(fewTaps(xr + (e << 2), n, b, o0, w0, o1, w1, o2, w2, o3, w3), act, lo, hi));
-      } else {
-        storeLanes(yr, activate(fewTaps(xr, n, b, o0, w0, o1, w1, o2, w2, o3, w3), act, lo, hi), <i32>OW);
-      }
-    }
-  }
-}
 
 /** y[c][i] = bias[c] for C planes of HW (bias 0: zeros). The ConvTranspose accumulator's start. */
 export function fill_channels(y: usize, C: usize, HW: usize, bias: usize): void {

@@ -214,6 +214,35 @@ const CASES: Case[] = [
 
 const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
 
+describe.each(FLAVORS)('sparse 1x1 convs (%s)', (wasm) => {
+  // at 30% non-zeros the SpMM over the input planes, under 25% the direct kernel on the plane as
+  // one run (channels with 4 non-zeros or fewer as rows of vectors): planes of 1 pixel (squeeze-
+  // and-excitation), 15 and 99 pixels (tails of 3), grouped, and every weight zero (bias only)
+  it.each([
+    { x: [2, 24, 9, 11], cout: 40, group: 1 },
+    { x: [1, 48, 1, 1], cout: 12, group: 1 },
+    { x: [1, 12, 3, 5], cout: 10, group: 2 },
+    { x: [1, 64, 7, 7], cout: 24, group: 1 },
+  ])('$x -> $cout (group $group) agrees with onnxruntime from 70% to 100% zeros', async ({ x: xd, cout, group }) => {
+    const cin = xd[1] / group;
+    for (const [i, zeros] of [0.7, 0.8, 0.9, 0.97, 1].entries()) {
+      const model = buildModel({
+        nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [1, 1], group } }, { op: 'Relu', inputs: ['c'], outputs: ['y'] }],
+        inputs: [{ name: 'x', dims: xd }],
+        outputs: ['y'],
+        initializers: [{ name: 'w', dims: [cout, cin, 1, 1], data: pruned(cout * cin, zeros, 20 + i) }, { name: 'b', dims: [cout], data: randomArray(cout, 30 + i) }],
+      });
+      const x = randomArray(size(xd), 40 + i);
+      const want = (await runOrt(model, { x: { data: x, dims: xd } })).y;
+      const s = await InferenceSession.create(model, { wasm, kernels: 'sparse' });
+      const got = (await s.run({ x: new Tensor('float32', x, xd) })).y;
+      expect(s.info().nodes[0].kernel).toBe('conv:sparse1x1');
+      expectClose(got.data, want.data, `1x1 ${xd} -> ${cout} at ${zeros * 100}% zeros`);
+      await s.release();
+    }
+  });
+});
+
 describe.each(FLAVORS)('sparse layers in a session (%s)', (wasm) => {
   for (const c of CASES) {
     it(`${c.name}: sparse, dense and auto agree with onnxruntime at 90% zeros`, async () => {

@@ -1,6 +1,11 @@
 // Conv2d with sparse weights (unstructured pruning), three ways:
 //   sparse1x1      1x1, stride 1, no pads: the CSR SpMM of assembly/sparse.ts straight on the
-//                  input planes (K = Cin rows of H * W pixels, blocked by 16);
+//                  input planes (K = Cin rows of H * W pixels, blocked by 16), or under 25%
+//                  non-zeros the direct kernel below on the plane as one run of H * W pixels
+//                  (its output channels with 4 non-zeros or fewer run as rows of vectors, not
+//                  blocks: 16->32 on 56x56 at 95% zeros 0.62x the SpMM's time, 144->24 0.71x,
+//                  256->256 on 7x7 0.85x; at 30% non-zeros the SpMM's K panels won, 1.06-1.11x
+//                  for K of 144 and 960);
 //   sparse-direct  any other conv with stride 1 or 2 along W: assembly/sparse-direct.ts on a
 //                  padded copy (at stride 2 with each row's even columns, then its odd ones),
 //                  one byte offset per non-zero (cin, kh, kw), no im2col buffer; rows under 28
@@ -24,6 +29,9 @@ export type SparseConvPath = 'sparse1x1' | 'sparse-direct' | 'sparse-im2col';
  * the SpMM (a 7x7 stem: 3 rows of 112), and the scratch stays near the layer's own tensors.
  */
 export const IM2COL_BAND_FLOATS = 65536;
+
+/** Under this share of non-zeros a 1x1 conv runs the direct kernel, not the SpMM (see above). */
+export const ONE_BY_ONE_DIRECT_DENSITY = 0.25;
 
 /**
  * A group's non-zeros for the direct kernel: CSR rows, and each non-zero's column (cin, kh, kw)
@@ -67,6 +75,8 @@ export class PackedSparseConv2d implements ConvShape {
   private readonly act: [number, number, number];
   private disposed = false;
   private readonly im2col: boolean;
+  /** A sparse1x1 layer run by the direct kernel (under ONE_BY_ONE_DIRECT_DENSITY). */
+  private readonly oneByOneDirect: boolean;
 
   constructor(k: Kernels, w: Float32Array, wDims: readonly number[], bias: Float32Array | undefined, attrs: SparseConv2dAttributes = {}) {
     const { group, strides, pads, dilations } = checkConvLayer(w, wDims, bias, attrs);
@@ -85,12 +95,15 @@ export class PackedSparseConv2d implements ConvShape {
     const K = CinG * KH * KW;
     const scale = attrs.outputScale;
     this.act = activationArgs(attrs.activation);
+    let kept = 0;
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) kept++;
+    this.oneByOneDirect = this.path() === 'sparse1x1' && kept < ONE_BY_ONE_DIRECT_DENSITY * w.length;
     let nnz = 0;
     for (let g = 0; g < group; g++) {
       let rows = w.subarray(g * CoutG * K, (g + 1) * CoutG * K);
       if (scale) rows = rows.map((v, i) => v * scale[g * CoutG + Math.floor(i / K)]);
       const gBias = bias?.subarray(g * CoutG, (g + 1) * CoutG);
-      if (this.path() === 'sparse-direct') {
+      if (this.path() === 'sparse-direct' || this.oneByOneDirect) {
         this.direct.push(this.packDirect(rows, CoutG, gBias));
         nnz += this.direct[g].cols.length;
       } else {
@@ -149,6 +162,20 @@ export class PackedSparseConv2d implements ConvShape {
     const [sh, sw] = this.strides;
     const [dh, dw] = this.dilations;
     const [pt, pl] = this.pads;
+    if (this.oneByOneDirect) {
+      // each input plane is one run of H * W pixels (no pads, stride 1): one call per group
+      const offs = this.directOffsets(Hp, Wp);
+      const [code, p0, p1] = this.act;
+      for (let n = 0; n < N; n++) {
+        for (let g = 0; g < this.group; g++) {
+          const d = this.direct[g];
+          const xg = x + (n * C + g * this.CinG) * inPlane * 4;
+          const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
+          k.fn.spconv_direct(d.rowPtr, offs[g], CoutG, xg, 1, 0, outPlane, yg, outPlane * 4, d.bias, code, p0, p1);
+        }
+      }
+      return;
+    }
     if (this.path() === 'sparse-direct') {
       const offs = this.directOffsets(Hp, Wp);
       const [code, p0, p1] = this.act;
