@@ -17,7 +17,7 @@ export { spmm_bsr1x4, spmm_bsr1x4_inplace } from './sparse_block';
 export { spmm_nm24 } from './sparse_nm';
 export { qgemm_a4, qgemm_b8 } from './quant';
 export { spmv_csr } from './spmv';
-export { spconv_direct, spconv_direct_flat, pad2d_split } from './sparse-direct';
+export { spconv_direct, spconv_direct_flat, spconv_rows, pad2d_split } from './sparse-direct';
 export { grad_pack_rows4, grad_pack_rows8, grad_pack_cols4, grad_pack_cols8, gemm_packed } from './grad-pack';
 export { grad_im2col_rows8, grad_conv_flip_weights, grad_dw_filter, grad_dw_filter3x3, grad_dw_input, grad_bias_nchw } from './grad-conv';
 export { grad_maxpool2d_fwd, grad_maxpool2d_bwd, grad_avgpool2d_bwd, grad_global_avg_bwd } from './grad-pool';
@@ -37,4 +37,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 6;
+export const abi_version: i32 = 7;

@@ -171,7 +171,7 @@ export class PackedSparseConv2d implements ConvShape {
           const d = this.direct[g];
           const xg = x + (n * C + g * this.CinG) * inPlane * 4;
           const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
-          k.fn.spconv_direct(d.rowPtr, offs[g], CoutG, xg, 1, 0, outPlane, yg, outPlane * 4, d.bias, code, p0, p1);
+          k.fn.spconv_rows(d.rowPtr, offs[g], CoutG, xg, outPlane, yg, outPlane * 4, d.bias, code, p0, p1);
         }
       }
       return;
