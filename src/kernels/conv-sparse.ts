@@ -162,21 +162,7 @@ export class PackedSparseConv2d implements ConvShape {
     const [sh, sw] = this.strides;
     const [dh, dw] = this.dilations;
     const [pt, pl] = this.pads;
-    if (this.oneByOneDirect) {
-      // each input plane is one run of H * W pixels (no pads, stride 1): one call per group
-      const offs = this.directOffsets(Hp, Wp);
-      const [code, p0, p1] = this.act;
-      for (let n = 0; n < N; n++) {
-        for (let g = 0; g < this.group; g++) {
-          const d = this.direct[g];
-          const xg = x + (n * C + g * this.CinG) * inPlane * 4;
-          const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
-          k.fn.spconv_rows(d.rowPtr, offs[g], CoutG, xg, outPlane, yg, outPlane * 4, d.bias, code, p0, p1);
-        }
-      }
-      return;
-    }
-    if (this.path() === 'sparse-direct') {
+    if (this.path() === 'sparse-direct' || this.oneByOneDirect) {
       const offs = this.directOffsets(Hp, Wp);
       const [code, p0, p1] = this.act;
       // stride 2 along W always reads the column-split copy (pad2d_split)
@@ -191,7 +177,10 @@ export class PackedSparseConv2d implements ConvShape {
           const d = this.direct[g];
           const xg = xn + g * this.CinG * Hp * Wp * 4;
           const yg = y + (n * this.Cout + g * CoutG) * outPlane * 4;
-          if (this.flat(OW)) {
+          if (this.oneByOneDirect) {
+            // each input plane is one run of H * W pixels (no pads, stride 1)
+            k.fn.spconv_rows(d.rowPtr, offs[g], CoutG, xg, outPlane, yg, outPlane * 4, d.bias, code, p0, p1);
+          } else if (this.flat(OW)) {
             k.fn.spconv_direct_flat(d.rowPtr, offs[g], CoutG, xg, OH, Wp, OW, yg, outPlane * 4, d.bias, code, p0, p1,
               scratch + (padded ? C * Hp * Wp * 4 : 0));
           } else {
