@@ -6,6 +6,7 @@
 //  - dwconv: depthwise (one input channel per output channel, any multiplier).
 import { madd, activate, activate1, storeLanes } from './simd';
 import { KC_A, PANEL, sliceA, tile_a4_8 } from './gemm';
+import { fill_f32 } from './copy';
 import { FEW_TAPS, few_tap_rows, splitRows, spconv_direct, spconv_direct_flat } from './sparse-direct';
 
 /** Copies C planes of H x W into zero-padded planes of Hp x Wp with the image at (pt, pl). */
@@ -526,7 +527,7 @@ export function dwconv(x: usize, H: usize, W: usize, pt: usize, pl: usize, Hp: u
     let kept: i32 = 0;
     for (let t: usize = 0; t < KK; t++) kept += <i32>(load<f32>(wc + (t << 2)) != 0);
     if (kept == 0) {
-      dw_fill_plane(yplane, OH * OW, activate1(bs, act, p0, p1));
+      fill_f32(yplane, activate1(bs, act, p0, p1), OH * OW); // no kept tap: the activated bias
       continue;
     }
     // the kept-tap list (dw_sparse_plane) sums only the kept taps, in blocks of up to 28 pixels; at
@@ -697,15 +698,6 @@ const DW_TAPS: usize = memory.data(<i32>(DW_MAX_TAPS << 3), 16);
 /** The tap list's CSR row (0, kept) and its bias, for spconv_direct. */
 const DW_ROW_PTR: usize = memory.data(8, 16);
 const DW_BIAS: usize = memory.data(4, 16);
-
-/** A channel with no kept tap: n floats of v (its activated bias). */
-export function dw_fill_plane(y: usize, n: usize, v: f32): void {
-  const vv = f32x4.splat(v);
-  let p = y;
-  const end = y + (n << 2);
-  for (; p + 16 <= end; p += 16) v128.store(p, vv);
-  for (; p < end; p += 4) store<f32>(p, v);
-}
 
 /**
  * One channel of a pruned depthwise conv: its kept (non-zero) taps become a list of byte offsets

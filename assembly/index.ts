@@ -2,7 +2,7 @@
 // the host (src/kernels) owns allocation, shapes and checks.
 export { pack_b8, pack_a4, scale_rows, scale_cols } from './pack';
 export { gemm_b8, gemm_a4, gemv_a4, panels_a4_8 } from './gemm';
-export { pad2d, conv_panel_a4, im2col, im2col_ld, col2im_add, col2im_up2, dwconv, dw3x3_plane, dw3x3_s1, dw5x5_plane, dw5x5_s1, dw_plane, dw_sparse_plane, dw_fill_plane, fill_channels, activate_inplace } from './conv';
+export { pad2d, conv_panel_a4, im2col, im2col_ld, col2im_add, col2im_up2, dwconv, dw3x3_plane, dw3x3_s1, dw5x5_plane, dw5x5_s1, dw_plane, dw_sparse_plane, fill_channels, activate_inplace } from './conv';
 export { pool_max2d, pool_avg2d, pool_global_avg, pool_global_max } from './pool';
 export { norm_batch, norm_layer, norm_instance, softmax_last, softmax_axis, reduce_sum, reduce_max, reduce_min, arg_extreme, cumsum, lrn } from './norm';
 export { transpose_2d, transpose_f32 } from './transpose';
@@ -37,4 +37,4 @@ export const flavor_relaxed: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 
 // The kernel ABI the host code (src/wasm/abi.ts) was written against: bumped whenever an export is
 // added, removed or changes meaning, so a module from another version is refused at load.
-export const abi_version: i32 = 7;
+export const abi_version: i32 = 8;

@@ -244,15 +244,16 @@ export class PackedSparseConv2d implements ConvShape {
       offs = this.direct.map((d) => {
         const taps = this.KH * this.KW;
         const pairs = new Int32Array(2 * d.cols.length);
+        // the weights' bits go in as they are (an Int32Array view of the f32 values)
+        const bits = new Int32Array(d.values.buffer, d.values.byteOffset, d.values.length);
         d.cols.forEach((c, i) => {
           const kh = Math.floor((c % taps) / this.KW);
           // stride 2: the column's place in its row's even or odd half (pad2d_split)
           const kw = (c % this.KW) * dw;
           const col = this.strides[1] === 1 ? kw : kw % 2 === 0 ? kw / 2 : ((Wp + 1) >> 1) + (kw - 1) / 2;
           pairs[2 * i] = (Math.floor(c / taps) * Hp * Wp + kh * dh * Wp + col) * 4;
+          pairs[2 * i + 1] = bits[i];
         });
-        const bits = new Int32Array(d.values.buffer, d.values.byteOffset, d.values.length);
-        bits.forEach((b, i) => (pairs[2 * i + 1] = b));
         return this.k.uploadI32(pairs);
       });
       this.offsets.set(key, offs);

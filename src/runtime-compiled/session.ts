@@ -2,13 +2,13 @@
 // (`edgeprune compile`, src/compile/). Creating it restores the model's memory image into fresh
 // kernels (one copy of the weights, already packed); run() writes the inputs, makes the recorded
 // kernel calls and copies the outputs. The model runs at the input dims it was compiled for.
-import { ArgumentError, InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, WasmLoadError } from '../errors.js';
+import { InputError, ModelFormatError, OutOfMemoryError, SessionReleasedError, WasmLoadError } from '../errors.js';
 import type { CompiledPlan } from '../format/compiled-layout.js';
 import { readCompiled } from '../format/read-compiled.js';
 import { isArtifact } from '../format/read.js';
 import { readFeeds, type Feed } from '../runtime/feeds.js';
 import { readFetches } from '../runtime/fetches.js';
-import { createArgs, modelBytes } from '../runtime/model-source.js';
+import { checkBudget, createArgs, modelBytes } from '../runtime/model-source.js';
 import type { SessionInfo, ValueMetadata } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
@@ -59,8 +59,7 @@ export class InferenceSession {
   static async create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions): Promise<InferenceSession>;
   static async create(modelArg: Uint8Array | ArrayBufferLike | string | URL, opts?: SessionOptions | number, byteLength?: number, rest?: SessionOptions): Promise<InferenceSession> {
     const { model, options = {} } = createArgs(modelArg, opts, byteLength, rest);
-    const budget = options.memoryBudget ?? 2 ** 30;
-    if (typeof budget !== 'number' || !(budget > 0)) throw new ArgumentError(`memoryBudget is ${String(budget)}; give the most bytes of wasm memory the session may use (default 1 GiB)`);
+    const budget = checkBudget(options.memoryBudget);
     const kernels = loadKernels(options.wasm ?? 'auto');
     kernels.catch(() => {}); // reported by the await below
     const bytes = await modelBytes(model);

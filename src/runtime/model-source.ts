@@ -4,6 +4,16 @@
 import { ArgumentError, ModelFormatError } from '../errors.js';
 import { readModelFile } from '../wasm/file-url.js';
 
+/** SessionOptions.memoryBudget's default: the most wasm memory a session may use, 1 GiB. */
+export const DEFAULT_MEMORY_BUDGET = 2 ** 30;
+
+/** SessionOptions.memoryBudget checked (a positive number of bytes), or its default. */
+export function checkBudget(budget: number | undefined): number {
+  if (budget === undefined) return DEFAULT_MEMORY_BUDGET;
+  if (typeof budget !== 'number' || !(budget > 0)) throw new ArgumentError(`memoryBudget is ${String(budget)}; give the most bytes of wasm memory the session may use (default ${DEFAULT_MEMORY_BUDGET}, 1 GiB)`);
+  return budget;
+}
+
 const WHAT = 'pass the model as bytes (a Uint8Array or ArrayBuffer), a file path or a URL';
 
 /** An absolute URL, or undefined for a path (a Windows drive letter is a path, not a scheme). */

@@ -12,7 +12,8 @@ import { PlanCache } from './plan-cache.js';
 import { specialize, type Specialized } from './specialize.js';
 import { readFeeds, type Feed } from './feeds.js';
 import { readFetches } from './fetches.js';
-import { createArgs, modelBytes } from './model-source.js';
+import { checkBudget, createArgs, modelBytes } from './model-source.js';
+export { DEFAULT_MEMORY_BUDGET } from './model-source.js';
 import { elementCount } from '../graph/size-check.js';
 import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
@@ -46,9 +47,6 @@ export interface SessionOptions {
    */
   width?: number;
 }
-
-/** SessionOptions.memoryBudget when none is given. */
-export const DEFAULT_MEMORY_BUDGET = 2 ** 30;
 
 export interface NodeInfo {
   name: string;
@@ -434,12 +432,6 @@ export class InferenceSession {
 const REMEDY = 'use a smaller batch or smaller input dims, a pruned model, or a larger memoryBudget';
 
 /** SessionOptions.memoryBudget, checked (undefined: the default). */
-function checkBudget(budget: number | undefined): number {
-  if (budget === undefined) return DEFAULT_MEMORY_BUDGET;
-  if (typeof budget !== 'number' || !(budget > 0)) throw new ArgumentError(`memoryBudget is ${String(budget)}; give the most bytes of wasm memory the session may use (default ${DEFAULT_MEMORY_BUDGET}, 1 GiB)`);
-  return budget;
-}
-
 const bytes = (n: number) => `${n} bytes (${(n / 2 ** 20).toFixed(1)} MiB)`;
 
 function formatInputs(g: Graph, dims: number[][]): string {
