@@ -11,6 +11,7 @@
 // scalars are accepted packed and unpacked. Any malformed input (truncated, a length past the end
 // of its message, an invalid wire type or varint, nesting deeper than 100 messages) throws.
 import protobuf from 'protobufjs/minimal.js';
+import { utf8 } from './utf8.js';
 
 type Reader = protobuf.Reader;
 
@@ -177,15 +178,14 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return model;
 }
 
-const utf8 = new TextDecoder();
-
-/**
- * A string field. protobufjs decodes UTF-8 in a JavaScript loop, which a cold start runs in V8's
- * interpreter: ~2 µs a name, 6 ms for the ~3,000 names of a 480-node model. TextDecoder is one
- * native call (ONNX strings are UTF-8; an invalid sequence becomes U+FFFD).
- */
+/** A string field (src/onnx/utf8.ts says how it is decoded fast). */
 function str(r: Reader): string {
-  return utf8.decode(r.bytes());
+  const n = r.uint32();
+  const end = r.pos + n;
+  if (end > r.len) throw outOfRange(r, `a string of ${n} bytes`);
+  const s = utf8(r.buf, r.pos, end);
+  r.pos = end;
+  return s;
 }
 
 function outOfRange(r: Reader, what: string): RangeError {

@@ -9,6 +9,7 @@ import { ArgumentError, EdgepruneError, ModelFormatError, UnsupportedOpError } f
 import type { Attr, ConstTensor, Dim, DType, Graph, Node, TensorArray, ValueInfo } from '../graph/ir.js';
 import { TensorBudget, type LoadOptions } from '../graph/load-limits.js';
 import { allocArray, DTYPE_OF_ONNX_CODE, dtypeBytes, numel } from '../graph/tensor.js';
+import { utf8 } from './utf8.js';
 import {
   AttributeType as A,
   attributeTypeName,
@@ -316,8 +317,6 @@ function dimFromProto(d: Dimension, ctx: Ctx): Dim {
 // ---------------------------------------------------------------------------------------------
 // Attributes
 
-const utf8 = new TextDecoder();
-
 function attrsFromProto(n: NodeProto, nodeName: string, ctx: Ctx, scope: ReadonlySet<string>): Record<string, Attr> {
   const attrs: Record<string, Attr> = {};
   for (const a of n.attribute ?? []) {
@@ -334,13 +333,13 @@ function attrFromProto(a: AttributeProto, op: string, nodeName: string, ctx: Ctx
     case A.FLOAT:
       return { kind: 'float', value: a.f ?? 0 };
     case A.STRING:
-      return { kind: 'string', value: utf8.decode(a.s ?? new Uint8Array(0)) };
+      return { kind: 'string', value: utf8(a.s ?? new Uint8Array(0)) };
     case A.INTS:
       return { kind: 'ints', value: (a.ints ?? []).map(toSafeInt) };
     case A.FLOATS:
       return { kind: 'floats', value: [...(a.floats ?? [])] };
     case A.STRINGS:
-      return { kind: 'strings', value: (a.strings ?? []).map((s) => utf8.decode(s)) };
+      return { kind: 'strings', value: (a.strings ?? []).map((s) => utf8(s)) };
     case A.TENSOR:
       if (!a.t) throw new ModelFormatError(`node '${nodeName}' (${op}): tensor attribute '${a.name}' holds no tensor`);
       return { kind: 'tensor', value: tensorFromProto(a.t, `${nodeName}.${a.name}`) };
