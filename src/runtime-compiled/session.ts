@@ -8,8 +8,8 @@ import { readCompiled } from '../format/read-compiled.js';
 import { isArtifact } from '../format/read.js';
 import { readFeeds, type Feed } from '../runtime/feeds.js';
 import { readFetches } from '../runtime/fetches.js';
-import { checkBudget, createArgs, modelBytes } from '../runtime/model-source.js';
-import type { SessionInfo, ValueMetadata } from '../runtime/session.js';
+import { checkBudget, createArgs, modelBytes, valueMetadata, type ValueMetadata } from '../runtime/model-source.js';
+import type { SessionInfo } from '../runtime/session.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { loadKernels, type WasmSource } from '../wasm/loader.js';
 import { bindCalls, restoreImage, runCompiled, type BoundCall } from './replay.js';
@@ -46,11 +46,10 @@ export class InferenceSession {
     this.plan = plan;
     this.live = live;
     this.declared = plan.inputs.map((v) => ({ name: v.name, dtype: 'float32', dims: v.dims }));
-    const meta = (v: { name: string; dims: number[] }): ValueMetadata => Object.freeze({ name: v.name, isTensor: true as const, type: 'float32' as const, shape: Object.freeze([...v.dims]) });
     this.inputNames = Object.freeze(plan.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(plan.outputs.map((v) => v.name));
-    this.inputMetadata = Object.freeze(plan.inputs.map(meta));
-    this.outputMetadata = Object.freeze(plan.outputs.map(meta));
+    this.inputMetadata = Object.freeze(this.declared.map(valueMetadata));
+    this.outputMetadata = Object.freeze(plan.outputs.map((v) => valueMetadata({ name: v.name, dtype: 'float32', dims: v.dims })));
   }
 
   /** Loads a compiled model: its bytes, or its path or URL (read from disk in Node and Deno, fetched elsewhere). */

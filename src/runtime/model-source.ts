@@ -2,6 +2,7 @@
 // its name: a path or file: URL read from disk where there is one (Node, Deno, Bun), any other
 // URL fetched (browsers and Workers; the web build has no file reading at all).
 import { ArgumentError, ModelFormatError } from '../errors.js';
+import type { DType } from '../graph/ir.js';
 import { readModelFile } from '../wasm/file-url.js';
 
 /** SessionOptions.memoryBudget's default: the most wasm memory a session may use, 1 GiB. */
@@ -58,3 +59,17 @@ export function createArgs<O>(model: unknown, opts: O | number | undefined, byte
     throw new ArgumentError(`create(buffer, byteOffset ${opts}, byteLength ${byteLength}): give an ArrayBuffer and a slice within it`);
   }
 }
+
+/** An input or output as onnxruntime-web's InferenceSession.ValueMetadata describes a tensor. */
+export interface ValueMetadata {
+  readonly name: string;
+  readonly isTensor: true;
+  /** The element type the model declares (run() takes and returns float32 tensors). */
+  readonly type: DType;
+  /** The declared shape: sizes, and symbolic dims by name; [] when the model declares none. */
+  readonly shape: readonly (number | string)[];
+}
+
+/** A session's inputMetadata / outputMetadata entry for a declared value (frozen, as both sessions hand them out). */
+export const valueMetadata = (v: { name: string; dtype: DType; dims?: readonly (number | string)[] }): ValueMetadata =>
+  Object.freeze({ name: v.name, isTensor: true as const, type: v.dtype, shape: Object.freeze([...(v.dims ?? [])]) });

@@ -12,8 +12,8 @@ import { PlanCache } from './plan-cache.js';
 import { specialize, type Specialized } from './specialize.js';
 import { readFeeds, type Feed } from './feeds.js';
 import { readFetches } from './fetches.js';
-import { checkBudget, createArgs, modelBytes } from './model-source.js';
-export { DEFAULT_MEMORY_BUDGET } from './model-source.js';
+import { checkBudget, createArgs, modelBytes, valueMetadata, type ValueMetadata } from './model-source.js';
+export { DEFAULT_MEMORY_BUDGET, type ValueMetadata } from './model-source.js';
 import { elementCount } from '../graph/size-check.js';
 import { MAX_HEAP_BYTES } from '../wasm/heap.js';
 import { Tensor } from './tensor.js';
@@ -86,17 +86,6 @@ export interface SessionInfo extends ModelStats {
   elastic?: ElasticInfo;
 }
 
-/** An input or output as onnxruntime-web's InferenceSession.ValueMetadata describes a tensor. */
-export interface ValueMetadata {
-  readonly name: string;
-  readonly isTensor: true;
-  /** The element type the model declares (run() takes and returns float32 tensors). */
-  readonly type: DType;
-  /** The declared shape: sizes, and symbolic dims by name; [] when the model declares none. */
-  readonly shape: readonly (number | string)[];
-}
-
-const metadataOf = (v: ValueInfo): ValueMetadata => Object.freeze({ name: v.name, isTensor: true as const, type: v.dtype, shape: Object.freeze([...(v.dims ?? [])]) });
 
 /** Options of create()'s own retries at a narrower width (they may fall back further). */
 const retries = new WeakSet<SessionOptions>();
@@ -157,8 +146,8 @@ export class InferenceSession {
     this.overrides = options.freeDimensionOverrides ?? {};
     this.inputNames = Object.freeze(graph.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(graph.outputs.map((o) => o.name));
-    this.inputMetadata = Object.freeze(graph.inputs.map(metadataOf));
-    this.outputMetadata = Object.freeze(graph.outputs.map(metadataOf));
+    this.inputMetadata = Object.freeze(graph.inputs.map(valueMetadata));
+    this.outputMetadata = Object.freeze(graph.outputs.map(valueMetadata));
   }
 
   /**
